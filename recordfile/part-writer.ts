@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createGzip, type Gzip } from 'node:zlib';
+import { writeVarint32, varint32Size } from './framing.ts';
+import type { PartEntry } from './manifest.ts';
+
+export interface PartWriterOptions {
+  /** gzip level 0-9. zlib runs on libuv's thread pool, off the thread that produces records. */
+  readonly gzipLevel?: number;
+}
+
+/** Records are gathered into batches of about this size before they go to gzip. */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * Writes one part: framed records → gzip → a temporary file beside the final name.
+ * `close()` flushes, fsyncs and renames it into place, so a reader never sees half a part.
+ * `abort()` removes the temporary file.
+ */
+export class PartWriter {
+  readonly file: string;
+  readonly tmpFile: string;
+  private readonly relativeName: string;
+  private readonly gzip: Gzip;
+  private readonly hash = createHash('sha256');
+  private handle: FileHandle | null = null;
+  private batch: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
+  private batchUsed = 0;
+  private records = 0;
+  private uncompressed = 0;
+  private compressed = 0;
+  private writeChain: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private firstKey: unknown = undefined;
+  private lastKey: unknown = undefined;
+
+  private constructor(file: string, relativeName: string, options: PartWriterOptions) {
+    this.file = file;
+    this.relativeName = relativeName;
+    this.tmpFile = join(dirname(file), `.${basename(file)}.tmp`);
+    this.gzip = createGzip({ level: options.gzipLevel ?? 6 });
+    this.gzip.on('data', (chunk: Buffer) => this.onCompressed(chunk));
+    this.gzip.on('error', (err) => (this.failure ??= err));
+  }
+
+  /** `relativeName` is what the manifest will call the file (relative to the data set). */
+  static async create(file: string, relativeName: string, options: PartWriterOptions = {}): Promise<PartWriter> {
+    const writer = new PartWriter(file, relativeName, options);
+    writer.handle = await open(writer.tmpFile, 'w');
+    return writer;
+  }
+
+  get recordCount(): number {
+    return this.records;
+  }
+
+  /** Uncompressed bytes written so far (framing included). */
+  get uncompressedBytes(): number {
+    return this.uncompressed + this.batchUsed;
+  }
+
+  /** Compressed bytes that reached the file so far; lags behind while gzip buffers. */
+  get compressedBytes(): number {
+    return this.compressed;
+  }
+
+  /**
+   * Appends one encoded message. Returns a promise only when the caller must wait
+   * (gzip or the disk are behind); otherwise undefined, to keep the hot path cheap.
+   */
+  write(message: Uint8Array, key?: unknown): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const needed = varint32Size(message.length) + message.length;
+    let wait: Promise<void> | undefined;
+    if (this.batchUsed + needed > this.batch.length) {
+      wait = this.flushBatch();
+      if (needed > this.batch.length) this.batch = Buffer.allocUnsafe(needed);
+    }
+    const pos = writeVarint32(this.batch, this.batchUsed, message.length);
+    this.batch.set(message, pos);
+    this.batchUsed = pos + message.length;
+    this.records++;
+    if (key !== undefined) {
+      if (this.records === 1) this.firstKey = key;
+      this.lastKey = key;
+    }
+    return wait;
+  }
+
+  /** Finishes the part and renames it into place; returns its manifest entry. */
+  async close(): Promise<PartEntry> {
+    await this.flushBatch();
+    await new Promise<void>((resolve, reject) => {
+      this.gzip.once('end', resolve);
+      this.gzip.once('error', reject);
+      this.gzip.end();
+      this.gzip.resume();
+    });
+    await this.writeChain;
+    if (this.failure) throw this.failure;
+    const handle = this.handle!;
+    await handle.sync();
+    await handle.close();
+    this.handle = null;
+    await rename(this.tmpFile, this.file);
+    const entry: PartEntry = {
+      file: this.relativeName,
+      records: this.records,
+      uncompressedBytes: this.uncompressed,
+      compressedBytes: this.compressed,
+      sha256: this.hash.digest('hex'),
+      ...(this.firstKey !== undefined ? { keyRange: { first: this.firstKey, last: this.lastKey } } : {}),
+    };
+    return entry;
+  }
+
+  /** Drops the part: nothing is left under either name. */
+  async abort(): Promise<void> {
+    this.gzip.destroy();
+    await this.writeChain.catch(() => {});
+    await this.handle?.close().catch(() => {});
+    this.handle = null;
+    await rm(this.tmpFile, { force: true });
+  }
+
+  private flushBatch(): Promise<void> {
+    if (this.batchUsed === 0) return Promise.resolve();
+    const chunk = this.batch.subarray(0, this.batchUsed);
+    this.uncompressed += this.batchUsed;
+    // The batch is handed to gzip; the next records go into a fresh buffer.
+    this.batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, this.batch.length));
+    this.batchUsed = 0;
+    if (this.gzip.write(chunk)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        this.gzip.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error) => {
+        this.gzip.off('drain', onDrain);
+        reject(err);
+      };
+      this.gzip.once('drain', onDrain);
+      this.gzip.once('error', onError);
+    }).then(() => this.writeChain);
+  }
+
+  private onCompressed(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.compressed += chunk.length;
+    // File writes are chained so they land in order; gzip output is paused while one is pending.
+    this.gzip.pause();
+    this.writeChain = this.writeChain
+      .then(() => this.handle!.write(chunk))
+      .then(
+        () => void this.gzip.resume(),
+        (err) => {
+          this.failure ??= err;
+        },
+      );
+  }
+}
+
+export function partFileName(index: number): string {
+  return `part-${String(index).padStart(5, '0')}.pb.gz`;
+}

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { SeedlineError, messageOf } from '../common/errors.ts';
+import { DEFAULT_MAX_RECORD_BYTES, RecordSplitter, describeProblem } from './framing.ts';
+import { readManifest, streamOf, type PartEntry } from './manifest.ts';
+
+export interface ReadOptions {
+  readonly maxRecordBytes?: number;
+  /** When given, the part's sha256 and record count are checked at its end. */
+  readonly expect?: Pick<PartEntry, 'sha256' | 'records'>;
+}
+
+/** Compressed bytes read per chunk: large enough to amortise per-chunk costs. */
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * Reads one part as batches of raw record bytes (each batch is what one gunzipped chunk
+ * held). Memory stays constant: the next chunk is read only when the consumer asks.
+ * Every corruption is an error naming the file and the record / byte offset.
+ */
+export async function* readPartBatches(file: string, options: ReadOptions = {}): AsyncGenerator<Buffer[]> {
+  const splitter = new RecordSplitter(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  const hash = options.expect ? createHash('sha256') : null;
+  const input = createReadStream(file, { highWaterMark: READ_CHUNK });
+  let compressedOffset = 0;
+  input.on('data', (chunk) => {
+    compressedOffset += chunk.length;
+    hash?.update(chunk as Buffer);
+  });
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      const batch: Buffer[] = [];
+      if (!splitter.push(chunk, batch)) throw framingError(file, splitter);
+      if (batch.length > 0) yield batch;
+    }
+  } catch (err) {
+    if (err instanceof SeedlineError) throw err;
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT') {
+      throw new SeedlineError('CORRUPT_RECORD_FILE', `${file} does not exist`, { file }, { cause: err });
+    }
+    throw new SeedlineError(
+      'CORRUPT_RECORD_FILE',
+      `${file}: gzip data is damaged near compressed byte ${compressedOffset} (after record ${splitter.recordCount}, uncompressed byte ${splitter.byteCount}): ${messageOf(err)}`,
+      { file, offset: compressedOffset, record: splitter.recordCount },
+      { cause: err },
+    );
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  if (!splitter.finish()) throw framingError(file, splitter);
+  if (options.expect) {
+    const sha256 = hash!.digest('hex');
+    if (sha256 !== options.expect.sha256) {
+      throw new SeedlineError('CHECKSUM_MISMATCH', `${file}: sha256 is ${sha256}, manifest says ${options.expect.sha256}`, {
+        file,
+        hint: 'the file changed after it was written; extract or transform it again',
+      });
+    }
+    if (splitter.recordCount !== options.expect.records) {
+      throw new SeedlineError(
+        'CHECKSUM_MISMATCH',
+        `${file}: holds ${splitter.recordCount} records, manifest says ${options.expect.records}`,
+        { file },
+      );
+    }
+  }
+}
+
+/** Reads one part record by record. */
+export async function* readPart(file: string, options: ReadOptions = {}): AsyncGenerator<Buffer> {
+  for await (const batch of readPartBatches(file, options)) yield* batch;
+}
+
+/**
+ * Decodes every record of a part with `decode`; a record that does not decode is an error
+ * naming the file and record index.
+ */
+export async function* decodePart<T>(
+  file: string,
+  decode: (bytes: Uint8Array) => T,
+  options: ReadOptions = {},
+): AsyncGenerator<T[]> {
+  let index = 0;
+  for await (const batch of readPartBatches(file, options)) {
+    const out: T[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++, index++) {
+      try {
+        out[i] = decode(batch[i]!);
+      } catch (err) {
+        throw new SeedlineError('CORRUPT_RECORD_FILE', `${file}: record ${index} does not decode: ${messageOf(err)}`, {
+          file,
+          record: index,
+        });
+      }
+    }
+    yield out;
+  }
+}
+
+/** The parts of a stream in a data set, with their manifest entries, in order. */
+export async function streamParts(dir: string, stream: string): Promise<{ file: string; entry: PartEntry }[]> {
+  const manifest = await readManifest(dir);
+  return streamOf(manifest, stream, dir).parts.map((entry) => ({ file: join(dir, entry.file), entry }));
+}
+
+/** Reads a whole stream of a data set part after part, verifying each against the manifest. */
+export async function* decodeStream<T>(
+  dir: string,
+  stream: string,
+  decode: (bytes: Uint8Array) => T,
+  options: Omit<ReadOptions, 'expect'> = {},
+): AsyncGenerator<T[]> {
+  for (const { file, entry } of await streamParts(dir, stream)) {
+    yield* decodePart(file, decode, { ...options, expect: entry });
+  }
+}
+
+function framingError(file: string, splitter: RecordSplitter): SeedlineError {
+  const problem = splitter.problem!;
+  return new SeedlineError('CORRUPT_RECORD_FILE', `${file}: ${describeProblem(problem)}`, {
+    file,
+    offset: problem.offset,
+    record: problem.record,
+  });
+}
