@@ -1,0 +1,58 @@
+import { Command, CommanderError } from 'commander';
+import { SeedlineError, messageOf } from '../common/errors.ts';
+import { VERSION } from '../common/version.ts';
+import { EXIT } from './exit-codes.ts';
+import { commands } from './commands.ts';
+
+/**
+ * The `seedline` program: wires the stage commands together and turns errors into one
+ * clear line and an exit code. Every command's work is a library function; nothing here
+ * knows how a stage works.
+ */
+export function buildProgram(): Command {
+  const program = new Command('seedline')
+    .description(
+      'Move a legacy SQL database into an event-driven system:\n' +
+        '  extract   dump tables to gzipped protobuf record files (once, against production)\n' +
+        '  transform turn a dump into one time-ordered stream of events (locally, repeatedly)\n' +
+        '  seed      replay events into RabbitMQ at a controlled rate',
+    )
+    .version(VERSION, '-V, --version')
+    .option('-v, --verbose', 'print stack traces and driver details on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nExample:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
+    .exitOverride();
+  for (const command of commands()) program.addCommand(command.exitOverride());
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code instead of exiting, so tests can call it. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    return reportError(err, argv.includes('--verbose') || argv.includes('-v'));
+  }
+}
+
+function reportError(err: unknown, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander has printed its own message (or the help/version) already.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return EXIT.OK;
+    }
+    return EXIT.USAGE;
+  }
+  if (err instanceof SeedlineError) {
+    process.stderr.write(`seedline: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
+    if (verbose) process.stderr.write(`${err.stack}\n${err.cause ? `caused by: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
+    if (err.code === 'INTERRUPTED') return EXIT.INTERRUPTED;
+    return err.code === 'USAGE' || err.code === 'CONFIG_INVALID' ? EXIT.USAGE : EXIT.ERROR;
+  }
+  process.stderr.write(`seedline: unexpected error: ${messageOf(err)}\n`);
+  process.stderr.write(verbose ? `${(err as Error)?.stack ?? ''}\n` : '  → run again with --verbose for the stack trace, and report it\n');
+  return EXIT.ERROR;
+}
