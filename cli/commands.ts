@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { seedCommand } from '../seeder/cli.ts';
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [];
+  return [seedCommand()];
 }

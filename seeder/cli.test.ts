@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isSeedlineError } from '../common/errors.ts';
+import { seedCommand } from './cli.ts';
+import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
+
+/** Runs `seedline seed <args>` in-process and returns what it printed on stdout. */
+async function run(args: string[]): Promise<string> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await seedCommand().exitOverride().parseAsync(args, { from: 'user' });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+describe('seedline seed (CLI)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await writeEventsDataset(await makeEvents(40));
+  });
+  afterAll(async () => {
+    await removeDataset(dir);
+    process.exitCode = undefined;
+  });
+
+  it('--help explains the flags and ends with an example', () => {
+    let help = '';
+    const command = seedCommand().configureOutput({ writeOut: (s) => (help += s) });
+    command.outputHelp();
+    for (const flag of ['--events', '--url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
+    expect(help).toMatch(/Example:\n\s+\$ seedline seed --events events/);
+  });
+
+  it('publishes the data set and prints the summary', async () => {
+    const exchange = uniqueName('seedline-t');
+    const consumer = await TestConsumer.bind(exchange);
+    try {
+      const out = await run(['--events', dir, '--exchange', exchange, '--rate', '2000', '--max-in-flight', '10', '--progress', 'off']);
+      expect(out).toMatch(/published\s+40 of 40 events/);
+      expect(out).toMatch(/confirmed\s+40\n/);
+      expect(out).toContain('amqp://guest:***@127.0.0.1:5672');
+      expect(out).not.toContain('guest:guest');
+      expect(process.exitCode).toBe(0);
+      expect(await consumer.waitFor(40)).toHaveLength(40);
+    } finally {
+      await consumer.close();
+      await deleteExchange(exchange);
+    }
+  });
+
+  it('a rate that is not a number is a USAGE error', async () => {
+    const err = await run(['--events', dir, '--rate', 'fast', '--progress', 'off']).catch((e: unknown) => e);
+    expect(isSeedlineError(err, 'USAGE')).toBe(true);
+  });
+});
