@@ -1,0 +1,69 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExternalSorter } from './external-sort.ts';
+import { tempDir } from './test-support.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+/** Deterministic pseudo-random records with many duplicates and shared prefixes. */
+function records(n: number, seed = 1): Buffer[] {
+  let s = seed;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+  return Array.from({ length: n }, () => Buffer.from(Array.from({ length: 1 + (next() % 12) }, () => next() % 4)));
+}
+
+async function drain(sorter: ExternalSorter): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const batch of sorter.sorted()) for (const r of batch) out.push(Buffer.from(r));
+  return out;
+}
+
+async function sortAll(input: Buffer[], runBytes: number, fanIn?: number) {
+  const sorter = new ExternalSorter({ runBytes, tmpDir: join(dir, 'runs'), fanIn });
+  for (const r of input) await sorter.add(r);
+  const out = await drain(sorter);
+  const spilled = await readdir(join(dir, 'runs')).catch(() => []);
+  await sorter.dispose();
+  return { out, runs: sorter.runCount, spilled };
+}
+
+describe('external sort', () => {
+  it('sorts in memory when the records fit, touching no disk', async () => {
+    const input = records(1000);
+    const { out, runs, spilled } = await sortAll(input, 1 << 30);
+    expect(runs).toBe(0);
+    expect(spilled).toEqual([]);
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+
+  it('spills sorted runs beyond the budget and merges them into the same order', async () => {
+    const input = records(20_000, 7);
+    const { out, runs } = await sortAll(input, 50_000);
+    expect(runs).toBeGreaterThan(5);
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+
+  it('merges in several levels when there are more runs than the fan-in', async () => {
+    const input = records(5_000, 3);
+    const { out, runs } = await sortAll(input, 5_000, 3);
+    expect(runs).toBeGreaterThan(9);
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+
+  it('handles no records and a single record', async () => {
+    expect((await sortAll([], 10)).out).toEqual([]);
+    expect((await sortAll([Buffer.from([5])], 1)).out).toEqual([Buffer.from([5])]);
+  });
+
+  it('removes its spilled runs on dispose', async () => {
+    const sorter = new ExternalSorter({ runBytes: 500, tmpDir: join(dir, 'runs') });
+    for (const r of records(200)) await sorter.add(r);
+    expect((await readdir(join(dir, 'runs'))).length).toBeGreaterThan(1);
+    await sorter.dispose();
+    await expect(readdir(join(dir, 'runs'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

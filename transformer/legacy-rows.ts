@@ -1,0 +1,116 @@
+import type protobuf from 'protobufjs';
+import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
+
+/**
+ * Legacy rows as modules see them: plain objects with one property per column, named as the
+ * column. SQL NULL (an unset proto3 `optional` field) is `null`, never a default value;
+ * int64 columns are bigint; bytes are Uint8Array.
+ *
+ * The interfaces mirror schemas/legacy/<Table>.proto; keep them in step when a .proto changes.
+ */
+
+/** dbo.Members (schemas/legacy/Members.proto). */
+export interface MembersRow {
+  readonly MemberId: number;
+  readonly UserName: string | null;
+  readonly Email: string | null;
+  readonly PasswordHash: Uint8Array | null;
+  /** 0 unknown, 1 man, 2 woman. */
+  readonly Gender: number;
+  /** YYYY-MM-DD. */
+  readonly BirthDate: string | null;
+  readonly City: string | null;
+  readonly CountryCode: string;
+  /** Exact decimal text. */
+  readonly Credits: string;
+  readonly IsDeleted: boolean;
+  readonly RegisteredAt: bigint;
+  readonly LastLoginAt: bigint | null;
+  readonly DeletedAt: bigint | null;
+  readonly ExternalId: string;
+  readonly RowVer: Uint8Array;
+  readonly Presentation: string | null;
+}
+
+/** dbo.Messages (schemas/legacy/Messages.proto). */
+export interface MessagesRow {
+  readonly MessageId: bigint;
+  readonly SenderId: number;
+  readonly RecipientId: number;
+  readonly Body: string | null;
+  readonly SentAt: bigint;
+  readonly ReadAt: bigint | null;
+  readonly IsDeletedBySender: boolean;
+  readonly IsDeletedByRecipient: boolean;
+}
+
+export type LegacyRow = Readonly<Record<string, unknown>>;
+
+/** Where the row message of a legacy table is defined, by convention. */
+export function legacySchema(table: string): { file: string; messageType: string } {
+  return { file: `${SCHEMAS_DIR}legacy/${table}.proto`, messageType: `seedline.legacy.${table}` };
+}
+
+export interface RowDecoder {
+  readonly type: protobuf.Type;
+  decode(bytes: Uint8Array): LegacyRow;
+}
+
+interface FieldPlan {
+  readonly name: string;
+  readonly nullable: boolean;
+  readonly long: boolean;
+  readonly unsigned: boolean;
+  readonly bytes: boolean;
+}
+
+/** A decoder from record bytes of `table` to a row object (see the top of this file). */
+export async function rowDecoder(table: string): Promise<RowDecoder> {
+  const { file, messageType } = legacySchema(table);
+  const type = lookupType(await loadProtos([file]), messageType, [file]);
+  const plan: FieldPlan[] = type.fieldsArray.map((f) => ({
+    name: f.name,
+    nullable: f.options?.['proto3_optional'] === true,
+    long: f.long,
+    unsigned: f.type === 'uint64' || f.type === 'fixed64',
+    bytes: f.type === 'bytes',
+  }));
+  const hasOwn = Object.prototype.hasOwnProperty;
+  return {
+    type,
+    decode(bytes) {
+      const message = type.decode(bytes) as unknown as Record<string, unknown>;
+      const row: Record<string, unknown> = {};
+      for (const f of plan) {
+        const present = hasOwn.call(message, f.name);
+        if (!present && f.nullable) {
+          row[f.name] = null;
+          continue;
+        }
+        const value = message[f.name];
+        if (f.long) row[f.name] = longToBigInt(value, f.unsigned);
+        else if (f.bytes && !present) row[f.name] = new Uint8Array(0);
+        else row[f.name] = value;
+      }
+      return row;
+    },
+  };
+}
+
+function longToBigInt(value: unknown, unsigned: boolean): bigint {
+  if (typeof value === 'number') return BigInt(value);
+  const { low, high } = value as { low: number; high: number };
+  const bits = (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+  return unsigned ? bits : BigInt.asIntN(64, bits);
+}
+
+/** A row as JSON-safe values (bigint → decimal string, bytes → base64), for rejects/. */
+export function rowToJson(row: LegacyRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (typeof value === 'bigint') out[name] = value.toString();
+    else if (value instanceof Uint8Array) out[name] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    else out[name] = value;
+  }
+  return out;
+}

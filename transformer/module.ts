@@ -1,0 +1,88 @@
+import type { PrimaryKey } from './event-id.ts';
+
+/**
+ * An event generator: the tables it reads, the events it emits and a function from one legacy
+ * row to 0..n events. A module is a plain value (`defineModule({...})`) listed explicitly in
+ * `modules/index.ts`; nothing registers itself on import.
+ */
+
+/** One event as a module produces it; the transformer wraps it in the envelope. */
+export interface EventDraft<Type extends string = string> {
+  /** `module.event-name`; must be a key of the module's `emits`. */
+  readonly type: Type;
+  /** When it happened in the legacy system, UTC microseconds. */
+  readonly occurredAt: bigint;
+  /** The aggregate it belongs to (usually a member id); order is guaranteed per key. */
+  readonly key: string;
+  /**
+   * The payload message as a plain object with the exact field names of its .proto;
+   * int64 fields as bigint, enums as numbers, bytes as Uint8Array.
+   */
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** What a module may do with the row at hand besides returning events. */
+export interface RowContext {
+  readonly module: string;
+  /** The legacy table the row comes from (a module may read several). */
+  readonly table: string;
+  /**
+   * Reports the row (or the part of it that cannot become an event) as rejected.
+   * `reason` is a short kebab-case code the summary counts by (`sentinel-date`, `null-body`);
+   * `detail` says what was found. Events the module still returns for the row are written:
+   * `return ctx.reject('null-body')` drops the row, and a module may reject only a part.
+   * Returns an empty list for that idiom.
+   */
+  reject(reason: string, detail?: string): [];
+}
+
+export interface ModuleSpec<Row, Emits extends Readonly<Record<string, string>>> {
+  /** Short lowercase name, as in `--module chat`. */
+  readonly name: string;
+  readonly description: string;
+  /** Legacy tables read, by bare table name: the dump stream and `seedline.legacy.<Table>`. */
+  readonly reads: readonly string[];
+  /** Event type → fully qualified payload message type. */
+  readonly emits: Emits;
+  /** The .proto file under `schemas/events/` defining the payloads; default `<name>.proto`. */
+  readonly schema?: string;
+  /** The row's primary key: events' `source.primary_key`, ids and reject records use it. */
+  primaryKey(row: Row, table: string): PrimaryKey;
+  /** One row → 0..n events. Throwing is a bug in the module (it stops the run); report dirt with `ctx.reject`. */
+  events(row: Row, ctx: RowContext): readonly EventDraft<Extract<keyof Emits, string>>[];
+}
+
+/** A module with its row type erased, as the transformer handles it. */
+export interface EventModule {
+  readonly name: string;
+  readonly description: string;
+  readonly reads: readonly string[];
+  readonly emits: Readonly<Record<string, string>>;
+  readonly schema: string;
+  primaryKey(row: unknown, table: string): PrimaryKey;
+  events(row: unknown, ctx: RowContext): readonly EventDraft[];
+}
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+/** Declares a module; checks the declaration itself so a typo fails at load, not mid-run. */
+export function defineModule<Row, const Emits extends Readonly<Record<string, string>>>(
+  spec: ModuleSpec<Row, Emits>,
+): EventModule {
+  if (!NAME.test(spec.name)) throw new Error(`module name '${spec.name}' must be lowercase kebab-case`);
+  if (spec.reads.length === 0) throw new Error(`module ${spec.name} reads no table`);
+  for (const type of Object.keys(spec.emits)) {
+    if (!type.startsWith(`${spec.name}.`)) {
+      throw new Error(`module ${spec.name} emits '${type}': event types must start with '${spec.name}.'`);
+    }
+  }
+  return {
+    name: spec.name,
+    description: spec.description,
+    reads: spec.reads,
+    emits: spec.emits,
+    schema: spec.schema ?? `${spec.name}.proto`,
+    primaryKey: spec.primaryKey as (row: unknown, table: string) => PrimaryKey,
+    events: spec.events as (row: unknown, ctx: RowContext) => readonly EventDraft[],
+  };
+}

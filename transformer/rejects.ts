@@ -1,0 +1,101 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { rowToJson, type LegacyRow } from './legacy-rows.ts';
+
+/**
+ * Rejected legacy rows: counted per module and reason, and (when given a directory) written as
+ * JSON lines to `<dir>/<module>.jsonl`, one object per reject:
+ *
+ *   {"module":"chat","table":"Messages","key":42,"reason":"null-body","detail":"Body is NULL","row":{...}}
+ *
+ * `key` is the row's primary key in the same JSON form as an event's `source.primary_key`;
+ * `row` has every column, NULL as null, int64 as a decimal string, bytes as base64.
+ */
+export interface RejectRecord {
+  readonly module: string;
+  readonly table: string;
+  readonly pkJson: string;
+  readonly reason: string;
+  readonly detail?: string;
+  readonly row: LegacyRow;
+}
+
+/** module → reason → count. */
+export type RejectCounts = Record<string, Record<string, number>>;
+
+export class RejectLog {
+  private readonly dir: string | null;
+  private readonly files = new Map<string, WriteStream>();
+  private readonly counts: RejectCounts = {};
+  private total = 0;
+  private failure: unknown = null;
+
+  constructor(dir: string | null) {
+    this.dir = dir;
+  }
+
+  get count(): number {
+    return this.total;
+  }
+
+  /** module → reason → count, keys sorted (stable summaries). */
+  byModule(): RejectCounts {
+    const out: RejectCounts = {};
+    for (const module of Object.keys(this.counts).sort()) {
+      const reasons = this.counts[module]!;
+      out[module] = Object.fromEntries(Object.keys(reasons).sort().map((r) => [r, reasons[r]!]));
+    }
+    return out;
+  }
+
+  /** Records a reject; await the result only when it is a promise (the file is behind). */
+  add(reject: RejectRecord): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    this.total++;
+    const reasons = (this.counts[reject.module] ??= {});
+    reasons[reject.reason] = (reasons[reject.reason] ?? 0) + 1;
+    if (!this.dir) return undefined;
+    const line =
+      `{"module":${JSON.stringify(reject.module)},"table":${JSON.stringify(reject.table)},"key":${reject.pkJson},` +
+      `"reason":${JSON.stringify(reject.reason)}${reject.detail !== undefined ? `,"detail":${JSON.stringify(reject.detail)}` : ''},` +
+      `"row":${JSON.stringify(rowToJson(reject.row))}}\n`;
+    const file = this.file(reject.module);
+    if (file.write(line)) return undefined;
+    return new Promise((resolve) => file.once('drain', resolve));
+  }
+
+  /** The directory of the reject files, or null when nothing was written there. */
+  get directory(): string | null {
+    return this.files.size > 0 ? this.dir : null;
+  }
+
+  /** Paths of the files written, by module. */
+  filePaths(): Record<string, string> {
+    return Object.fromEntries([...this.files.keys()].sort().map((m) => [m, join(this.dir!, `${m}.jsonl`)]));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.files.values()].map(
+        (file) =>
+          new Promise<void>((resolve, reject) => {
+            file.once('error', reject);
+            file.end(resolve);
+          }),
+      ),
+    );
+    if (this.failure) throw this.failure;
+  }
+
+  private file(module: string): WriteStream {
+    let file = this.files.get(module);
+    if (!file) {
+      // Created with the first reject: a run without rejects leaves no rejects/ directory.
+      mkdirSync(this.dir!, { recursive: true });
+      file = createWriteStream(join(this.dir!, `${module}.jsonl`));
+      file.on('error', (err) => (this.failure ??= err));
+      this.files.set(module, file);
+    }
+    return file;
+  }
+}

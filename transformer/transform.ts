@@ -1,0 +1,177 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { SeedlineError } from '../common/errors.ts';
+import { ENVELOPE_PROTO, ENVELOPE_TYPE } from '../common/protos.ts';
+import { VERSION } from '../common/version.ts';
+import { DatasetWriter, type StreamWriter } from '../recordfile/index.ts';
+import { payloadProtoPath } from './event-encoder.ts';
+import { checkDump } from './generate.ts';
+import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
+import { RejectLog, type RejectCounts } from './rejects.ts';
+import { selectModules } from './select-modules.ts';
+import { envelopeOf, occurredAtOf } from './sort-record.ts';
+
+/**
+ * `seedline transform`: a dump data set → an events data set with ONE stream, `events`, of
+ * `seedline.events.Event` envelopes ordered by occurred_at (ties: sort-record.ts). The data
+ * set's `schemas/` holds envelope.proto and every payload .proto, so it decodes without this
+ * repository. Rejected rows go to `<out>/rejects/<module>.jsonl` (rejects.ts).
+ */
+export interface TransformOptions {
+  /** The dump data set (directory with manifest.json) written by extract. */
+  readonly dump: string;
+  /** The events data set to write. */
+  readonly out: string;
+  /** Module names; all when absent or empty. */
+  readonly modules?: readonly string[];
+  /** Read at most this many rows of each table (per module): quick iterations on a big dump. */
+  readonly limit?: number;
+  /** Memory budget for ordering, bytes (default 512 MB). Beyond it, sorted runs spill to disk. */
+  readonly memoryBytes?: number;
+  /** Replace a complete events data set in `out`. */
+  readonly overwrite?: boolean;
+  readonly progress?: 'auto' | 'lines' | 'off';
+  readonly signal?: AbortSignal;
+  /** A part is closed at this many uncompressed bytes (default 64 MB). */
+  readonly maxPartBytes?: number;
+  /** Most sorted runs merged at once (default 64). */
+  readonly fanIn?: number;
+}
+
+export interface TransformResult {
+  readonly out: string;
+  readonly events: number;
+  /** Event type → count, sorted by type. */
+  readonly eventsByType: Record<string, number>;
+  readonly rows: number;
+  readonly rowsByTable: Record<string, number>;
+  readonly rejects: number;
+  /** Module → reason → count. */
+  readonly rejectsByModule: RejectCounts;
+  /** `<out>/rejects`, or null when no row was rejected. */
+  readonly rejectsDir: string | null;
+  readonly parts: number;
+  /** Sorted runs spilled to disk (0 when the events fit in the memory budget). */
+  readonly sortRuns: number;
+  readonly elapsedMs: number;
+}
+
+export const EVENTS_STREAM = 'events';
+
+export const STREAM_ORDER =
+  'occurred_at, module position in transformer/modules/index.ts, source table, source primary key, event position within its row, envelope bytes';
+
+export async function transform(options: TransformOptions): Promise<TransformResult> {
+  const started = performance.now();
+  const modules = selectModules(options.modules);
+  const memoryBytes = checkMemory(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+  checkLimit(options.limit);
+  // Check the dump before touching `out`: a typo in --dump must not cost an --overwrite'd data set.
+  await checkDump(options.dump, modules.map((m) => m.module));
+  const dataset = await DatasetWriter.create(
+    options.out,
+    {
+      tool: 'seedline',
+      version: VERSION,
+      stage: 'transform',
+      source: { dump: resolve(options.dump), modules: modules.map((m) => m.module.name), limit: options.limit ?? null },
+      startedAt: new Date().toISOString(),
+    },
+    { overwrite: options.overwrite },
+  );
+  const rejects = new RejectLog(join(options.out, 'rejects'));
+  let stream: StreamWriter | null = null;
+  let parts = 0;
+  try {
+    const { stats, runs } = await runPipeline(
+      {
+        dump: options.dump,
+        modules,
+        limit: options.limit,
+        memoryBytes,
+        tmpDir: join(options.out, '.sort-runs'),
+        fanIn: options.fanIn,
+        rejects,
+        progress: options.progress,
+        signal: options.signal,
+      },
+      async (sorted) => {
+        const writer = dataset.streamWriter(EVENTS_STREAM, {
+          messageType: ENVELOPE_TYPE,
+          protoPath: ENVELOPE_PROTO,
+          maxPartBytes: options.maxPartBytes,
+        });
+        stream = writer;
+        for await (const batch of sorted) {
+          for (const record of batch) await writer.write(envelopeOf(record), jsonMicros(occurredAtOf(record)));
+        }
+      },
+    );
+    const payloadProtos = await copyPayloadProtos(options.out, modules.map((m) => payloadProtoPath(m.module)));
+    await rejects.close();
+    const eventsByType = sortedRecord(stats.eventsByType);
+    const rejectsByModule = rejects.byModule();
+    await stream!.close({
+      order: STREAM_ORDER,
+      modules: modules.map((m) => m.module.name),
+      payloadProtos,
+      eventsByType,
+      rowsByTable: sortedRecord(stats.rowsByTable),
+      rejects: rejectsByModule,
+      ...(options.limit !== undefined ? { limitPerTable: options.limit } : {}),
+    });
+    await dataset.finish();
+    parts = dataset.manifest.streams[EVENTS_STREAM]?.parts.length ?? 0;
+    return {
+      out: options.out,
+      events: stats.events,
+      eventsByType,
+      rows: stats.rows,
+      rowsByTable: sortedRecord(stats.rowsByTable),
+      rejects: rejects.count,
+      rejectsByModule,
+      rejectsDir: rejects.directory,
+      parts,
+      sortRuns: runs,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } catch (err) {
+    // The manifest stays incomplete, so nothing half-written looks finished.
+    await (stream as StreamWriter | null)?.abort().catch(() => {});
+    await rejects.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function copyPayloadProtos(out: string, files: readonly string[]): Promise<string[]> {
+  await mkdir(join(out, 'schemas'), { recursive: true });
+  const copied: string[] = [];
+  for (const file of [...new Set(files)]) {
+    await copyFile(file, join(out, 'schemas', basename(file)));
+    copied.push(`schemas/${basename(file)}`);
+  }
+  return copied;
+}
+
+/** keyRange values are JSON: micros are exact as numbers up to year 2255, else a string. */
+function jsonMicros(micros: bigint): number | string {
+  const n = Number(micros);
+  return Number.isSafeInteger(n) ? n : micros.toString();
+}
+
+function sortedRecord(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]!]));
+}
+
+function checkMemory(bytes: number): number {
+  if (!Number.isFinite(bytes) || bytes <= 0) {
+    throw new SeedlineError('USAGE', `memory budget must be a positive number of bytes, got ${bytes}`, { option: '--memory' });
+  }
+  return bytes;
+}
+
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new SeedlineError('USAGE', `limit must be a whole number of rows ≥ 0, got ${limit}`, { option: '--limit' });
+  }
+}
