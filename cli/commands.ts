@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { extractCommand } from '../extractor/cli.ts';
+import { schemaCommand } from '../extractor/schema-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [transformCommand(), seedCommand()];
+  return [extractCommand(), transformCommand(), seedCommand(), schemaCommand()];
 }

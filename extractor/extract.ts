@@ -1,0 +1,256 @@
+import { resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { SeedlineError, isSeedlineError } from '../common/errors.ts';
+import { Progress } from '../common/progress.ts';
+import { VERSION } from '../common/version.ts';
+import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type Producer } from '../recordfile/index.ts';
+import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
+import { assertSupported } from './postgres-catalog.ts';
+import { PostgresSource } from './postgres-source.ts';
+import { TableProgress } from './progress-view.ts';
+import { extractTable, planTable, type PlannedTable } from './table-job.ts';
+import type { Source, TableInfo } from './source.ts';
+import { parseSourceUrl } from './source-url.ts';
+
+/** One table to extract: `dbo.Members`, optionally with its own .proto and columns left out. */
+export interface TableSpec {
+  readonly name: string;
+  /** Path of the .proto; default `<schemasDir>/<Table>.proto`. */
+  readonly proto?: string;
+  /** Columns not to extract (personal data that need not leave production). */
+  readonly exclude?: readonly string[];
+}
+
+export interface ExtractOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly source: string;
+  readonly tables: readonly (string | TableSpec)[];
+  /** The dump directory. */
+  readonly out: string;
+  /** IANA zone of naive `timestamp` columns; required when any extracted table has one. */
+  readonly sourceTimezone?: string;
+  readonly schemasDir?: string;
+  readonly gzipLevel?: number;
+  /** Rows per keyset statement. */
+  readonly batchRows?: number;
+  /** Connections reading key ranges in parallel, all in the same snapshot. */
+  readonly concurrency?: number;
+  readonly maxPartBytes?: number;
+  /** A table is split into key ranges of at least this many (estimated) rows. */
+  readonly minRowsPerRange?: number;
+  readonly overwrite?: boolean;
+  /** Continue an interrupted dump: complete parts are kept, the rest is read again. */
+  readonly resume?: boolean;
+  readonly connectTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly progress?: 'auto' | 'lines' | 'off';
+  readonly signal?: AbortSignal;
+  /** Another adapter (tests, MS SQL); default: chosen by the URL's scheme. */
+  readonly openSource?: (options: ExtractOptions) => Source;
+}
+
+export interface TableSummary {
+  readonly table: string;
+  /** The stream in the dump: the bare table name. */
+  readonly stream: string;
+  readonly rows: number;
+  readonly parts: number;
+  readonly compressedBytes: number;
+  readonly uncompressedBytes: number;
+  /** Parts kept from an earlier, interrupted run. */
+  readonly keptParts: number;
+}
+
+export interface ExtractResult {
+  readonly dir: string;
+  readonly complete: boolean;
+  readonly source: Source['description'];
+  readonly snapshot: Record<string, unknown>;
+  readonly tables: readonly TableSummary[];
+  readonly elapsedMs: number;
+}
+
+export const DEFAULT_BATCH_ROWS = 5_000;
+export const DEFAULT_GZIP_LEVEL = 6;
+
+/**
+ * Extracts tables into a dump: one stream per table named by the bare table name, each
+ * checked against its reviewed .proto before a row is read. Every connection reads inside
+ * one exported snapshot; parts are committed to the manifest as they complete, so an
+ * interrupted run leaves `complete: false` and `resume` picks up from the last part.
+ */
+export async function extract(options: ExtractOptions): Promise<ExtractResult> {
+  const started = Date.now();
+  const specs = validate(options);
+  const source = options.openSource ? options.openSource(options) : openSource(options);
+  const signal = options.signal;
+  let dataset: DatasetWriter | null = null;
+  let view: TableProgress | null = null;
+  const progress = new Progress({ label: 'extract', mode: options.progress ?? 'auto' });
+  try {
+    const snapshot = { ...(await source.connect()), at: new Date().toISOString() };
+    const tables = await prepareTables(source, specs, options);
+    signal?.throwIfAborted();
+    dataset = options.resume ? await resumeDataset(options.out, source) : await DatasetWriter.create(options.out, producer(source, snapshot), { overwrite: options.overwrite ?? false });
+    if (options.resume) {
+      const earlier = dataset.manifest.producer.snapshot;
+      dataset.manifest.producer.snapshot = { ...snapshot, resumedFrom: earlier };
+    }
+    view = new TableProgress(tables.map((t) => t.info.name));
+    const shown = view;
+    progress.set(() => shown.render());
+    const limit = pLimit(Math.max(1, options.concurrency ?? 1));
+    const inner = new AbortController();
+    const onAbort = () => inner.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const planned: PlannedTable[] = [];
+    for (const t of tables) planned.push(await planTable(source, dataset, t, options));
+    const jobOptions = {
+      batchRows: options.batchRows ?? DEFAULT_BATCH_ROWS,
+      gzipLevel: options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
+      maxPartBytes: options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES,
+      signal: inner.signal,
+      limit,
+      view: shown,
+    };
+    const results = await Promise.allSettled(
+      planned.map((p) =>
+        extractTable(source, dataset!, p, jobOptions).catch((err: unknown) => {
+          inner.abort(err); // one table failing stops the others: the run is not complete either way
+          throw err;
+        }),
+      ),
+    );
+    signal?.removeEventListener('abort', onAbort);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await dataset.finish();
+    progress.done(shown.render());
+    const manifest = dataset.manifest;
+    return {
+      dir: resolve(options.out),
+      complete: manifest.complete,
+      source: source.description,
+      snapshot,
+      elapsedMs: Date.now() - started,
+      tables: planned.map((p) => {
+        const stream = manifest.streams[p.stream]!;
+        return {
+          table: p.table.info.qualifiedName,
+          stream: p.stream,
+          rows: stream.records,
+          parts: stream.parts.length,
+          compressedBytes: stream.parts.reduce((n, part) => n + part.compressedBytes, 0),
+          uncompressedBytes: stream.parts.reduce((n, part) => n + part.uncompressedBytes, 0),
+          keptParts: p.keptParts,
+        };
+      }),
+    };
+  } catch (err) {
+    // Before the dump started there is no progress to report; after, show how far it got.
+    progress.done(view ? `stopped at ${view.render()}` : '');
+    if (dataset) await dataset.saveManifest().catch(() => {});
+    if (signal?.aborted && !isSeedlineError(err, 'INTERRUPTED')) {
+      throw new SeedlineError('INTERRUPTED', `extract was interrupted; ${options.out} is incomplete (manifest.complete = false)`, {
+        file: options.out,
+        hint: 'run the same command with --resume to continue where it stopped',
+      }, { cause: err });
+    }
+    throw err;
+  } finally {
+    await source.close();
+  }
+}
+
+export interface PreparedTable {
+  readonly info: TableInfo;
+  readonly protoPath: string;
+  readonly messageType: string;
+  readonly type: import('protobufjs').Type;
+}
+
+/** Describes every table and checks it against its .proto before anything is written. */
+async function prepareTables(source: Source, specs: readonly TableSpec[], options: ExtractOptions): Promise<PreparedTable[]> {
+  const out: PreparedTable[] = [];
+  for (const spec of specs) {
+    const full = await source.describeTable(spec.name);
+    const unknown = (spec.exclude ?? []).filter((c) => !full.columns.some((col) => col.name === c));
+    if (unknown.length) {
+      throw new SeedlineError('CONFIG_INVALID', `${full.qualifiedName} has no column ${unknown.join(', ')} to exclude`, {
+        table: full.qualifiedName,
+        column: unknown[0],
+        hint: `its columns are ${full.columns.map((c) => c.name).join(', ')}`,
+      });
+    }
+    if (spec.exclude?.some((c) => full.primaryKey.includes(c))) {
+      throw new SeedlineError('CONFIG_INVALID', `${full.qualifiedName}: primary key columns cannot be excluded`, { table: full.qualifiedName });
+    }
+    const info: TableInfo = { ...full, columns: full.columns.filter((c) => !spec.exclude?.includes(c.name)) };
+    assertSupported(info);
+    const schema = await loadLegacySchema(info.name, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto);
+    assertNoDrift(info, schema, spec.exclude);
+    out.push({ info, ...schema });
+  }
+  const bare = new Map<string, string>();
+  for (const t of out) {
+    const other = bare.get(t.info.name);
+    if (other) throw new SeedlineError('USAGE', `${other} and ${t.info.qualifiedName} would both be stream ${t.info.name}`, { hint: 'extract them into separate dumps' });
+    bare.set(t.info.name, t.info.qualifiedName);
+  }
+  const naive = out.flatMap((t) => t.info.columns.filter((c) => c.kind === 'timestamp').map((c) => `${t.info.qualifiedName}.${c.name}`));
+  if (naive.length && options.sourceTimezone === undefined) {
+    throw new SeedlineError('USAGE', `columns without a time zone need --source-timezone: ${naive.join(', ')}`, {
+      option: 'source-timezone',
+      column: naive[0],
+      hint: 'pass the zone the legacy server wrote local times in, e.g. --source-timezone Europe/Helsinki (there is no default on purpose)',
+    });
+  }
+  return out;
+}
+
+async function resumeDataset(out: string, source: Source): Promise<DatasetWriter> {
+  const dataset = await DatasetWriter.resume(out);
+  const was = dataset.manifest.producer.source as Record<string, unknown> | undefined;
+  const now = source.description;
+  if (dataset.manifest.producer.stage !== 'extract' || !was || was.host !== now.host || was.port !== now.port || was.database !== now.database) {
+    throw new SeedlineError('USAGE', `${out} was not extracted from ${now.dialect}://${now.host}:${now.port}/${now.database}: cannot resume it from there`, {
+      file: out,
+      option: 'resume',
+      hint: 'point --source at the database the dump came from, or start a new dump with --overwrite',
+    });
+  }
+  return dataset;
+}
+
+function producer(source: Source, snapshot: Record<string, unknown>): Producer {
+  return { tool: 'seedline', version: VERSION, stage: 'extract', source: { ...source.description }, startedAt: new Date().toISOString(), snapshot };
+}
+
+function openSource(options: ExtractOptions): Source {
+  const url = parseSourceUrl(options.source);
+  if (url.dialect !== 'postgres') {
+    throw new SeedlineError('USAGE', `${url.redacted}: the ${url.dialect} adapter is not available yet`, { option: 'source', hint: 'extract from PostgreSQL for now' });
+  }
+  return new PostgresSource({
+    url: options.source,
+    ...(options.sourceTimezone !== undefined ? { sourceTimezone: options.sourceTimezone } : {}),
+    concurrency: Math.max(1, options.concurrency ?? 1),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+  });
+}
+
+function validate(o: ExtractOptions): TableSpec[] {
+  const usage = (option: string, message: string, hint: string) => new SeedlineError('USAGE', message, { option, hint });
+  if (!o.source) throw usage('source', 'no source database given', 'pass --source postgres://user@host:5432/database, or set "source" in the config file');
+  if (!o.out) throw usage('out', 'no output directory given', 'pass --out dump');
+  if (!o.tables.length) throw usage('tables', 'no tables to extract', 'name them on the command line (seedline extract dbo.Members dbo.Messages) or in the config file');
+  if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 0 && o.gzipLevel <= 9)) {
+    throw usage('gzip-level', `--gzip-level must be an integer from 0 to 9, got ${o.gzipLevel}`, 'level 1 is fastest, 9 smallest');
+  }
+  for (const [option, v] of [['batch-rows', o.batchRows], ['concurrency', o.concurrency]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw usage(option, `--${option} must be a positive integer, got ${v}`, `leave --${option} out for the default`);
+  }
+  if (o.resume && o.overwrite) throw usage('resume', '--resume and --overwrite contradict each other', 'use --resume to continue a dump, --overwrite to start it again');
+  return o.tables.map((t) => (typeof t === 'string' ? { name: t } : t));
+}

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type protobuf from 'protobufjs';
+import { SeedlineError } from '../common/errors.ts';
+import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
+import type { ColumnKind, TableInfo } from './source.ts';
+
+/**
+ * The contract between a live table and its reviewed `.proto` (schemas/legacy/<Table>.proto,
+ * message seedline.legacy.<Table>): checked before a single row is read, and generated
+ * from the catalog for a human to review.
+ */
+export const LEGACY_SCHEMAS_DIR = join(SCHEMAS_DIR, 'legacy');
+export const LEGACY_PACKAGE = 'seedline.legacy';
+
+/** Protobuf field types that carry each kind exactly (the first is what generateProto writes). */
+const FIELD_TYPES: Record<ColumnKind, readonly string[]> = {
+  int32: ['int32', 'sint32', 'sfixed32', 'int64', 'sint64', 'sfixed64'],
+  int64: ['int64', 'sint64', 'sfixed64'],
+  bool: ['bool'],
+  decimal: ['string'],
+  float: ['float', 'double'],
+  double: ['double'],
+  string: ['string'],
+  bytes: ['bytes'],
+  uuid: ['string'],
+  date: ['string'],
+  timestamp: ['int64', 'sint64', 'sfixed64'],
+  timestamptz: ['int64', 'sint64', 'sfixed64'],
+};
+
+const KIND_NOTES: Partial<Record<ColumnKind, string>> = {
+  decimal: 'exact decimal text',
+  uuid: 'lowercase canonical',
+  date: 'YYYY-MM-DD',
+  timestamp: 'source time zone → UTC microseconds',
+  timestamptz: 'UTC microseconds',
+};
+
+export interface LegacySchema {
+  readonly protoPath: string;
+  readonly messageType: string;
+  readonly type: protobuf.Type;
+}
+
+/** Loads the message of a table (bare name, e.g. `Members`) from `dir`. */
+export async function loadLegacySchema(tableName: string, dir = LEGACY_SCHEMAS_DIR, protoPath?: string): Promise<LegacySchema> {
+  const path = protoPath ?? join(dir, `${tableName}.proto`);
+  if (!existsSync(path)) {
+    throw new SeedlineError('SCHEMA_INVALID', `${path} does not exist: table ${tableName} has no reviewed schema`, {
+      file: path,
+      table: tableName,
+      hint: `generate one with \`seedline schema --tables ${tableName}\`, review it and commit it`,
+    });
+  }
+  const messageType = `${LEGACY_PACKAGE}.${tableName}`;
+  const root = await loadProtos([path]);
+  return { protoPath: path, messageType, type: lookupType(root, messageType, [path]) };
+}
+
+export interface Drift {
+  readonly column: string;
+  readonly problem: string;
+}
+
+/** Every difference between the table and its message; empty when they match. */
+export function findDrift(table: TableInfo, type: protobuf.Type, excluded: readonly string[] = []): Drift[] {
+  const drift: Drift[] = [];
+  const fields = new Map(type.fieldsArray.map((f) => [f.name, f]));
+  for (const c of table.columns) {
+    const f = fields.get(c.name);
+    fields.delete(c.name);
+    if (!f) {
+      drift.push({ column: c.name, problem: `column ${c.name} (${c.sqlType}) has no field in the .proto` });
+      continue;
+    }
+    if (c.kind === null) continue; // reported as UNSUPPORTED_TYPE, with its own hint
+    const allowed = FIELD_TYPES[c.kind];
+    if (f.repeated || f.map || !allowed.includes(f.type)) {
+      const found = f.map ? 'a map' : f.repeated ? `repeated ${f.type}` : f.type;
+      drift.push({ column: c.name, problem: `column ${c.name} is ${c.sqlType}: expected a ${allowed[0]} field, the .proto has ${found}` });
+      continue;
+    }
+    const optional = isOptional(f);
+    // A NOT NULL column in an optional field loses nothing; the reverse would turn NULL into ''/0.
+    if (c.nullable && !optional) {
+      drift.push({ column: c.name, problem: `column ${c.name} is nullable: field ${f.name} must be \`optional\` so NULL stays distinct from ${f.type === 'string' ? "''" : 'its default'}` });
+    }
+  }
+  for (const f of fields.values()) {
+    drift.push({
+      column: f.name,
+      problem: excluded.includes(f.name)
+        ? `column ${f.name} is excluded in the config, but the .proto still has field ${f.name} (give the table a .proto without it)`
+        : `field ${f.name} has no column in the table (dropped or renamed?)`,
+    });
+  }
+  return drift;
+}
+
+/** SCHEMA_DRIFT naming the table, the .proto and every column that differs. */
+export function assertNoDrift(table: TableInfo, schema: LegacySchema, excluded: readonly string[] = []): void {
+  const drift = findDrift(table, schema.type, excluded);
+  if (drift.length === 0) return;
+  throw new SeedlineError(
+    'SCHEMA_DRIFT',
+    `${table.qualifiedName} no longer matches ${schema.protoPath}: ${drift.map((d) => d.problem).join('; ')}`,
+    {
+      table: table.qualifiedName,
+      column: drift[0]!.column,
+      file: schema.protoPath,
+      hint: 'review the change; update the .proto (seedline schema shows what the table looks like now) and the transforms that read it',
+    },
+  );
+}
+
+/** A starting `.proto` for a table, one field per column, the SQL type as a comment. */
+export function generateProto(table: TableInfo): string {
+  const lines = [
+    `// Legacy table ${table.qualifiedName}. One field per column, named exactly as the column.`,
+    '// Generated by `seedline schema` from the catalog: review it before committing.',
+    'syntax = "proto3";',
+    '',
+    `package ${LEGACY_PACKAGE};`,
+    '',
+    `message ${table.name} {`,
+  ];
+  table.columns.forEach((c, i) => {
+    const pk = table.primaryKey.includes(c.name) ? ', primary key' : '';
+    const comment = `// ${c.sqlType}${c.nullable ? ' NULL' : ' NOT NULL'}${pk}`;
+    if (c.kind === null) {
+      lines.push(`  // ${c.name} = ${i + 1}: UNSUPPORTED (${c.sqlType}); leave it out or cast it in a view`);
+      return;
+    }
+    const note = KIND_NOTES[c.kind] ? `, ${KIND_NOTES[c.kind]}` : '';
+    lines.push(`  ${c.nullable ? 'optional ' : ''}${FIELD_TYPES[c.kind][0]} ${c.name} = ${i + 1}; ${comment}${note}`);
+  });
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+function isOptional(f: protobuf.Field): boolean {
+  return Boolean(f.options?.proto3_optional) || (f.partOf !== null && f.partOf.oneof.length === 1 && f.partOf.name === `_${f.name}`);
+}

@@ -1,0 +1,316 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { SeedlineError } from '../common/errors.ts';
+import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { mapPgError } from './postgres-errors.ts';
+import type { ColumnInfo, ColumnValue, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableInfo, TableRef } from './source.ts';
+import { parseSourceUrl, type ParsedSourceUrl } from './source-url.ts';
+
+export interface PostgresSourceOptions {
+  readonly url: string;
+  /** IANA zone the naive `timestamp` columns are in; required to read such a column. */
+  readonly sourceTimezone?: string;
+  /** Connections reading in parallel, all in the same exported snapshot. */
+  readonly concurrency?: number;
+  readonly connectTimeoutMs?: number;
+  /** Per statement: a keyset page must finish within it. */
+  readonly statementTimeoutMs?: number;
+  /** Never queue behind an exclusive lock (and block everyone queued behind us). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Every value arrives as PostgreSQL's own text: the driver parses nothing in JS. */
+const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+/**
+ * PostgreSQL adapter. One READ ONLY REPEATABLE READ transaction per connection; the first
+ * exports its snapshot and the others import it, so every worker sees the same data.
+ * Values are turned into their exact text on the server (numeric, timestamps as
+ * microseconds) and only reshaped in JS (see `convert`).
+ */
+export class PostgresSource implements Source {
+  readonly dialect = 'postgres' as const;
+  readonly description: Source['description'];
+  private readonly url: ParsedSourceUrl;
+  private readonly options: PostgresSourceOptions;
+  private readonly idle: pg.Client[] = [];
+  private readonly waiting: ((client: pg.Client) => void)[] = [];
+  private readonly all: pg.Client[] = [];
+  private snapshotId: string | null = null;
+  private readonly tables = new Map<string, PgTableInfo>();
+
+  constructor(options: PostgresSourceOptions) {
+    this.options = options;
+    this.url = parseSourceUrl(options.url);
+    const { host, port, database } = this.url;
+    this.description = { dialect: 'postgres', host, port, database };
+  }
+
+  async connect(): Promise<SnapshotInfo> {
+    const leader = await this.open();
+    try {
+      const { rows } = await leader.query<{ id: string; standby: string; version: string }>(
+        'SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting(\'server_version\') AS version',
+      );
+      this.snapshotId = rows[0]!.id;
+      if (this.options.sourceTimezone !== undefined) await this.checkTimezone(leader, this.options.sourceTimezone);
+      this.idle.push(leader);
+      return {
+        isolation: 'repeatable read, read only',
+        exportedSnapshot: this.snapshotId,
+        sharedByAllWorkers: true,
+        standby: rows[0]!.standby === 't',
+        serverVersion: rows[0]!.version,
+      };
+    } catch (err) {
+      await this.close();
+      throw this.fail(err, 'starting the snapshot');
+    }
+  }
+
+  async close(): Promise<void> {
+    const clients = this.all.splice(0);
+    this.idle.length = 0;
+    await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {}).then(() => c.end()).catch(() => {})));
+  }
+
+  async listTables(): Promise<TableRef[]> {
+    return this.withClient((c) => listPgTables(c), 'listing tables');
+  }
+
+  async describeTable(qualifiedName: string): Promise<TableInfo> {
+    const info = await this.withClient((c) => describePgTable(c, qualifiedName, this.url.redacted), `reading the catalog of ${qualifiedName}`);
+    this.tables.set(info.qualifiedName, info);
+    return info;
+  }
+
+  async planRanges(table: TableInfo, parts: number): Promise<KeyRange[]> {
+    const info = this.pgTable(table);
+    if (parts <= 1 || info.primaryKey.length === 0) return [{}];
+    // A sample of the keys (a few % of the pages, not a second scan) gives the split points.
+    const percent = Math.min(100, Math.max(0.01, (20_000 / Math.max(1, info.estimatedRows)) * 100));
+    const keys = info.primaryKey.map((k) => `t.${quoteIdent(k)}`);
+    const sql =
+      `SELECT ${keys.map((k) => `${k}::text`).join(', ')} FROM ${this.from(info)}` +
+      `${percent < 100 ? ` TABLESAMPLE SYSTEM (${percent.toFixed(4)})` : ''} ORDER BY ${keys.join(', ')}`;
+    const rows = await this.withClient(async (c) => (await c.query({ text: sql, rowMode: 'array' })).rows as string[][], `sampling keys of ${info.qualifiedName}`);
+    const splits: KeyValue[] = [];
+    for (let i = 1; i < parts; i++) {
+      const key = rows[Math.floor((i * rows.length) / parts)];
+      if (key && (splits.length === 0 || key.join('\0') !== splits.at(-1)!.join('\0'))) splits.push(key);
+    }
+    const ranges: KeyRange[] = [];
+    let after: KeyValue | undefined;
+    for (const upTo of splits) {
+      ranges.push(after ? { after, upTo } : { upTo });
+      after = upTo;
+    }
+    ranges.push(after ? { after } : {});
+    return ranges;
+  }
+
+  async *readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch> {
+    // The caller may read fewer columns than the table has (left out in the config).
+    const info: PgTableInfo = { ...this.pgTable(table), columns: table.columns };
+    assertSupported(info);
+    const hasNaive = info.columns.some((c) => c.kind === 'timestamp');
+    if (hasNaive && this.options.sourceTimezone === undefined) {
+      throw new SeedlineError('USAGE', `${info.qualifiedName} has naive timestamp columns and no source time zone was given`, {
+        table: info.qualifiedName,
+        option: 'source-timezone',
+        hint: 'pass --source-timezone with the zone the legacy server wrote its local times in, e.g. Europe/Helsinki',
+      });
+    }
+    const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
+    const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '')).join(', ');
+    const client = await this.acquire();
+    try {
+      if (info.primaryKey.length === 0) {
+        yield* this.readHeap(client, info, `SELECT ${select} FROM ${this.from(info)}`, params, options);
+        return;
+      }
+      // Qualified: an output column of the same name must never be what ORDER BY / WHERE mean.
+      const keys = info.primaryKey.map((k) => `t.${quoteIdent(k)}`);
+      const keyList = `(${keys.join(', ')})`;
+      const bind = (key: KeyValue, list: unknown[]) =>
+        `(${key.map((v, i) => (list.push(v), `$${list.length}::${info.keyTypes[i]}`)).join(', ')})`;
+      const page = (after: KeyValue | undefined): Promise<string[][]> => {
+        const list = [...params];
+        const where: string[] = [];
+        if (after) where.push(`${keyList} > ${bind(after, list)}`);
+        if (range.upTo) where.push(`${keyList} <= ${bind(range.upTo, list)}`);
+        const sql =
+          `SELECT ${select}, ${keys.map((k) => `${k}::text`).join(', ')} FROM ${this.from(info)}` +
+          `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${options.batchRows}`;
+        return client.query({ text: sql, values: list, rowMode: 'array' }).then(
+          (r) => r.rows as string[][],
+          (err: unknown) => {
+            throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
+          },
+        );
+      };
+      // One page ahead: the server runs the next statement while this one is encoded and written.
+      let next: Promise<string[][]> | null = page(range.after);
+      try {
+        while (next) {
+          const raw = await next;
+          next = null;
+          options.signal?.throwIfAborted();
+          if (raw.length === 0) return;
+          const width = info.columns.length;
+          const keyValues = raw.map((r) => r.slice(width));
+          if (raw.length === options.batchRows) next = page(keyValues.at(-1));
+          yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: keyValues };
+        }
+      } finally {
+        // Never hand the connection on with a statement of ours still running on it.
+        await (next as Promise<string[][]> | null)?.catch(() => {});
+      }
+    } finally {
+      this.release(client);
+    }
+  }
+
+  /** A table without a primary key: one pass with a server-side cursor, not resumable mid-table. */
+  private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, params: unknown[], options: ReadOptions): AsyncGenerator<RowBatch> {
+    const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
+    try {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        let raw: string[][];
+        try {
+          raw = (await cursor.read(options.batchRows)) as string[][];
+        } catch (err) {
+          throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
+        }
+        if (raw.length === 0) return;
+        yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: raw.map(() => []) };
+      }
+    } finally {
+      await cursor.close().catch(() => {});
+    }
+  }
+
+  private pgTable(table: TableInfo): PgTableInfo {
+    const info = this.tables.get(table.qualifiedName);
+    if (!info) throw new Error(`internal: describeTable(${table.qualifiedName}) was not called before reading it`);
+    return info;
+  }
+
+  private from(info: PgTableInfo): string {
+    return `${quoteIdent(info.schema)}.${quoteIdent(info.name)} AS t`;
+  }
+
+  /** Opens one connection inside the run's snapshot. */
+  private async open(): Promise<pg.Client> {
+    const o = this.options;
+    const client = new pg.Client({
+      connectionString: this.options.url,
+      connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
+      statement_timeout: o.statementTimeoutMs ?? 120_000,
+      lock_timeout: o.lockTimeoutMs ?? 10_000,
+      application_name: 'seedline extract',
+      types: TEXT_TYPES,
+    });
+    // A connection dropped while idle must not crash the process; the next query reports it.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      this.all.push(client);
+      // Formats the text conversions rely on, whatever the server's defaults.
+      await client.query("SET datestyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET extra_float_digits = 1; SET TimeZone = 'UTC'");
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (this.snapshotId) await client.query(`SET TRANSACTION SNAPSHOT '${this.snapshotId.replace(/'/g, "''")}'`);
+      return client;
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw this.fail(err, 'connecting');
+    }
+  }
+
+  private async checkTimezone(client: pg.Client, zone: string): Promise<void> {
+    // pg_timezone_names only: AT TIME ZONE also takes POSIX strings like '+3', whose sign is inverted.
+    const { rowCount } = await client.query('SELECT 1 FROM pg_timezone_names WHERE name = $1', [zone]);
+    if (!rowCount) {
+      throw new SeedlineError('USAGE', `--source-timezone ${zone} is not a time zone this server knows`, {
+        option: 'source-timezone',
+        hint: 'use an IANA zone name such as Europe/Helsinki or UTC',
+      });
+    }
+  }
+
+  private async acquire(): Promise<pg.Client> {
+    if (this.all.length === 0) throw new Error('internal: PostgresSource.connect() was not called');
+    const free = this.idle.pop();
+    if (free) return free;
+    if (this.all.length < Math.max(1, this.options.concurrency ?? 1)) return this.open();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(client: pg.Client): void {
+    if (!this.all.includes(client)) return;
+    const next = this.waiting.shift();
+    if (next) next(client);
+    else this.idle.push(client);
+  }
+
+  private async withClient<T>(fn: (client: pg.Client) => Promise<T>, doing: string): Promise<T> {
+    const client = await this.acquire();
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw this.fail(err, doing);
+    } finally {
+      this.release(client);
+    }
+  }
+
+  private fail(err: unknown, doing: string, table?: string): SeedlineError {
+    const { redacted, user, database } = this.url;
+    return mapPgError(err, { where: redacted, user, database, ...(table ? { table } : {}) }, doing);
+  }
+}
+
+/** The select-list expression that gives a column's exact text in the shape of its kind. */
+function selectExpression(c: ColumnInfo, tzParam: string): string {
+  const q = quoteIdent(c.name);
+  switch (c.kind) {
+    case 'decimal':
+      return `${q}::numeric::text`;
+    case 'timestamp':
+      // The wall-clock time is read in the source's zone; extract(epoch) is exact numeric (PG 14+).
+      return `(extract(epoch from (${q} AT TIME ZONE ${tzParam}::text)) * 1000000)::int8`;
+    case 'timestamptz':
+      return `(extract(epoch from ${q}) * 1000000)::int8`;
+    default:
+      return q;
+  }
+}
+
+/** Server text → the JS value of DESIGN.md's mapping (NULL stays null, '' stays ''). */
+function convertRow(columns: readonly ColumnInfo[], raw: readonly (string | null)[]): ColumnValue[] {
+  const out: ColumnValue[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const v = raw[i] ?? null;
+    out[i] = v === null ? null : convert(columns[i]!.kind!, v);
+  }
+  return out;
+}
+
+function convert(kind: NonNullable<ColumnInfo['kind']>, v: string): ColumnValue {
+  switch (kind) {
+    case 'int32':
+    case 'double':
+      return Number(v);
+    case 'float':
+      return Math.fround(Number(v)); // the float4's own value, not the double nearest its text
+    case 'bool':
+      return v === 't';
+    case 'bytes':
+      return Buffer.from(v.slice(2), 'hex'); // bytea_output = hex: '\x0a0b...'
+    case 'uuid':
+      return v.toLowerCase();
+    default:
+      return v; // int64, decimal, string, date, timestamps: already exact text
+  }
+}

@@ -1,0 +1,20 @@
+import type protobuf from 'protobufjs';
+import type { ColumnInfo, ColumnValue } from './source.ts';
+
+/**
+ * Turns one row (values in column order, already in the shape of DESIGN.md's mapping)
+ * into the bytes of its legacy message. A NULL leaves the optional field absent; an empty
+ * string or 0 is written as present, so a reader can tell them apart.
+ */
+export function rowEncoder(columns: readonly ColumnInfo[], type: protobuf.Type): (row: readonly ColumnValue[]) => Uint8Array {
+  // Field names equal column names (checked by findDrift before any row is read).
+  const names = columns.map((c) => c.name);
+  return (row) => {
+    const message: Record<string, ColumnValue> = {};
+    for (let i = 0; i < names.length; i++) {
+      const v = row[i];
+      if (v !== null && v !== undefined) message[names[i]!] = v;
+    }
+    return type.encode(message).finish();
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The one small interface every source database adapter implements (one file per dialect:
+ * postgres-source.ts, later mssql-source.ts). Dialect differences — quoting, LIMIT/TOP,
+ * snapshot set-up, how a value is turned into its exact text — stay inside the adapter.
+ * What leaves it is already in the shape of DESIGN.md's type mapping.
+ */
+
+/**
+ * How a column is carried in a record (DESIGN.md, "Legacy row schemas"). The adapter
+ * decides the kind from the catalog and hands out values of the matching JS shape:
+ *
+ * | kind        | JS value            | protobuf            |
+ * |-------------|---------------------|---------------------|
+ * | int32       | number              | int32               |
+ * | int64       | decimal string      | int64               |
+ * | bool        | boolean             | bool                |
+ * | decimal     | exact decimal text  | string              |
+ * | float       | number              | float               |
+ * | double      | number              | double              |
+ * | string      | string              | string              |
+ * | bytes       | Buffer              | bytes               |
+ * | uuid        | lowercase string    | string              |
+ * | date        | 'YYYY-MM-DD'        | string              |
+ * | timestamp   | decimal string: µs since epoch UTC, converted from the source time zone | int64 |
+ * | timestamptz | decimal string: µs since epoch UTC | int64 |
+ */
+export const COLUMN_KINDS = [
+  'int32',
+  'int64',
+  'bool',
+  'decimal',
+  'float',
+  'double',
+  'string',
+  'bytes',
+  'uuid',
+  'date',
+  'timestamp',
+  'timestamptz',
+] as const;
+export type ColumnKind = (typeof COLUMN_KINDS)[number];
+
+export type ColumnValue = number | string | boolean | Buffer | null;
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** The type as the database spells it, e.g. `character varying(50)`: for messages and .proto comments. */
+  readonly sqlType: string;
+  readonly nullable: boolean;
+  /** null: no mapping for this type; the adapter refuses to read it (UNSUPPORTED_TYPE). */
+  readonly kind: ColumnKind | null;
+}
+
+export interface TableRef {
+  readonly schema: string;
+  readonly name: string;
+}
+
+export interface TableInfo extends TableRef {
+  /** `schema.name` as the user writes it, e.g. `dbo.Members`. */
+  readonly qualifiedName: string;
+  /** In table order. */
+  readonly columns: readonly ColumnInfo[];
+  /** Primary key columns in key order; empty for a heap table. */
+  readonly primaryKey: readonly string[];
+  /** The catalog's estimate (planning and ETA only). */
+  readonly estimatedRows: number;
+}
+
+/**
+ * A key value as the database's own text for it (the adapter binds it back with its exact
+ * SQL type, so the server does every comparison: collations, uuid ordering, ...).
+ * A whole key is one text per primary-key column. JSON-safe, so it goes into the manifest.
+ */
+export type KeyValue = readonly string[];
+
+/** Rows with key > `after` (exclusive) and key <= `upTo` (inclusive); undefined = unbounded. */
+export interface KeyRange {
+  readonly after?: KeyValue;
+  readonly upTo?: KeyValue;
+}
+
+export interface ReadOptions {
+  /** Rows per statement (keyset page). */
+  readonly batchRows: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One page of rows: values in `TableInfo.columns` order, and each row's key. */
+export interface RowBatch {
+  readonly rows: readonly (readonly ColumnValue[])[];
+  readonly keys: readonly KeyValue[];
+}
+
+export interface SnapshotInfo {
+  /** What every reader of this run sees, e.g. `{ isolation: 'repeatable read', exported: '00000003-...' }`. */
+  readonly [key: string]: unknown;
+}
+
+export interface Source {
+  readonly dialect: 'postgres' | 'mssql';
+  /** Where the data comes from, credentials removed: safe to print and to write to a manifest. */
+  readonly description: { readonly dialect: string; readonly host: string; readonly port: number; readonly database: string };
+
+  /** Connects and opens the read-only, consistent view every later read uses. */
+  connect(): Promise<SnapshotInfo>;
+  close(): Promise<void>;
+
+  /** Every user table (for suggestions when a name is wrong, and for `seedline schema`). */
+  listTables(): Promise<TableRef[]>;
+  /** Columns and primary key; TABLE_NOT_FOUND (with similar names) when it does not exist. */
+  describeTable(qualifiedName: string): Promise<TableInfo>;
+  /** Splits a table into about `parts` contiguous key ranges covering all of it, cheaply. */
+  planRanges(table: TableInfo, parts: number): Promise<KeyRange[]>;
+  /**
+   * Reads a key range page by page in key order (keyset pagination, never OFFSET). The next
+   * page is fetched only when the consumer asks for it: backpressure for free. A table
+   * without a primary key is read in one pass and only with the unbounded range.
+   * Only `table.columns` are read: pass a copy with fewer columns to leave some out.
+   */
+  readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch>;
+}

@@ -1,0 +1,136 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LimitFunction } from 'p-limit';
+import type { DatasetWriter, PartWriter } from '../recordfile/index.ts';
+import type { PreparedTable } from './extract.ts';
+import type { TableProgress } from './progress-view.ts';
+import { rowEncoder } from './row-encoder.ts';
+import type { KeyRange, KeyValue, Source } from './source.ts';
+
+/**
+ * The extraction of one table: its key ranges and how far each one got. The range states
+ * live in the manifest (`streams.<Table>.info.ranges`) and are saved together with every
+ * committed part, so after a kill `--resume` knows where each range stopped.
+ */
+export interface RangeState extends KeyRange {
+  /** Last key of the last committed part of this range: reading resumes after it. */
+  committedUpTo?: KeyValue;
+  done: boolean;
+}
+
+export interface PlannedTable {
+  readonly table: PreparedTable;
+  readonly stream: string;
+  readonly ranges: RangeState[];
+  /** Parts kept from an earlier run. */
+  readonly keptParts: number;
+}
+
+export const DEFAULT_MIN_ROWS_PER_RANGE = 100_000;
+
+export interface JobOptions {
+  readonly batchRows: number;
+  readonly gzipLevel: number;
+  readonly maxPartBytes: number;
+  readonly signal: AbortSignal;
+  readonly limit: LimitFunction;
+  readonly view: TableProgress;
+}
+
+/** Declares the table's stream and decides its key ranges (or takes them from an interrupted run). */
+export async function planTable(
+  source: Source,
+  dataset: DatasetWriter,
+  table: PreparedTable,
+  options: { concurrency?: number; minRowsPerRange?: number },
+): Promise<PlannedTable> {
+  const { info } = table;
+  const stream = info.name;
+  const keyed = info.primaryKey.length > 0;
+  const existing = dataset.manifest.streams[stream];
+  let keptParts = existing?.parts.length ?? 0;
+  let ranges = existing?.info?.ranges as RangeState[] | undefined;
+  if (existing && !existing.complete && (!keyed || !ranges)) {
+    // A heap table cannot continue mid-table (no key to continue after): read it again.
+    await Promise.all(existing.parts.map((p) => rm(join(dataset.dir, p.file), { force: true })));
+    existing.parts = [];
+    existing.records = 0;
+    keptParts = 0;
+    ranges = undefined;
+  }
+  if (!ranges) {
+    const concurrency = Math.max(1, options.concurrency ?? 1);
+    // More ranges than workers, so a worker that finishes early takes another one; but a
+    // small table is not worth splitting.
+    const bySize = Math.ceil(info.estimatedRows / Math.max(1, options.minRowsPerRange ?? DEFAULT_MIN_ROWS_PER_RANGE));
+    const planned = await source.planRanges(info, Math.min(concurrency > 1 ? concurrency * 2 : 1, Math.max(1, bySize)));
+    ranges = planned.map((r) => ({ ...r, done: existing?.complete ?? false }));
+  }
+  const streamInfo = {
+    table: info.qualifiedName,
+    primaryKey: info.primaryKey,
+    columns: info.columns.map((c) => c.name),
+    consistency: 'one snapshot shared by all workers of the run',
+    resumableMidTable: keyed,
+    ranges,
+  };
+  const entry = await dataset.declareStream(stream, { messageType: table.messageType, protoPath: table.protoPath, info: streamInfo });
+  entry.info = { ...entry.info, ...streamInfo };
+  return { table, stream, ranges, keptParts };
+}
+
+/** Reads every unfinished range of a table (at most `limit` at once over the whole run). */
+export async function extractTable(source: Source, dataset: DatasetWriter, planned: PlannedTable, options: JobOptions): Promise<void> {
+  const results = await Promise.allSettled(
+    planned.ranges.map((range) => (range.done ? Promise.resolve() : options.limit(() => extractRange(source, dataset, planned, range, options)))),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  options.view.done(planned.stream);
+  await dataset.completeStream(planned.stream);
+}
+
+async function extractRange(source: Source, dataset: DatasetWriter, planned: PlannedTable, state: RangeState, options: JobOptions): Promise<void> {
+  options.signal.throwIfAborted();
+  const { info, type } = planned.table;
+  const encode = rowEncoder(info.columns, type);
+  const keyed = info.primaryKey.length > 0;
+  let part: PartWriter | null = null;
+  let lastKey: KeyValue | undefined;
+
+  const commit = async () => {
+    if (!part) return;
+    const done = part;
+    part = null;
+    const entry = await done.close();
+    // Set before commitPart, which saves the manifest: part and resume point land together.
+    if (keyed) state.committedUpTo = lastKey;
+    await dataset.commitPart(planned.stream, entry);
+  };
+
+  const after = state.committedUpTo ?? state.after;
+  const range: KeyRange = { ...(after ? { after } : {}), ...(state.upTo ? { upTo: state.upTo } : {}) };
+  try {
+    for await (const batch of source.readRange(info, range, { batchRows: options.batchRows, signal: options.signal })) {
+      let bytes = 0;
+      for (let i = 0; i < batch.rows.length; i++) {
+        part ??= await dataset.openPart(planned.stream, dataset.takePartIndex(planned.stream), { gzipLevel: options.gzipLevel });
+        const message = encode(batch.rows[i]!);
+        bytes += message.length;
+        lastKey = batch.keys[i];
+        const wait = part.write(message, keyed ? lastKey : undefined);
+        if (wait) await wait;
+        if (part.uncompressedBytes >= options.maxPartBytes) await commit();
+      }
+      options.view.add(planned.stream, batch.rows.length, bytes);
+      options.signal.throwIfAborted();
+    }
+    await commit();
+    state.done = true;
+    await dataset.saveManifest();
+  } catch (err) {
+    // Nothing half-written stays behind looking complete.
+    await (part as PartWriter | null)?.abort();
+    throw err;
+  }
+}
