@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { demoCommand } from '../demo/cli.ts';
 import { extractCommand } from '../extractor/cli.ts';
 import { schemaCommand } from '../extractor/schema-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
@@ -6,5 +7,5 @@ import { transformCommand } from '../transformer/cli.ts';
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [extractCommand(), transformCommand(), seedCommand(), schemaCommand()];
+  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), schemaCommand()];
 }

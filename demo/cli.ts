@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander';
+import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
+import { interruptSignal } from '../common/signals.ts';
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run every stage end to end on the fixture database: fixture → extract → transform → seed')
+    .option('--out <dir>', 'where dump/ and events/ are written', 'seedline-demo')
+    .option('--target <postgres-url>', 'load the fixture into this PostgreSQL database instead of an embedded one (its dbo tables are replaced)')
+    .option('--preset <name>', 'fixture size: tiny, small', 'small')
+    .option('--amqp-url <url>', 'RabbitMQ to seed', 'amqp://guest:guest@127.0.0.1:5672')
+    .option('--exchange <name>', 'topic exchange to seed', DEMO_EXCHANGE)
+    .option('--queue <name>', 'durable queue bound to every event type (emptied first)', DEMO_QUEUE)
+    .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'lines', 'off']).default('auto'))
+    .addHelpText(
+      'after',
+      `
+Needs no configuration: without --target it starts an embedded PostgreSQL (PGlite) in this
+process, loads the 'small' fixture (the legacy dating site, dirty on purpose), extracts
+dbo.Members and dbo.Messages, transforms them into events, and seeds RabbitMQ.
+
+Example:
+  $ seedline demo
+  $ seedline demo --target postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny`,
+    )
+    .action(async (opts: { out: string; target?: string; preset: string; amqpUrl: string; exchange: string; queue: string; progress: 'auto' | 'lines' | 'off' }) => {
+      const interrupt = interruptSignal();
+      try {
+        await runDemo({
+          out: opts.out,
+          target: opts.target,
+          preset: opts.preset,
+          amqpUrl: opts.amqpUrl,
+          exchange: opts.exchange,
+          queue: opts.queue,
+          progress: opts.progress,
+          signal: interrupt.signal,
+          onStage: (line) => process.stdout.write(`${line}\n`),
+        });
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}
