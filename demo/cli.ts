@@ -1,3 +1,4 @@
+import { progressOption } from '../cli/options.ts';
 import { Command, Option } from 'commander';
 import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
 import { interruptSignal } from '../common/signals.ts';
@@ -11,7 +12,7 @@ export function demoCommand(): Command {
     .option('--amqp-url <url>', 'RabbitMQ to seed', 'amqp://guest:guest@127.0.0.1:5672')
     .option('--exchange <name>', 'topic exchange to seed', DEMO_EXCHANGE)
     .option('--queue <name>', 'durable queue bound to every event type (emptied first)', DEMO_QUEUE)
-    .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'lines', 'off']).default('auto'))
+    .addOption(progressOption())
     .addHelpText(
       'after',
       `

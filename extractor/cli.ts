@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { progressOption, type ProgressMode } from '../cli/options.ts';
 import { formatBytes, formatCount, formatDuration } from '../common/progress.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { EXIT } from '../cli/exit-codes.ts';
@@ -15,6 +16,7 @@ interface Flags {
   concurrency?: number;
   overwrite?: boolean;
   resume?: boolean;
+  progress: ProgressMode;
 }
 
 /** `seedline extract`: flags → extract() → a summary. */
@@ -34,6 +36,7 @@ export function extractCommand(): Command {
     .option('--concurrency <n>', 'connections reading key ranges in parallel, sharing one snapshot (default 1)', intArg(1))
     .option('--overwrite', 'replace a complete dump in --out')
     .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest')
+    .addOption(progressOption())
     .addHelpText(
       'after',
       '\nThe password can come from the environment: SEEDLINE_SOURCE, PGPASSWORD, or ${VAR} in the config file.\n' +
@@ -61,7 +64,7 @@ export function extractCommand(): Command {
           ...pick('concurrency', flags.concurrency ?? config.concurrency),
           overwrite: flags.overwrite ?? false,
           resume: flags.resume ?? false,
-          progress: 'auto',
+          progress: flags.progress,
           signal: interrupt.signal,
         });
         process.stdout.write(summary(result));

@@ -1,3 +1,4 @@
+import { progressOption } from '../cli/options.ts';
 import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
@@ -30,7 +31,7 @@ export function seedCommand(): Command {
     .option('--run-id <id>', "written into every message's run-id header (default: time + random)")
     .addOption(new Option('--content-type <type>', 'message body: the protobuf payload as is, or its JSON mapping').choices(['protobuf', 'json']).default('protobuf'))
     .option('--fail-on-unroutable', 'exit with an error when any event had no queue bound for its type')
-    .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'lines', 'off']).default('auto'))
+    .addOption(progressOption())
     .addHelpText(
       'after',
       `

@@ -1,3 +1,4 @@
+import { progressOption } from '../cli/options.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isSeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
@@ -23,7 +24,7 @@ export function transformCommand(): Command {
     )
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
     .option('--overwrite', 'replace a complete events data set in --out')
-    .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'lines', 'off']).default('auto'))
+    .addOption(progressOption())
     .addHelpText(
       'after',
       `\nModules:\n${moduleList}\n\n` +
