@@ -45,7 +45,8 @@ export class DatasetWriter {
    * leftovers of an incomplete one are removed.
    */
   static async create(dir: string, producer: Producer, options: { overwrite?: boolean } = {}): Promise<DatasetWriter> {
-    if (await exists(join(dir, MANIFEST_FILE))) {
+    const entries = (await exists(dir)) ? await readdir(dir, { withFileTypes: true }) : [];
+    if (entries.some((e) => e.name === MANIFEST_FILE)) {
       const old = await readManifest(dir).catch(() => null);
       if (old?.complete && !options.overwrite) {
         throw new SeedlineError('OUTPUT_EXISTS', `${dir} already holds a complete data set`, {
@@ -53,14 +54,22 @@ export class DatasetWriter {
           hint: 'pass --overwrite to replace it, or choose another output directory',
         });
       }
-    }
-    if (await exists(dir)) {
-      // Only remove what a data set consists of: never a directory full of someone's files.
-      for (const entry of await readdir(dir, { withFileTypes: true })) {
-        if (entry.name === MANIFEST_FILE || entry.name === 'schemas' || entry.isDirectory()) {
-          await rm(join(dir, entry.name), { recursive: true, force: true });
-        }
+      // Only remove what a data set consists of: never someone's other files.
+      const streams = new Set(Object.keys(old?.streams ?? {}));
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        const ours =
+          entry.name === MANIFEST_FILE ||
+          entry.name === `${MANIFEST_FILE}.tmp` ||
+          entry.name === 'schemas' ||
+          (entry.isDirectory() && (streams.has(entry.name) || (await holdsOnlyParts(path))));
+        if (ours) await rm(path, { recursive: true, force: true });
       }
+    } else if (entries.length > 0) {
+      throw new SeedlineError('OUTPUT_EXISTS', `${dir} is not empty and is not a seedline data set (no ${MANIFEST_FILE})`, {
+        file: dir,
+        hint: 'choose a new or empty output directory',
+      });
     }
     await mkdir(dir, { recursive: true });
     const writer = new DatasetWriter(dir, newManifest(producer));
@@ -226,6 +235,12 @@ function maxPartIndex(parts: readonly PartEntry[]): number {
     if (m) max = Math.max(max, Number(m[1]));
   }
   return max;
+}
+
+/** A stream directory left by an interrupted run: part files and their temporary files only. */
+async function holdsOnlyParts(dir: string): Promise<boolean> {
+  const files = await readdir(dir);
+  return files.every((f) => /^\.?part-\d+\.pb\.gz(\.tmp)?$/.test(f));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -48,7 +48,18 @@ export type FramingProblem =
  */
 export class RecordSplitter {
   private readonly maxRecordBytes: number;
+  /** The start of a record cut by the end of the last chunk (prefix and/or part of its body). */
   private leftover: Buffer | null = null;
+  /**
+   * Chunks that arrived after `leftover` while a long record is still incomplete. Only the
+   * straddling record's bytes are ever copied, once, when it is whole: never whole chunks.
+   */
+  private pending: Buffer[] = [];
+  /** Bytes in `leftover` + `pending`. */
+  private pendingBytes = 0;
+  /** Total bytes (prefix + body) of the record `leftover` starts, once its prefix is known; else 0. */
+  private needed = 0;
+  private prefixBytes = 0;
   /** Uncompressed offset of the first byte not yet consumed into a record. */
   private consumed = 0;
   private records = 0;
@@ -74,12 +85,12 @@ export class RecordSplitter {
    */
   push(chunk: Buffer, out: Buffer[]): boolean {
     if (this.problem) return false;
-    let buf = chunk;
-    if (this.leftover) {
-      buf = Buffer.concat([this.leftover, chunk]);
-      this.leftover = null;
-    }
     let pos = 0;
+    if (this.leftover) {
+      pos = this.completeLeftover(chunk, out);
+      if (pos < 0) return pos === WAITING;
+    }
+    const buf = chunk;
     const end = buf.length;
     while (pos < end) {
       // Decode the varint32 length prefix inline: this loop is the hot path.
@@ -112,42 +123,97 @@ export class RecordSplitter {
         this.problem = { kind: 'too-long', offset: this.consumed, record: this.records, length };
         return false;
       }
-      if (end - p < length) break; // the body is split across chunks
+      if (end - p < length) {
+        // The body is split across chunks: wait until all of it has arrived.
+        this.prefixBytes = p - pos;
+        this.needed = this.prefixBytes + length;
+        break;
+      }
       out.push(buf.subarray(p, p + length));
       this.consumed += p + length - pos;
       this.records++;
       pos = p + length;
     }
-    if (pos < end) this.leftover = buf.subarray(pos);
+    if (pos < end) {
+      this.leftover = buf.subarray(pos);
+      this.pendingBytes = this.leftover.length;
+    }
     return true;
+  }
+
+  /**
+   * Finishes the record that `leftover` starts with bytes from `chunk`. Returns the position
+   * in `chunk` after it, WAITING when `chunk` did not finish it, or FAILED.
+   */
+  private completeLeftover(chunk: Buffer, out: Buffer[]): number {
+    if (this.needed === 0) {
+      // The prefix was cut (at most 4 bytes are waiting): join it with the chunk's first bytes.
+      const head = Buffer.concat([this.leftover!, chunk.subarray(0, 5)]);
+      const prefix = readPrefix(head);
+      if (prefix === null) {
+        if (head.length >= 5) {
+          this.problem = { kind: 'bad-varint', offset: this.consumed, record: this.records };
+          return FAILED;
+        }
+        this.leftover = head; // chunk was shorter than 5 bytes and all of it belongs to the prefix
+        this.pendingBytes = head.length;
+        return WAITING;
+      }
+      if (prefix.length > this.maxRecordBytes) {
+        this.problem = { kind: 'too-long', offset: this.consumed, record: this.records, length: prefix.length };
+        return FAILED;
+      }
+      this.prefixBytes = prefix.bytes;
+      this.needed = prefix.bytes + prefix.length;
+    }
+    if (this.pendingBytes + chunk.length < this.needed) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return WAITING;
+    }
+    const take = this.needed - this.pendingBytes;
+    const record = Buffer.concat([this.leftover!, ...this.pending, chunk.subarray(0, take)], this.needed);
+    out.push(record.subarray(this.prefixBytes));
+    this.consumed += this.needed;
+    this.records++;
+    this.leftover = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.needed = 0;
+    return take;
   }
 
   /** Call at end of input: reports a record cut short, if any. */
   finish(): boolean {
     if (this.problem) return false;
     if (this.leftover && this.leftover.length > 0) {
+      const prefix = readPrefix(this.leftover);
       this.problem = {
         kind: 'truncated',
         offset: this.consumed,
         record: this.records,
-        missing: this.missingBytes(this.leftover),
+        // When the prefix itself is incomplete, at least one byte is missing.
+        missing: prefix ? prefix.bytes + prefix.length - this.pendingBytes : 1,
       };
       return false;
     }
     return true;
   }
+}
 
-  private missingBytes(rest: Buffer): number {
-    let length = 0;
-    let shift = 0;
-    for (let p = 0; p < rest.length && shift <= 28; p++) {
-      const b = rest[p]!;
-      length += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return Math.max(1, length - (rest.length - p - 1));
-      shift += 7;
-    }
-    return 1; // the length prefix itself is incomplete
+const WAITING = -1;
+const FAILED = -2;
+
+/** Reads a varint32 at the start of `buf`; null when it does not end within 5 bytes or `buf`. */
+function readPrefix(buf: Buffer): { length: number; bytes: number } | null {
+  let length = 0;
+  for (let p = 0; p < buf.length && p < 5; p++) {
+    const b = buf[p]!;
+    if (p === 4 && b & 0xf0) return null;
+    length += (b & 0x7f) * 2 ** (7 * p);
+    if (b < 0x80) return { length, bytes: p + 1 };
   }
+  return null;
 }
 
 export function describeProblem(problem: FramingProblem): string {

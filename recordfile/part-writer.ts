@@ -152,13 +152,22 @@ export class PartWriter {
     // File writes are chained so they land in order; gzip output is paused while one is pending.
     this.gzip.pause();
     this.writeChain = this.writeChain
-      .then(() => this.handle!.write(chunk))
+      .then(() => writeAll(this.handle!, chunk))
       .then(
         () => void this.gzip.resume(),
         (err) => {
           this.failure ??= err;
         },
       );
+  }
+}
+
+/** FileHandle.write may write less than asked (a full disk, a signal); loop until done. */
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+    done += bytesWritten;
   }
 }
 
