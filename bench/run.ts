@@ -6,9 +6,10 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatMB, type Benchmark } from './measure.ts';
+import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})
