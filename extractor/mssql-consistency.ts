@@ -1,0 +1,110 @@
+import sql from 'mssql';
+import { SeedlineError } from '../common/errors.ts';
+
+/**
+ * What consistency a SQL Server extract can get, decided from the database's settings.
+ * SQL Server cannot share one snapshot between connections (no pg_export_snapshot): each key
+ * range is read in its own transaction, and this says exactly what that means for the dump.
+ */
+
+/** The one statement `connect()` sends to learn the database's state. */
+export const DATABASE_STATE_SQL =
+  `SELECT d.name AS name, d.snapshot_isolation_state AS snapshotIsolationState, d.is_read_committed_snapshot_on AS readCommittedSnapshot, ` +
+  `d.source_database_id AS sourceDatabaseId, CONVERT(varchar(33), d.create_date, 126) AS createdAt, ` +
+  `CONVERT(varchar(20), DATABASEPROPERTYEX(d.name, 'Updateability')) AS updateability, ` +
+  `CONVERT(varchar(128), SERVERPROPERTY('ProductVersion')) AS version, CONVERT(varchar(128), SERVERPROPERTY('Edition')) AS edition ` +
+  `FROM sys.databases AS d WHERE d.database_id = DB_ID()`;
+
+export interface DatabaseState {
+  readonly name: string;
+  /** 0 OFF, 1 ON, 2 turning OFF, 3 turning ON. */
+  readonly snapshotIsolationState: number;
+  readonly readCommittedSnapshot: boolean;
+  /** Set for a database snapshot (CREATE DATABASE ... AS SNAPSHOT OF). */
+  readonly sourceDatabaseId: number | null;
+  readonly createdAt: string;
+  /** READ_ONLY for a read-only database or a readable secondary replica. */
+  readonly updateability: string;
+  readonly version: string;
+  readonly edition: string;
+}
+
+export interface IsolationChoice {
+  readonly level: 'SNAPSHOT' | 'READ COMMITTED';
+  readonly mode: 'database-snapshot' | 'read-only-database' | 'snapshot-per-range' | 'read-committed';
+  /** Do all workers and ranges see the same moment? */
+  readonly sharedByAllWorkers: boolean;
+  /** One sentence for the manifest. */
+  readonly consistency: string;
+}
+
+export function chooseIsolation(db: DatabaseState, allowReadCommitted: boolean): IsolationChoice {
+  if (db.sourceDatabaseId !== null) {
+    return {
+      level: 'READ COMMITTED',
+      mode: 'database-snapshot',
+      sharedByAllWorkers: true,
+      consistency: `database snapshot ${db.name} (created ${db.createdAt}): every table and range sees the database as it was at that moment`,
+    };
+  }
+  if (db.updateability === 'READ_ONLY') {
+    return {
+      level: 'READ COMMITTED',
+      mode: 'read-only-database',
+      sharedByAllWorkers: false,
+      consistency:
+        'read-only database or readable secondary: each key range is one transaction (a readable secondary maps it to snapshot isolation); ' +
+        'on a secondary, ranges read at different moments of the primary’s history',
+    };
+  }
+  if (db.snapshotIsolationState === 1) {
+    return {
+      level: 'SNAPSHOT',
+      mode: 'snapshot-per-range',
+      sharedByAllWorkers: false,
+      consistency:
+        'each key range is read in its own SNAPSHOT transaction (consistent within the range); different ranges and tables see different moments — ' +
+        'a table read as one range is consistent as a whole. For one moment across everything, extract from a database snapshot',
+    };
+  }
+  if (allowReadCommitted) {
+    return {
+      level: 'READ COMMITTED',
+      mode: 'read-committed',
+      sharedByAllWorkers: false,
+      consistency: db.readCommittedSnapshot
+        ? 'READ COMMITTED (row versioning): each statement (one page of keys) sees its own moment; rows changed during the extract may appear in their old or new version'
+        : 'READ COMMITTED with shared locks: each statement (one page of keys) sees committed rows at its own moment and may wait for writers (LOCK_TIMEOUT)',
+    };
+  }
+  const state = ['OFF', 'ON', 'turning OFF', 'turning ON'][db.snapshotIsolationState] ?? String(db.snapshotIsolationState);
+  throw new SeedlineError('SOURCE_ISOLATION', `database ${db.name} does not allow SNAPSHOT isolation (ALLOW_SNAPSHOT_ISOLATION is ${state}): seedline will not read it without a consistent view`, {
+    option: 'allow-read-committed',
+    hint:
+      `ask the DBA for ALTER DATABASE [${db.name}] SET ALLOW_SNAPSHOT_ISOLATION ON, or point the source at a database snapshot or readable secondary ` +
+      '(applicationIntent=ReadOnly), or accept per-statement consistency with allowReadCommitted (recorded in the manifest)',
+  });
+}
+
+/** The driver's isolation level for a range transaction. */
+export function isolationLevel(choice: IsolationChoice): number {
+  return choice.level === 'SNAPSHOT' ? sql.ISOLATION_LEVEL.SNAPSHOT : sql.ISOLATION_LEVEL.READ_COMMITTED;
+}
+
+/**
+ * Sent first in every range transaction (session settings, cheap to repeat on a pooled
+ * connection): never queue long behind a lock, be the deadlock victim rather than a user,
+ * and note when the transaction started (a SNAPSHOT transaction's view starts at its first read).
+ */
+export function rangeSetupSql(lockTimeoutMs: number): string {
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new Error(`internal: lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
+  return `SET NOCOUNT ON; SET LOCK_TIMEOUT ${lockTimeoutMs}; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt`;
+}
+
+/** One range transaction, as recorded in the snapshot info (and so in the manifest). */
+export interface RangeTransaction {
+  readonly after?: readonly string[];
+  readonly upTo?: readonly string[];
+  readonly isolation: IsolationChoice['level'];
+  readonly startedAt: string;
+}
