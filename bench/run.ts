@@ -6,10 +6,11 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatMB, type Benchmark } from './measure.ts';
+import { extractBench } from './extract.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

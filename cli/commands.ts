@@ -3,10 +3,11 @@ import { demoCommand } from '../demo/cli.ts';
 import { extractCommand } from '../extractor/cli.ts';
 import { fixtureCommand } from '../fixtures/cli.ts';
 import { schemaCommand } from '../extractor/schema-cli.ts';
+import { verifyCommand } from '../extractor/verify-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), schemaCommand(), fixtureCommand()];
+  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
 }

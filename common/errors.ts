@@ -21,6 +21,11 @@ export const ERROR_CODES = [
   'PUBLISH_FAILED', // events were nacked or lost
   'INTERRUPTED', // the user pressed Ctrl-C or the process got SIGTERM
   'OUTPUT_EXISTS', // the output directory holds a finished data set
+  'CHECKPOINT_INVALID', // a seed checkpoint is unreadable, missing for --resume, or of another run
+  'SOURCE_ISOLATION', // the source cannot give the consistent read-only view asked for (SQL Server SNAPSHOT off)
+  'VALUE_TOO_LARGE', // a single value is over the size limit (SQL Server (max) columns)
+  'TOO_MANY_REJECTS', // more legacy rows were rejected than --max-rejects allows
+  'VERIFY_FAILED', // seedline tap: expected events missing, or out of order per key
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,8 +3,10 @@ import { progressOption, type ProgressMode } from '../cli/options.ts';
 import { formatBytes, formatCount, formatDuration } from '../common/progress.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { EXIT } from '../cli/exit-codes.ts';
+import { DEFAULT_MAX_PART_BYTES } from '../recordfile/index.ts';
 import { loadExtractConfig, type ExtractConfig } from './config.ts';
-import { extract, DEFAULT_BATCH_ROWS, DEFAULT_GZIP_LEVEL, type ExtractResult } from './extract.ts';
+import { DEFAULT_CHUNK } from './chunk-sizer.ts';
+import { extract, DEFAULT_CONCURRENCY, DEFAULT_GZIP_LEVEL, DEFAULT_STATEMENT_TIMEOUT_MS, type ExtractResult } from './extract.ts';
 
 interface Flags {
   source?: string;
@@ -14,8 +16,12 @@ interface Flags {
   gzipLevel?: number;
   batchRows?: number;
   concurrency?: number;
+  maxRowsPerSecond?: number;
+  statementTimeout?: number;
+  maxPartMb?: number;
   overwrite?: boolean;
   resume?: boolean;
+  allowReadCommitted?: boolean;
   progress: ProgressMode;
 }
 
@@ -30,12 +36,16 @@ export function extractCommand(): Command {
     .addOption(new Option('--source <url>', 'source database, postgres://user:password@host:5432/database').env('SEEDLINE_SOURCE'))
     .option('--out <dir>', 'dump directory (default: "dump")')
     .option('--source-timezone <zone>', 'IANA zone the legacy server wrote local times in (required when a table has timestamp columns without zone)')
-    .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per-table "proto", "exclude")')
+    .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per table "proto", "exclude", "mask")')
     .option('--gzip-level <n>', `gzip level 0-9 (default ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
-    .option('--batch-rows <n>', `rows per statement (default ${DEFAULT_BATCH_ROWS})`, intArg(1))
-    .option('--concurrency <n>', 'connections reading key ranges in parallel, sharing one snapshot (default 1)', intArg(1))
+    .option('--batch-rows <n>', `rows per statement, fixed (default: adapts between ${DEFAULT_CHUNK.minRows} and ${DEFAULT_CHUNK.maxRows} so each statement takes 1-2 s)`, intArg(1))
+    .option('--concurrency <n>', `connections reading key ranges in parallel, sharing one snapshot (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
+    .option('--max-rows-per-second <n>', 'read at most this many rows per second, all connections together (default: unlimited)', intArg(1))
+    .option('--statement-timeout <seconds>', `cancel a statement that runs longer (default ${DEFAULT_STATEMENT_TIMEOUT_MS / 1000})`, intArg(1))
+    .option('--max-part-mb <n>', `close a part once it holds this many MB before compression (default ${DEFAULT_MAX_PART_BYTES / 1024 / 1024}); resume redoes at most one part per worker`, intArg(1))
     .option('--overwrite', 'replace a complete dump in --out')
     .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest')
+    .option('--allow-read-committed', 'MS SQL: read with READ COMMITTED when the database does not allow SNAPSHOT isolation (recorded in the manifest)')
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -44,7 +54,8 @@ export function extractCommand(): Command {
         '\nExample:\n' +
         '  $ seedline extract dbo.Members dbo.Messages \\\n' +
         '      --source postgres://reader@legacy-db:5432/dating --source-timezone Europe/Helsinki --out dump\n' +
-        '  $ seedline extract --config seedline.json --resume     # after Ctrl-C: continue where it stopped\n',
+        '  $ seedline extract --config seedline.json --max-rows-per-second 20000   # gentle on a busy server\n' +
+        '  $ seedline extract --config seedline.json --resume     # after Ctrl-C or a crash: continue where it stopped\n',
     )
     .action(async (tables: string[], flags: Flags) => {
       const config: ExtractConfig = flags.config ? await loadExtractConfig(flags.config) : {};
@@ -62,8 +73,12 @@ export function extractCommand(): Command {
           ...pick('gzipLevel', flags.gzipLevel ?? config.gzipLevel),
           ...pick('batchRows', flags.batchRows ?? config.batchRows),
           ...pick('concurrency', flags.concurrency ?? config.concurrency),
+          ...pick('maxRowsPerSecond', flags.maxRowsPerSecond ?? config.maxRowsPerSecond),
+          ...pick('maxPartBytes', flags.maxPartMb !== undefined ? flags.maxPartMb * 1024 * 1024 : undefined),
+          ...pick('statementTimeoutMs', flags.statementTimeout !== undefined ? flags.statementTimeout * 1000 : undefined),
           overwrite: flags.overwrite ?? false,
           resume: flags.resume ?? false,
+          allowReadCommitted: flags.allowReadCommitted ?? false,
           progress: flags.progress,
           signal: interrupt.signal,
         });
@@ -84,6 +99,8 @@ export function summary(result: ExtractResult): string {
   for (const t of result.tables) {
     const kept = t.keptParts ? `, ${t.keptParts} kept from the earlier run` : '';
     lines.push(`  ${t.stream.padEnd(width)}  ${formatCount(t.rows).padStart(12)} rows  ${String(t.parts).padStart(4)} parts  ${formatBytes(t.compressedBytes)}${kept}`);
+    const repaired = Object.entries(t.loneSurrogatesReplaced).map(([column, n]) => `${column} ${formatCount(n)}`);
+    if (repaired.length) lines.push(`    note: half-emoji (lone surrogates) replaced by U+FFFD in ${repaired.join(', ')} values`);
   }
   return `${lines.join('\n')}\n`;
 }

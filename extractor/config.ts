@@ -14,7 +14,10 @@ import { closest } from './suggest.ts';
  *   "source": "postgres://seedline:${SEEDLINE_PG_PASSWORD}@db.example:5432/legacy",
  *   "sourceTimezone": "Europe/Helsinki",
  *   "out": "dump",
- *   "tables": ["dbo.Members", { "name": "dbo.Messages", "exclude": ["Body"] }]
+ *   "tables": [
+ *     { "name": "dbo.Members", "exclude": ["PasswordHash"], "mask": { "Email": "sha256" }, "proto": "protos/Members.proto" },
+ *     "dbo.Messages"
+ *   ]
  * }
  * ```
  */
@@ -26,6 +29,7 @@ export interface ExtractConfig {
   readonly gzipLevel?: number;
   readonly batchRows?: number;
   readonly concurrency?: number;
+  readonly maxRowsPerSecond?: number;
   readonly tables?: readonly TableSpec[];
 }
 
@@ -44,9 +48,12 @@ const TOP_KEYS: Record<string, Check> = {
   gzipLevel: isInt(0, 9),
   batchRows: isInt(1),
   concurrency: isInt(1),
+  maxRowsPerSecond: isInt(1),
   tables: (v) => (Array.isArray(v) ? null : 'a list of table names or { "name": ... } objects'),
 };
-const TABLE_KEYS: Record<string, Check> = { name: isString, proto: isString, exclude: isStringList };
+const isMask: Check = (v) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((m) => typeof m === 'string') ? null : 'an object of column → method, e.g. { "Email": "sha256" }';
+const TABLE_KEYS: Record<string, Check> = { name: isString, proto: isString, exclude: isStringList, mask: isMask };
 
 export async function loadExtractConfig(file: string): Promise<ExtractConfig> {
   let text: string;
@@ -80,6 +87,7 @@ export async function loadExtractConfig(file: string): Promise<ExtractConfig> {
       name: spec.name as string,
       ...(spec.proto !== undefined ? { proto: resolve(base, spec.proto as string) } : {}),
       ...(spec.exclude !== undefined ? { exclude: spec.exclude as string[] } : {}),
+      ...(spec.mask !== undefined ? { mask: spec.mask as Record<string, string> } : {}),
     };
   });
   const pick = <K extends keyof ExtractConfig>(k: K) => (obj[k] !== undefined ? { [k]: obj[k] } : {});
@@ -91,6 +99,7 @@ export async function loadExtractConfig(file: string): Promise<ExtractConfig> {
     ...pick('gzipLevel'),
     ...pick('batchRows'),
     ...pick('concurrency'),
+    ...pick('maxRowsPerSecond'),
     ...(tables ? { tables } : {}),
   } as ExtractConfig;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_STATEMENT_TIMEOUT_MS, openSource } from './open-source.ts';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { SeedlineError, isSeedlineError } from '../common/errors.ts';
@@ -6,11 +7,12 @@ import { VERSION } from '../common/version.ts';
 import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type Producer } from '../recordfile/index.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
-import { PostgresSource } from './postgres-source.ts';
+import { DEFAULT_CHUNK } from './chunk-sizer.ts';
+import { checkMasks } from './masking.ts';
 import { TableProgress } from './progress-view.ts';
+import { RowRateLimit } from './rate-limit.ts';
 import { extractTable, planTable, type PlannedTable } from './table-job.ts';
 import type { Source, TableInfo } from './source.ts';
-import { parseSourceUrl } from './source-url.ts';
 
 /** One table to extract: `dbo.Members`, optionally with its own .proto and columns left out. */
 export interface TableSpec {
@@ -19,6 +21,8 @@ export interface TableSpec {
   readonly proto?: string;
   /** Columns not to extract (personal data that need not leave production). */
   readonly exclude?: readonly string[];
+  /** Columns extracted as a hash of their value, e.g. `{ Email: 'sha256' }` (masking.ts). */
+  readonly mask?: Readonly<Record<string, string>>;
 }
 
 export interface ExtractOptions {
@@ -31,10 +35,17 @@ export interface ExtractOptions {
   readonly sourceTimezone?: string;
   readonly schemasDir?: string;
   readonly gzipLevel?: number;
-  /** Rows per keyset statement. */
+  /**
+   * Rows per statement, fixed. Left out, the size adapts so each statement takes 1-2 s on
+   * the server (mydumper's rule, see chunk-sizer.ts).
+   */
   readonly batchRows?: number;
-  /** Connections reading key ranges in parallel, all in the same snapshot. */
+  /** Connections reading key ranges in parallel, all in the same snapshot. Default 1. */
   readonly concurrency?: number;
+  /** MS SQL only: read with READ COMMITTED when the database does not allow SNAPSHOT (recorded in the manifest). */
+  readonly allowReadCommitted?: boolean;
+  /** Rows read per second over all workers together; default unlimited. */
+  readonly maxRowsPerSecond?: number;
   readonly maxPartBytes?: number;
   /** A table is split into key ranges of at least this many (estimated) rows. */
   readonly minRowsPerRange?: number;
@@ -59,6 +70,8 @@ export interface TableSummary {
   readonly uncompressedBytes: number;
   /** Parts kept from an earlier, interrupted run. */
   readonly keptParts: number;
+  /** Values per column whose lone surrogates became U+FFFD (lone-surrogates.ts); {} when none. */
+  readonly loneSurrogatesReplaced: Readonly<Record<string, number>>;
 }
 
 export interface ExtractResult {
@@ -70,7 +83,9 @@ export interface ExtractResult {
   readonly elapsedMs: number;
 }
 
-export const DEFAULT_BATCH_ROWS = 5_000;
+export const DEFAULT_CONCURRENCY = 1;
+export { DEFAULT_STATEMENT_TIMEOUT_MS, openSource };
+/** Per statement: one keyset page normally takes 1-2 s; a minute means the server is in trouble. */
 export const DEFAULT_GZIP_LEVEL = 6;
 
 /**
@@ -96,17 +111,20 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
       const earlier = dataset.manifest.producer.snapshot;
       dataset.manifest.producer.snapshot = { ...snapshot, resumedFrom: earlier };
     }
-    view = new TableProgress(tables.map((t) => t.info.name));
-    const shown = view;
-    progress.set(() => shown.render());
-    const limit = pLimit(Math.max(1, options.concurrency ?? 1));
+    const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
     const inner = new AbortController();
     const onAbort = () => inner.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const planned: PlannedTable[] = [];
     for (const t of tables) planned.push(await planTable(source, dataset, t, options));
+    const ds = dataset;
+    view = new TableProgress(planned.map((p) => ({ name: p.stream, estimatedRows: p.table.info.estimatedRows, keptRows: ds.manifest.streams[p.stream]?.records ?? 0 })));
+    const shown = view;
+    progress.set(() => shown.render());
     const jobOptions = {
-      batchRows: options.batchRows ?? DEFAULT_BATCH_ROWS,
+      batchRows: options.batchRows ?? DEFAULT_CHUNK.startRows,
+      adaptiveBatch: options.batchRows === undefined,
+      ...(options.maxRowsPerSecond !== undefined ? { rateLimit: new RowRateLimit(options.maxRowsPerSecond) } : {}),
       gzipLevel: options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
       maxPartBytes: options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES,
       signal: inner.signal,
@@ -143,6 +161,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
           compressedBytes: stream.parts.reduce((n, part) => n + part.compressedBytes, 0),
           uncompressedBytes: stream.parts.reduce((n, part) => n + part.uncompressedBytes, 0),
           keptParts: p.keptParts,
+          loneSurrogatesReplaced: (stream.info?.loneSurrogatesReplaced as Record<string, number> | undefined) ?? {},
         };
       }),
     };
@@ -164,6 +183,8 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
 
 export interface PreparedTable {
   readonly info: TableInfo;
+  /** Column → mask method. */
+  readonly mask: Readonly<Record<string, string>>;
   readonly protoPath: string;
   readonly messageType: string;
   readonly type: import('protobufjs').Type;
@@ -187,9 +208,10 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
     }
     const info: TableInfo = { ...full, columns: full.columns.filter((c) => !spec.exclude?.includes(c.name)) };
     assertSupported(info);
+    checkMasks(info, spec.mask ?? {});
     const schema = await loadLegacySchema(info.name, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto);
-    assertNoDrift(info, schema, spec.exclude);
-    out.push({ info, ...schema });
+    assertNoDrift(info, schema, spec.exclude, Object.keys(spec.mask ?? {}));
+    out.push({ info, mask: spec.mask ?? {}, ...schema });
   }
   const bare = new Map<string, string>();
   for (const t of out) {
@@ -226,20 +248,6 @@ function producer(source: Source, snapshot: Record<string, unknown>): Producer {
   return { tool: 'seedline', version: VERSION, stage: 'extract', source: { ...source.description }, startedAt: new Date().toISOString(), snapshot };
 }
 
-function openSource(options: ExtractOptions): Source {
-  const url = parseSourceUrl(options.source);
-  if (url.dialect !== 'postgres') {
-    throw new SeedlineError('USAGE', `${url.redacted}: the ${url.dialect} adapter is not available yet`, { option: 'source', hint: 'extract from PostgreSQL for now' });
-  }
-  return new PostgresSource({
-    url: options.source,
-    ...(options.sourceTimezone !== undefined ? { sourceTimezone: options.sourceTimezone } : {}),
-    concurrency: Math.max(1, options.concurrency ?? 1),
-    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
-  });
-}
-
 function validate(o: ExtractOptions): TableSpec[] {
   const usage = (option: string, message: string, hint: string) => new SeedlineError('USAGE', message, { option, hint });
   if (!o.source) throw usage('source', 'no source database given', 'pass --source postgres://user@host:5432/database, or set "source" in the config file');
@@ -248,7 +256,7 @@ function validate(o: ExtractOptions): TableSpec[] {
   if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 0 && o.gzipLevel <= 9)) {
     throw usage('gzip-level', `--gzip-level must be an integer from 0 to 9, got ${o.gzipLevel}`, 'level 1 is fastest, 9 smallest');
   }
-  for (const [option, v] of [['batch-rows', o.batchRows], ['concurrency', o.concurrency]] as const) {
+  for (const [option, v] of [['batch-rows', o.batchRows], ['concurrency', o.concurrency], ['max-rows-per-second', o.maxRowsPerSecond], ['statement-timeout', o.statementTimeoutMs]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw usage(option, `--${option} must be a positive integer, got ${v}`, `leave --${option} out for the default`);
   }
   if (o.resume && o.overwrite) throw usage('resume', '--resume and --overwrite contradict each other', 'use --resume to continue a dump, --overwrite to start it again');

@@ -3,8 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
 import { generateProto } from './legacy-schema.ts';
-import { PostgresSource } from './postgres-source.ts';
-import { parseSourceUrl } from './source-url.ts';
+import { openSource } from './open-source.ts';
 
 export interface GenerateSchemasOptions {
   readonly source: string;
@@ -28,11 +27,7 @@ export async function generateSchemas(options: GenerateSchemasOptions): Promise<
   if (!options.tables.length) {
     throw new SeedlineError('USAGE', 'no tables named', { option: 'tables', hint: 'name them: seedline schema dbo.Members dbo.Messages --source ...' });
   }
-  const url = parseSourceUrl(options.source);
-  if (url.dialect !== 'postgres') {
-    throw new SeedlineError('USAGE', `${url.redacted}: the ${url.dialect} adapter is not available yet`, { option: 'source' });
-  }
-  const source = new PostgresSource({ url: options.source, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+  const source = openSource({ source: options.source, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
   await source.connect();
   try {
     const tables = [];

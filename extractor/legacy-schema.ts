@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
 import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
+import { MASKED_FIELD_TYPES } from './masking.ts';
 import type { ColumnKind, TableInfo } from './source.ts';
 
 /**
@@ -64,7 +65,7 @@ export interface Drift {
 }
 
 /** Every difference between the table and its message; empty when they match. */
-export function findDrift(table: TableInfo, type: protobuf.Type, excluded: readonly string[] = []): Drift[] {
+export function findDrift(table: TableInfo, type: protobuf.Type, excluded: readonly string[] = [], masked: readonly string[] = []): Drift[] {
   const drift: Drift[] = [];
   const fields = new Map(type.fieldsArray.map((f) => [f.name, f]));
   for (const c of table.columns) {
@@ -75,10 +76,12 @@ export function findDrift(table: TableInfo, type: protobuf.Type, excluded: reado
       continue;
     }
     if (c.kind === null) continue; // reported as UNSUPPORTED_TYPE, with its own hint
-    const allowed = FIELD_TYPES[c.kind];
+    // A masked column carries its hash: hex text or the raw digest, whatever the SQL type.
+    const allowed = masked.includes(c.name) ? MASKED_FIELD_TYPES : FIELD_TYPES[c.kind];
     if (f.repeated || f.map || !allowed.includes(f.type)) {
       const found = f.map ? 'a map' : f.repeated ? `repeated ${f.type}` : f.type;
-      drift.push({ column: c.name, problem: `column ${c.name} is ${c.sqlType}: expected a ${allowed[0]} field, the .proto has ${found}` });
+      const what = masked.includes(c.name) ? 'masked in the config' : c.sqlType;
+      drift.push({ column: c.name, problem: `column ${c.name} is ${what}: expected a ${allowed[0]} field, the .proto has ${found}` });
       continue;
     }
     const optional = isOptional(f);
@@ -99,8 +102,8 @@ export function findDrift(table: TableInfo, type: protobuf.Type, excluded: reado
 }
 
 /** SCHEMA_DRIFT naming the table, the .proto and every column that differs. */
-export function assertNoDrift(table: TableInfo, schema: LegacySchema, excluded: readonly string[] = []): void {
-  const drift = findDrift(table, schema.type, excluded);
+export function assertNoDrift(table: TableInfo, schema: LegacySchema, excluded: readonly string[] = [], masked: readonly string[] = []): void {
+  const drift = findDrift(table, schema.type, excluded, masked);
   if (drift.length === 0) return;
   throw new SeedlineError(
     'SCHEMA_DRIFT',

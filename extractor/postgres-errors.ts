@@ -46,6 +46,11 @@ export function mapPgError(err: unknown, place: PgErrorPlace, doing: string): Se
     return wrap('SOURCE_CONNECT', `${place.where}: database "${place.database}" does not exist`,
       'check the database name at the end of the source URL (psql -l lists them)');
   }
+  // Before the network check: the server's message says "statement timeout" too.
+  if (code === '57014') {
+    return wrap('SOURCE_QUERY', `${place.where}: a statement ran into the statement timeout while ${doing}`,
+      'leave --batch-rows out (statements then adapt to 1-2 s), lower it, or raise --statement-timeout');
+  }
   if (NETWORK_CODES.has(code) || /timeout|terminated unexpectedly|Connection terminated/i.test(text)) {
     return wrap('SOURCE_CONNECT', `cannot reach ${place.where}: ${code || text}`,
       'check the host and port in the source URL, that the server is running, and that no firewall is in the way');
@@ -58,10 +63,6 @@ export function mapPgError(err: unknown, place: PgErrorPlace, doing: string): Se
   }
   if (code === '42P01') {
     return wrap('TABLE_NOT_FOUND', `${place.where}: ${text}${place.table ? ` (table ${place.table})` : ''}`, 'check the table name');
-  }
-  if (code === '57014') {
-    return wrap('SOURCE_QUERY', `${place.where}: a statement ran into the statement timeout while ${doing}`,
-      'lower --batch-rows so each statement is shorter, or raise the statement timeout');
   }
   if (code === '55P03') {
     return wrap('SOURCE_QUERY', `${place.where}: could not get a share lock while ${doing} (someone holds an exclusive lock)`,

@@ -3,7 +3,7 @@ import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { mapPgError } from './postgres-errors.ts';
-import type { ColumnInfo, ColumnValue, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableInfo, TableRef } from './source.ts';
+import type { ColumnInfo, ColumnValue, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
 import { parseSourceUrl, type ParsedSourceUrl } from './source-url.ts';
 
 export interface PostgresSourceOptions {
@@ -134,16 +134,24 @@ export class PostgresSource implements Source {
       const keyList = `(${keys.join(', ')})`;
       const bind = (key: KeyValue, list: unknown[]) =>
         `(${key.map((v, i) => (list.push(v), `$${list.length}::${info.keyTypes[i]}`)).join(', ')})`;
+      const sizer = options.chunkSize;
+      let asked = options.batchRows;
       const page = (after: KeyValue | undefined): Promise<string[][]> => {
+        asked = sizer?.rows ?? options.batchRows;
+        const limit = asked;
+        const started = performance.now();
         const list = [...params];
         const where: string[] = [];
         if (after) where.push(`${keyList} > ${bind(after, list)}`);
         if (range.upTo) where.push(`${keyList} <= ${bind(range.upTo, list)}`);
         const sql =
           `SELECT ${select}, ${keys.map((k) => `${k}::text`).join(', ')} FROM ${this.from(info)}` +
-          `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${options.batchRows}`;
+          `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${limit}`;
         return client.query({ text: sql, values: list, rowMode: 'array' }).then(
-          (r) => r.rows as string[][],
+          (r) => {
+            sizer?.observe(limit, r.rows.length, performance.now() - started);
+            return r.rows as string[][];
+          },
           (err: unknown) => {
             throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
           },
@@ -159,7 +167,7 @@ export class PostgresSource implements Source {
           if (raw.length === 0) return;
           const width = info.columns.length;
           const keyValues = raw.map((r) => r.slice(width));
-          if (raw.length === options.batchRows) next = page(keyValues.at(-1));
+          if (raw.length === asked) next = page(keyValues.at(-1));
           yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: keyValues };
         }
       } finally {
@@ -171,6 +179,16 @@ export class PostgresSource implements Source {
     }
   }
 
+  async countRows(table: TableInfo): Promise<TableCount> {
+    const info = this.pgTable(table);
+    const key = info.primaryKey.length === 1 ? info.columns.find((c) => c.name === info.primaryKey[0]) : undefined;
+    const summable = key?.kind === 'int32' || key?.kind === 'int64';
+    // numeric: a sum of bigints must not overflow.
+    const sql = `SELECT count(*)::text AS rows${summable ? `, coalesce(sum(t.${quoteIdent(key!.name)}::numeric), 0)::text AS keysum` : ''} FROM ${this.from(info)}`;
+    const row = await this.withClient(async (c) => (await c.query<{ rows: string; keysum?: string }>(sql)).rows[0]!, `counting ${info.qualifiedName}`);
+    return { rows: Number(row.rows), ...(row.keysum !== undefined ? { keySum: row.keysum } : {}) };
+  }
+
   /** A table without a primary key: one pass with a server-side cursor, not resumable mid-table. */
   private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, params: unknown[], options: ReadOptions): AsyncGenerator<RowBatch> {
     const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
@@ -179,7 +197,7 @@ export class PostgresSource implements Source {
         options.signal?.throwIfAborted();
         let raw: string[][];
         try {
-          raw = (await cursor.read(options.batchRows)) as string[][];
+          raw = (await cursor.read(options.chunkSize?.rows ?? options.batchRows)) as string[][];
         } catch (err) {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }

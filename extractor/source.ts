@@ -81,8 +81,14 @@ export interface KeyRange {
 }
 
 export interface ReadOptions {
-  /** Rows per statement (keyset page). */
+  /** Rows per statement (keyset page); with `chunkSize`, only the first guess. */
   readonly batchRows: number;
+  /**
+   * Optional: when given, each statement asks for `chunkSize.rows` rows and reports how
+   * long it took with `observe`, so the size adapts to the server (chunk-sizer.ts).
+   * An adapter that ignores it reads `batchRows` per statement, which is also correct.
+   */
+  readonly chunkSize?: { readonly rows: number; observe(asked: number, returned: number, ms: number): void };
   readonly signal?: AbortSignal;
 }
 
@@ -95,6 +101,16 @@ export interface RowBatch {
 export interface SnapshotInfo {
   /** What every reader of this run sees, e.g. `{ isolation: 'repeatable read', exported: '00000003-...' }`. */
   readonly [key: string]: unknown;
+}
+
+/** What `seedline verify --against` compares with a dump, read in the source's consistent view. */
+export interface TableCount {
+  readonly rows: number;
+  /**
+   * Sum of the key's values as decimal text, when the primary key is one integer column
+   * (cheap: the server adds them up in the same scan as the count); absent otherwise.
+   */
+  readonly keySum?: string;
 }
 
 export interface Source {
@@ -119,4 +135,6 @@ export interface Source {
    * Only `table.columns` are read: pass a copy with fewer columns to leave some out.
    */
   readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch>;
+  /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
+  countRows?(table: TableInfo): Promise<TableCount>;
 }

@@ -4,8 +4,12 @@ import type { LimitFunction } from 'p-limit';
 import type { DatasetWriter, PartWriter } from '../recordfile/index.ts';
 import type { PreparedTable } from './extract.ts';
 import type { TableProgress } from './progress-view.ts';
+import { ChunkSizer } from './chunk-sizer.ts';
+import type { RowRateLimit } from './rate-limit.ts';
+import { addCounts, loneSurrogateFixer, type SurrogateCounts } from './lone-surrogates.ts';
+import { rowMasker } from './masking.ts';
 import { rowEncoder } from './row-encoder.ts';
-import type { KeyRange, KeyValue, Source } from './source.ts';
+import type { ColumnValue, KeyRange, KeyValue, Source } from './source.ts';
 
 /**
  * The extraction of one table: its key ranges and how far each one got. The range states
@@ -29,7 +33,12 @@ export interface PlannedTable {
 export const DEFAULT_MIN_ROWS_PER_RANGE = 100_000;
 
 export interface JobOptions {
+  /** Rows per statement; the first guess when `adaptiveBatch`. */
   readonly batchRows: number;
+  /** Adapt rows per statement to keep each one at 1-2 s (one sizer per table). */
+  readonly adaptiveBatch: boolean;
+  /** Shared by every worker of the run. */
+  readonly rateLimit?: RowRateLimit;
   readonly gzipLevel: number;
   readonly maxPartBytes: number;
   readonly signal: AbortSignal;
@@ -55,6 +64,7 @@ export async function planTable(
     await Promise.all(existing.parts.map((p) => rm(join(dataset.dir, p.file), { force: true })));
     existing.parts = [];
     existing.records = 0;
+    if (existing.info) delete existing.info.loneSurrogatesReplaced;
     keptParts = 0;
     ranges = undefined;
   }
@@ -70,6 +80,7 @@ export async function planTable(
     table: info.qualifiedName,
     primaryKey: info.primaryKey,
     columns: info.columns.map((c) => c.name),
+    ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
     consistency: 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,
     ranges,
@@ -81,8 +92,10 @@ export async function planTable(
 
 /** Reads every unfinished range of a table (at most `limit` at once over the whole run). */
 export async function extractTable(source: Source, dataset: DatasetWriter, planned: PlannedTable, options: JobOptions): Promise<void> {
+  // One sizer per table: what one range learnt about the server's speed serves the next.
+  const sizer = options.adaptiveBatch ? new ChunkSizer({ startRows: options.batchRows }) : undefined;
   const results = await Promise.allSettled(
-    planned.ranges.map((range) => (range.done ? Promise.resolve() : options.limit(() => extractRange(source, dataset, planned, range, options)))),
+    planned.ranges.map((range) => (range.done ? Promise.resolve() : options.limit(() => extractRange(source, dataset, planned, range, options, sizer)))),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -90,10 +103,14 @@ export async function extractTable(source: Source, dataset: DatasetWriter, plann
   await dataset.completeStream(planned.stream);
 }
 
-async function extractRange(source: Source, dataset: DatasetWriter, planned: PlannedTable, state: RangeState, options: JobOptions): Promise<void> {
+async function extractRange(source: Source, dataset: DatasetWriter, planned: PlannedTable, state: RangeState, options: JobOptions, sizer?: ChunkSizer): Promise<void> {
   options.signal.throwIfAborted();
   const { info, type } = planned.table;
   const encode = rowEncoder(info.columns, type);
+  const mask = rowMasker(info, planned.table.mask, type);
+  const repair = loneSurrogateFixer(info.columns);
+  // Counted per part and added to the manifest with it: a part read again is not counted twice.
+  let repaired: SurrogateCounts = {};
   const keyed = info.primaryKey.length > 0;
   let part: PartWriter | null = null;
   let lastKey: KeyValue | undefined;
@@ -105,17 +122,25 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     const entry = await done.close();
     // Set before commitPart, which saves the manifest: part and resume point land together.
     if (keyed) state.committedUpTo = lastKey;
+    if (Object.keys(repaired).length) {
+      const streamInfo = dataset.manifest.streams[planned.stream]!.info!;
+      streamInfo.loneSurrogatesReplaced = addCounts({ ...(streamInfo.loneSurrogatesReplaced as SurrogateCounts | undefined) }, repaired);
+      repaired = {};
+    }
     await dataset.commitPart(planned.stream, entry);
   };
 
   const after = state.committedUpTo ?? state.after;
   const range: KeyRange = { ...(after ? { after } : {}), ...(state.upTo ? { upTo: state.upTo } : {}) };
   try {
-    for await (const batch of source.readRange(info, range, { batchRows: options.batchRows, signal: options.signal })) {
+    for await (const batch of source.readRange(info, range, { batchRows: options.batchRows, signal: options.signal, ...(sizer ? { chunkSize: sizer } : {}) })) {
       let bytes = 0;
       for (let i = 0; i < batch.rows.length; i++) {
         part ??= await dataset.openPart(planned.stream, dataset.takePartIndex(planned.stream), { gzipLevel: options.gzipLevel });
-        const message = encode(batch.rows[i]!);
+        const row = batch.rows[i]! as ColumnValue[];
+        repair(row, repaired);
+        if (mask) mask(row);
+        const message = encode(row);
         bytes += message.length;
         lastKey = batch.keys[i];
         const wait = part.write(message, keyed ? lastKey : undefined);
@@ -124,6 +149,8 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       }
       options.view.add(planned.stream, batch.rows.length, bytes);
       options.signal.throwIfAborted();
+      // The next page is asked for only after the wait (the one read ahead is already on its way).
+      await options.rateLimit?.take(batch.rows.length, options.signal);
     }
     await commit();
     state.done = true;

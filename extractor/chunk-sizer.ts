@@ -1,0 +1,50 @@
+/**
+ * How many rows the next keyset statement asks for: mydumper's rule. Each statement should
+ * take 1-2 s on the server — long enough that per-statement costs vanish, short enough that
+ * it holds nothing for long and a statement timeout means trouble. Faster than that: ask
+ * for more rows (at most double); slower: fewer, in proportion. Bounded by `maxRows` so a
+ * page of rows held in memory stays small whatever the server's speed.
+ */
+export interface ChunkSizerOptions {
+  readonly startRows?: number;
+  readonly minRows?: number;
+  readonly maxRows?: number;
+  /** The window each statement should land in, in ms. */
+  readonly targetMs?: readonly [number, number];
+}
+
+export const DEFAULT_CHUNK = { startRows: 1_000, minRows: 100, maxRows: 20_000, targetMs: [1_000, 2_000] as const };
+
+export class ChunkSizer {
+  private size: number;
+  private readonly min: number;
+  private readonly max: number;
+  private readonly low: number;
+  private readonly high: number;
+
+  constructor(options: ChunkSizerOptions = {}) {
+    this.min = options.minRows ?? DEFAULT_CHUNK.minRows;
+    this.max = Math.max(this.min, options.maxRows ?? DEFAULT_CHUNK.maxRows);
+    [this.low, this.high] = options.targetMs ?? DEFAULT_CHUNK.targetMs;
+    this.size = clamp(options.startRows ?? DEFAULT_CHUNK.startRows, this.min, this.max);
+  }
+
+  /** Rows for the next statement. */
+  get rows(): number {
+    return this.size;
+  }
+
+  /** A statement that asked for `asked` rows took `ms`; a short last page tells nothing. */
+  observe(asked: number, returned: number, ms: number): void {
+    if (returned < asked) return;
+    const middle = (this.low + this.high) / 2;
+    let next = this.size;
+    if (ms < this.low) next = asked * Math.min(2, middle / Math.max(ms, 1));
+    else if (ms > this.high) next = asked * (middle / ms);
+    this.size = clamp(Math.round(next), this.min, this.max);
+  }
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
+}

@@ -1,0 +1,32 @@
+import { MssqlSource } from './mssql-source.ts';
+import { PostgresSource } from './postgres-source.ts';
+import type { Source } from './source.ts';
+import { parseSourceUrl } from './source-url.ts';
+
+export interface OpenSourceOptions {
+  readonly source: string;
+  readonly sourceTimezone?: string;
+  readonly concurrency?: number;
+  readonly connectTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  /** MS SQL only: read with READ COMMITTED when the database does not allow SNAPSHOT. */
+  readonly allowReadCommitted?: boolean;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
+/** The adapter for a source URL, chosen by its scheme: postgres:// or mssql:// (sqlserver://). */
+export function openSource(options: OpenSourceOptions): Source {
+  const url = parseSourceUrl(options.source);
+  const common = {
+    url: options.source,
+    ...(options.sourceTimezone !== undefined ? { sourceTimezone: options.sourceTimezone } : {}),
+    concurrency: Math.max(1, options.concurrency ?? 1),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+  };
+  if (url.dialect === 'mssql') {
+    return new MssqlSource({ ...common, ...(options.allowReadCommitted ? { allowReadCommitted: true } : {}) });
+  }
+  return new PostgresSource(common);
+}

@@ -1,0 +1,39 @@
+import { Command, Option } from 'commander';
+import { EXIT } from '../cli/exit-codes.ts';
+import { progressOption, type ProgressMode } from '../cli/options.ts';
+import { interruptSignal } from '../common/signals.ts';
+import { verifyDump, verifySummary } from './verify.ts';
+
+/** `seedline verify <dump>`: sha256 and record count of every part, optionally against the live database. */
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description(
+      'Check a dump: every part\'s sha256 and record count against manifest.json, every record decodes.\n' +
+        'With --against, also compare each table\'s row count (and the sum of an integer key) with the database.',
+    )
+    .argument('<dump>', 'the dump directory (the one holding manifest.json)')
+    .addOption(new Option('--against <url>', 'source database to compare row counts with, postgres://user@host:5432/database'))
+    .addOption(progressOption())
+    .addHelpText(
+      'after',
+      '\nExits 0 when every stream is complete and sound, 1 otherwise (each bad file is named).\n' +
+        'The database may have changed since the dump: a count that differs then says so, not that the dump is damaged.\n' +
+        '\nExample:\n' +
+        '  $ seedline verify dump\n' +
+        '  $ seedline verify dump --against postgres://reader@legacy-db:5432/dating\n',
+    )
+    .action(async (dump: string, flags: { against?: string; progress: ProgressMode }) => {
+      const interrupt = interruptSignal();
+      try {
+        const result = await verifyDump(dump, {
+          ...(flags.against !== undefined ? { against: flags.against } : {}),
+          progress: flags.progress,
+          signal: interrupt.signal,
+        });
+        process.stdout.write(verifySummary(result));
+        process.exitCode = result.ok ? EXIT.OK : EXIT.ERROR;
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

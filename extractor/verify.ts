@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import type protobuf from 'protobufjs';
+import { isSeedlineError, messageOf, SeedlineError } from '../common/errors.ts';
+import { Progress, formatBytes, formatCount } from '../common/progress.ts';
+import { int64ToBigInt, loadProtos, lookupType } from '../common/protos.ts';
+import { readManifest, readPartBatches, type StreamEntry } from '../recordfile/index.ts';
+import { openSource } from './open-source.ts';
+import type { Source } from './source.ts';
+
+export interface VerifyOptions {
+  /** A source URL: also compare each table's row count (and key sum, where cheap) with it. */
+  readonly against?: string;
+  readonly progress?: 'auto' | 'lines' | 'off';
+  readonly signal?: AbortSignal;
+  /** Another adapter (tests); default: chosen by the URL's scheme. */
+  readonly openSource?: (url: string) => Source;
+}
+
+/** How one stream of the dump compares with the live table. */
+export interface SourceComparison {
+  readonly table: string;
+  readonly rows: number;
+  /** Sum of the single integer key column in the database / in the dump; absent when not cheap. */
+  readonly keySum?: { readonly source: string; readonly dump: string };
+  /** Why nothing was compared (the adapter cannot count, the table is gone ...). */
+  readonly skipped?: string;
+}
+
+export interface StreamCheck {
+  readonly stream: string;
+  readonly parts: number;
+  /** Records read back from the parts (each part checked against the manifest). */
+  readonly records: number;
+  readonly compressedBytes: number;
+  readonly complete: boolean;
+  /** Each problem names the file (or table) at fault; empty when the stream is sound. */
+  readonly problems: readonly string[];
+  readonly source?: SourceComparison;
+}
+
+export interface VerifyResult {
+  readonly dir: string;
+  /** manifest.complete: the run that wrote the dump finished. */
+  readonly complete: boolean;
+  readonly ok: boolean;
+  readonly streams: readonly StreamCheck[];
+}
+
+/**
+ * Checks a dump: every part's sha256 and record count against the manifest, every record
+ * decodes with its .proto, the stream totals add up. With `against`, each table's row count
+ * (and the sum of a single integer key) is compared with the live database, read in one
+ * read-only snapshot. Problems are collected, not thrown, so one run lists all of them.
+ */
+export async function verifyDump(dir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const manifest = await readManifest(dir);
+  const progress = new Progress({ label: 'verify', mode: options.progress ?? 'auto' });
+  let shown = '';
+  progress.set(() => shown);
+  const source = options.against ? (options.openSource ?? ((url: string) => openSource({ source: url })))(options.against) : null;
+  try {
+    if (source) await source.connect();
+    const streams: StreamCheck[] = [];
+    for (const [name, entry] of Object.entries(manifest.streams)) {
+      options.signal?.throwIfAborted();
+      const check = await checkStream(dir, name, entry, (n) => (shown = `${name} ${formatCount(n)}/${formatCount(entry.records)} records`), options.signal);
+      const compared = source ? await compareWithSource(source, name, entry, check.keySum) : undefined;
+      const problems = [...check.problems];
+      if (compared && !compared.skipped) {
+        if (compared.rows !== check.records) problems.push(`${compared.table} holds ${compared.rows} rows in the database, the dump ${check.records}`);
+        if (compared.keySum && compared.keySum.source !== compared.keySum.dump) {
+          problems.push(`${compared.table}: the sum of its keys is ${compared.keySum.source} in the database, ${compared.keySum.dump} in the dump`);
+        }
+      }
+      streams.push({ stream: name, parts: entry.parts.length, records: check.records, compressedBytes: check.compressedBytes, complete: entry.complete, problems, ...(compared ? { source: compared } : {}) });
+    }
+    const ok = manifest.complete && streams.every((s) => s.complete && s.problems.length === 0);
+    progress.done(`${streams.length} streams, ${ok ? 'all sound' : 'PROBLEMS found'}`);
+    return { dir, complete: manifest.complete, ok, streams };
+  } catch (err) {
+    progress.done('');
+    throw err;
+  } finally {
+    await source?.close();
+  }
+}
+
+interface StreamRead {
+  readonly records: number;
+  readonly compressedBytes: number;
+  readonly problems: string[];
+  /** Sum of the single integer key field over every record, when there is one. */
+  readonly keySum?: string;
+}
+
+async function checkStream(dir: string, name: string, entry: StreamEntry, onRecords: (n: number) => void, signal?: AbortSignal): Promise<StreamRead> {
+  const problems: string[] = [];
+  const protoFile = join(dir, entry.protoFile);
+  let decode: ((bytes: Uint8Array) => Record<string, unknown>) | null = null;
+  let keyField: string | null = null;
+  try {
+    const type = lookupType(await loadProtos([protoFile]), entry.messageType, [protoFile]);
+    decode = (bytes) => type.decode(bytes) as unknown as Record<string, unknown>;
+    keyField = summableKey(entry, type);
+  } catch (err) {
+    problems.push(`${protoFile}: ${messageOf(err)}`);
+  }
+  let keySum = 0n;
+  let records = 0;
+  let compressedBytes = 0;
+  for (const part of entry.parts) {
+    const file = join(dir, part.file);
+    let index = 0;
+    try {
+      for await (const batch of readPartBatches(file, { expect: part })) {
+        signal?.throwIfAborted();
+        for (const bytes of batch) {
+          if (decode) {
+            let message: Record<string, unknown>;
+            try {
+              message = decode(bytes);
+            } catch (err) {
+              throw new SeedlineError('CORRUPT_RECORD_FILE', `${file}: record ${index} does not decode as ${entry.messageType}: ${messageOf(err)}`, { file, record: index });
+            }
+            if (keyField) keySum += int64ToBigInt((message[keyField] ?? 0) as number);
+          }
+          index++;
+        }
+        onRecords(records + index);
+      }
+      records += index;
+      compressedBytes += part.compressedBytes;
+    } catch (err) {
+      if (!isSeedlineError(err) || err.code === 'INTERRUPTED') throw err;
+      // Records of a damaged part are not counted: the file does not hold what the manifest says.
+      problems.push(err.message);
+    }
+  }
+  const declared = entry.parts.reduce((n, p) => n + p.records, 0);
+  if (declared !== entry.records) problems.push(`${join(dir, 'manifest.json')}: stream ${name} says ${entry.records} records, its parts ${declared}`);
+  if (!entry.complete) problems.push(`stream ${name} is incomplete (the extract was interrupted): run it again with --resume`);
+  return { records, compressedBytes, problems, ...(keyField && decode ? { keySum: keySum.toString() } : {}) };
+}
+
+/** The key field whose values verify can add up: a single integer primary-key column. */
+function summableKey(entry: StreamEntry, type: protobuf.Type): string | null {
+  const key = entry.info?.primaryKey as readonly string[] | undefined;
+  const field = key?.length === 1 ? type.fields[key[0]!] : undefined;
+  return field && INTEGER_FIELDS.has(field.type) ? field.name : null;
+}
+
+const INTEGER_FIELDS = new Set(['int32', 'int64', 'sint32', 'sint64', 'sfixed32', 'sfixed64', 'uint32', 'uint64', 'fixed32', 'fixed64']);
+
+async function compareWithSource(source: Source, name: string, entry: StreamEntry, dumpKeySum: string | undefined): Promise<SourceComparison> {
+  const table = (entry.info?.table as string | undefined) ?? name;
+  if (!source.countRows) return { table, rows: 0, skipped: `the ${source.dialect} adapter cannot count rows` };
+  let info;
+  try {
+    info = await source.describeTable(table);
+  } catch (err) {
+    if (isSeedlineError(err, 'TABLE_NOT_FOUND')) return { table, rows: 0, skipped: `${table} no longer exists in the database` };
+    throw err;
+  }
+  const counted = await source.countRows(info);
+  const keySum = counted.keySum !== undefined && dumpKeySum !== undefined ? { source: counted.keySum, dump: dumpKeySum } : undefined;
+  return { table, rows: counted.rows, ...(keySum ? { keySum } : {}) };
+}
+
+/** One line per stream: what verify found. */
+export function verifySummary(result: VerifyResult): string {
+  const lines = [`${result.dir}: ${result.ok ? 'OK' : 'FAILED'}${result.complete ? '' : ' (the dump is incomplete)'}`];
+  const width = Math.max(0, ...result.streams.map((s) => s.stream.length));
+  for (const s of result.streams) {
+    const against = s.source ? (s.source.skipped ? `  database: not compared (${s.source.skipped})` : `  database: ${formatCount(s.source.rows)} rows${s.source.keySum ? ', key sum compared' : ''}`) : '';
+    lines.push(`  ${s.problems.length ? 'BAD' : 'ok '} ${s.stream.padEnd(width)}  ${formatCount(s.records).padStart(12)} records  ${String(s.parts).padStart(4)} parts  ${formatBytes(s.compressedBytes)}${against}`);
+    for (const p of s.problems) lines.push(`      ${p}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
