@@ -5,9 +5,11 @@ import { fixtureCommand } from '../fixtures/cli.ts';
 import { schemaCommand } from '../extractor/schema-cli.ts';
 import { verifyCommand } from '../extractor/verify-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
+import { inspectCommand } from '../transformer/inspect-cli.ts';
+import { modulesCommand } from '../transformer/modules-cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
 }

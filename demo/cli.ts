@@ -17,8 +17,8 @@ export function demoCommand(): Command {
       'after',
       `
 Needs no configuration: without --target it starts an embedded PostgreSQL (PGlite) in this
-process, loads the 'small' fixture (the legacy dating site, dirty on purpose), extracts
-dbo.Members and dbo.Messages, transforms them into events, and seeds RabbitMQ.
+process, loads the 'small' fixture (the legacy dating site, dirty on purpose), extracts its
+nine tables, transforms them with every module into events, and seeds RabbitMQ.
 
 Example:
   $ seedline demo

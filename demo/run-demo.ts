@@ -6,6 +6,7 @@ import { FIXTURE_TIMEZONE } from '../fixtures/clock.ts';
 import { createFixture } from '../fixtures/create-fixture.ts';
 import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.ts';
 import type { FixtureSummary } from '../fixtures/summary.ts';
+import { FIXTURE_SCHEMA, FIXTURE_TABLES } from '../fixtures/tables.ts';
 import { seed } from '../seeder/seed.ts';
 import type { SeedResult } from '../seeder/summary.ts';
 import { transform, type TransformResult } from '../transformer/transform.ts';
@@ -36,8 +37,8 @@ export interface DemoResult {
   readonly queue: string;
 }
 
-/** The legacy tables the walking skeleton's modules read. */
-export const DEMO_TABLES = ['dbo.Members', 'dbo.Messages'] as const;
+/** Every table of the fixture: each module of transformer/modules/ reads some of them. */
+export const DEMO_TABLES: readonly string[] = FIXTURE_TABLES.map((t) => `${FIXTURE_SCHEMA}.${t.name}`);
 export const DEMO_EXCHANGE = 'seedline.demo';
 export const DEMO_QUEUE = 'seedline.demo';
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -75,8 +76,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       overwrite: true,
       ...common,
     });
-    const rows = extracted.tables.map((t) => `${t.stream} ${t.rows.toLocaleString('en-US')}`).join(', ');
-    say(`extract:  ${extracted.dir} (${rows} rows)`);
+    const rows = extracted.tables.reduce((sum, t) => sum + t.rows, 0);
+    say(`extract:  ${extracted.dir} (${extracted.tables.length} tables, ${rows.toLocaleString('en-US')} rows)`);
 
     const transformed = await transform({ dump: extracted.dir, out: join(out, 'events'), overwrite: true, ...common });
     say(

@@ -31,19 +31,22 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string; co
 
 describe('seedline transform', () => {
   it('prints where the events went, counts per type and rejects, and exits 3 with rejects', async () => {
-    await writeDump(join(dir, 'dump'), { Members: [memberRow()], Messages: [messageRow(), messageRow({ MessageId: 2n, Body: null })] });
+    await writeDump(join(dir, 'dump'), {
+      Members: [memberRow({ MemberId: 1 }), memberRow({ MemberId: 2 })],
+      Messages: [messageRow(), messageRow({ MessageId: 2n, Body: null })],
+    });
     const out = join(dir, 'events');
-    const { stdout, code } = await run(['--dump', join(dir, 'dump'), '--out', out, '--progress', 'off']);
+    const { stdout, code } = await run(['--dump', join(dir, 'dump'), '--out', out, '--module', 'members,chat', '--progress', 'off']);
     expect(code).toBe(EXIT.DONE_WITH_REJECTS);
-    expect(stdout).toContain(`2 events → ${out}/ (1 part)`);
+    expect(stdout).toContain(`3 events → ${out}/ (1 part)`);
     expect(stdout).toMatch(/chat\.message-sent\s+1\n/);
-    expect(stdout).toMatch(/members\.member-registered\s+1\n/);
+    expect(stdout).toMatch(/members\.member-registered\s+2\n/);
     expect(stdout).toContain(`1 rejected → ${join(out, 'rejects')}/`);
     expect(stdout).toMatch(/chat\s+null-body\s+1/);
   });
 
   it('exits 0 when nothing was rejected', async () => {
-    await writeDump(join(dir, 'dump'), { Messages: [messageRow()] });
+    await writeDump(join(dir, 'dump'), { Members: [memberRow({ MemberId: 1 }), memberRow({ MemberId: 2 })], Messages: [messageRow()] });
     const { stdout, code } = await run(['--dump', join(dir, 'dump'), '--out', join(dir, 'events'), '--module', 'chat', '--progress', 'off']);
     expect(code).toBe(EXIT.OK);
     expect(stdout).toContain('no rows rejected');
@@ -54,7 +57,7 @@ describe('seedline transform', () => {
       Members: [memberRow({ MemberId: 1 }), memberRow({ MemberId: 2 })],
       Messages: [messageRow({ MessageId: 5n }), messageRow({ MessageId: 6n }), messageRow({ MessageId: 7n })],
     });
-    const { stdout, stderr, code } = await run(['--dump', join(dir, 'dump'), '--format', 'json', '--limit', '2', '--progress', 'off']);
+    const { stdout, stderr, code } = await run(['--dump', join(dir, 'dump'), '--format', 'json', '--module', 'members,chat', '--limit', '2', '--progress', 'off']);
     expect(code).toBe(EXIT.OK);
     const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.map((e) => [e.type, e.source.primary_key])).toEqual([

@@ -23,6 +23,7 @@ export function transformCommand(): Command {
         .default(512 * 1024 * 1024, '512MB'),
     )
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
+    .option('--max-rejects <n>', 'stop with an error (exit code 1) when more than n rows are rejected', parseCount)
     .option('--overwrite', 'replace a complete events data set in --out')
     .addOption(progressOption())
     .addHelpText(
@@ -30,6 +31,7 @@ export function transformCommand(): Command {
       `\nModules:\n${moduleList}\n\n` +
         'Rows that cannot become events go to <out>/rejects/<module>.jsonl (table, key, reason, row)\n' +
         `and are counted per module and reason; the exit code is then ${EXIT.DONE_WITH_REJECTS}.\n` +
+        `--max-rejects N stops the run at the reject after N (exit code ${EXIT.ERROR}).\n` +
         '\nExamples:\n' +
         '  $ seedline transform --dump dump --out events\n' +
         '  $ seedline transform --module chat --limit 1000 --format json | jq .payload.body\n',
@@ -45,6 +47,7 @@ interface TransformFlags {
   module?: string[];
   limit?: number;
   memory: number;
+  maxRejects?: number;
   format: 'dataset' | 'json';
   overwrite?: boolean;
   progress: 'auto' | 'lines' | 'off';
@@ -58,6 +61,7 @@ async function runTransform(flags: TransformFlags): Promise<number> {
       modules: flags.module,
       limit: flags.limit,
       memoryBytes: flags.memory,
+      maxRejects: flags.maxRejects,
       progress: flags.progress,
     };
     if (flags.format === 'json') return await printJson(common, interrupt.signal);
@@ -71,7 +75,7 @@ async function runTransform(flags: TransformFlags): Promise<number> {
 
 /** JSON lines on stdout (summary on stderr); a closed pipe (`| head`) ends it quietly. */
 async function printJson(
-  options: { dump: string; modules?: string[]; limit?: number; memoryBytes: number; progress: 'auto' | 'lines' | 'off' },
+  options: { dump: string; modules?: string[]; limit?: number; memoryBytes: number; maxRejects?: number; progress: 'auto' | 'lines' | 'off' },
   interrupt: AbortSignal,
 ): Promise<number> {
   const pipeClosed = new AbortController();

@@ -4,6 +4,8 @@ import { MANIFEST_FILE, decodeStream, readManifest, streamOf } from '../recordfi
 import { primaryKeyJson, type PrimaryKey } from './event-id.ts';
 import type { EventEncoder } from './event-encoder.ts';
 import { legacySchema, rowDecoder, type LegacyRow } from './legacy-rows.ts';
+import type { Lookups } from './lookups/index.ts';
+import { lookupsFor, lookupTables } from './lookups/build.ts';
 import type { EventModule, RowContext } from './module.ts';
 import type { RejectLog } from './rejects.ts';
 import { sortRecord } from './sort-record.ts';
@@ -21,6 +23,8 @@ export interface GenerateOptions {
   readonly limit?: number;
   readonly encoder: EventEncoder;
   readonly rejects: RejectLog;
+  /** The lookups the modules declared, built beforehand (lookups/build.ts). */
+  readonly lookups: Partial<Lookups>;
   emit(record: Buffer): Promise<void> | undefined;
   /** Called between batches; throws to stop (Ctrl-C). */
   checkpoint(): void;
@@ -39,7 +43,10 @@ export function newStats(): GenerateStats {
   return { rows: 0, events: 0, rowsByTable: {}, eventsByType: {} };
 }
 
-/** Fails before any work when the dump lacks a table a module reads, or holds another message type. */
+/**
+ * Fails before any work when the dump lacks a table a module reads (or one its lookups read),
+ * or holds another message type.
+ */
 export async function checkDump(dump: string, modules: readonly EventModule[]): Promise<void> {
   const manifest = await readManifest(dump);
   if (!manifest.complete) {
@@ -49,7 +56,7 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
     });
   }
   for (const module of modules) {
-    for (const table of module.reads) {
+    for (const table of [...module.reads, ...lookupTables(module.lookups)]) {
       const stream = streamOf(manifest, table, dump);
       const expected = legacySchema(table).messageType;
       if (stream.messageType !== expected) {
@@ -65,11 +72,19 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
 
 export async function generateEvents(options: GenerateOptions): Promise<void> {
   for (const { module, index } of options.modules) {
-    for (const table of module.reads) await runModuleOnTable(options, module, index, table);
+    const state = module.state();
+    const lookups = lookupsFor(module.name, module.lookups, options.lookups);
+    for (const table of module.reads) await runModuleOnTable(options, module, index, table, { state, lookups });
   }
 }
 
-async function runModuleOnTable(options: GenerateOptions, module: EventModule, moduleIndex: number, table: string): Promise<void> {
+async function runModuleOnTable(
+  options: GenerateOptions,
+  module: EventModule,
+  moduleIndex: number,
+  table: string,
+  shared: { state: unknown; lookups: Lookups },
+): Promise<void> {
   const { stats, rejects, encoder, limit } = options;
   const decoder = await rowDecoder(table);
   const pending: { reason: string; detail?: string }[] = [];
@@ -80,6 +95,8 @@ async function runModuleOnTable(options: GenerateOptions, module: EventModule, m
       pending.push(detail === undefined ? { reason } : { reason, detail });
       return [];
     },
+    lookups: shared.lookups,
+    state: shared.state,
   };
   let read = 0;
   reading: for await (const batch of decodeStream(options.dump, table, decoder.decode)) {
@@ -103,7 +120,7 @@ async function runModuleOnTable(options: GenerateOptions, module: EventModule, m
         stats.eventsByType[draft.type] = (stats.eventsByType[draft.type] ?? 0) + 1;
       }
       for (const r of pending) {
-        const wait = rejects.add({ module: module.name, table, pkJson, row, ...r });
+        const wait = rejects.add({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...r });
         if (wait) await wait;
       }
     }

@@ -44,6 +44,78 @@ export interface MessagesRow {
   readonly IsDeletedByRecipient: boolean;
 }
 
+/** dbo.Photos (schemas/legacy/Photos.proto). */
+export interface PhotosRow {
+  readonly PhotoId: number;
+  readonly MemberId: number;
+  readonly FileName: string;
+  readonly Caption: string | null;
+  readonly Width: number;
+  readonly Height: number;
+  readonly SizeBytes: number;
+  readonly ContentHash: Uint8Array | null;
+  readonly IsPrimary: boolean;
+  readonly IsApproved: boolean;
+  readonly UploadedAt: bigint;
+  readonly PhotoGuid: string;
+}
+
+/** dbo.Flirts (schemas/legacy/Flirts.proto). */
+export interface FlirtsRow {
+  readonly FlirtId: number;
+  readonly SenderId: number;
+  readonly RecipientId: number;
+  /** 1 wink, 2 smile, 3 rose. */
+  readonly FlirtType: number;
+  readonly SentAt: bigint;
+  readonly AnsweredAt: bigint | null;
+}
+
+/** dbo.Favorites (schemas/legacy/Favorites.proto); primary key (MemberId, FavoriteMemberId). */
+export interface FavoritesRow {
+  readonly MemberId: number;
+  readonly FavoriteMemberId: number;
+  readonly AddedAt: bigint;
+  readonly Note: string | null;
+}
+
+/** dbo.ProfileVisits (schemas/legacy/ProfileVisits.proto). */
+export interface ProfileVisitsRow {
+  readonly VisitId: bigint;
+  readonly VisitorId: number;
+  readonly VisitedId: number;
+  readonly VisitedAt: bigint;
+  /** 1 search, 2 profile link, 3 message, 4 mobile app. */
+  readonly Source: number;
+  readonly IsAnonymous: boolean;
+}
+
+/** dbo.Blocks (schemas/legacy/Blocks.proto); primary key (BlockerId, BlockedId). */
+export interface BlocksRow {
+  readonly BlockerId: number;
+  readonly BlockedId: number;
+  readonly BlockedAt: bigint;
+  readonly Reason: string | null;
+  readonly ReportedToModerator: boolean;
+}
+
+/** dbo.PhotoLikes (schemas/legacy/PhotoLikes.proto). */
+export interface PhotoLikesRow {
+  readonly PhotoLikeId: number;
+  readonly PhotoId: number;
+  readonly MemberId: number;
+  readonly LikedAt: bigint;
+}
+
+/** dbo.LoginHistory (schemas/legacy/LoginHistory.proto): a heap, no primary key. */
+export interface LoginHistoryRow {
+  readonly MemberId: number;
+  readonly LoginAt: bigint;
+  readonly IpAddress: Uint8Array | null;
+  readonly UserAgent: string | null;
+  readonly Succeeded: boolean;
+}
+
 export type LegacyRow = Readonly<Record<string, unknown>>;
 
 /** Where the row message of a legacy table is defined, by convention. */

@@ -1,4 +1,5 @@
 import type { PrimaryKey } from './event-id.ts';
+import type { LookupName, Lookups } from './lookups/index.ts';
 
 /**
  * An event generator: the tables it reads, the events it emits and a function from one legacy
@@ -22,7 +23,7 @@ export interface EventDraft<Type extends string = string> {
 }
 
 /** What a module may do with the row at hand besides returning events. */
-export interface RowContext {
+export interface RowContext<State = unknown> {
   readonly module: string;
   /** The legacy table the row comes from (a module may read several). */
   readonly table: string;
@@ -34,9 +35,16 @@ export interface RowContext {
    * Returns an empty list for that idiom.
    */
   reject(reason: string, detail?: string): [];
+  /**
+   * Indexes over other tables (lookups/): `ctx.lookups.members.problemAt(id, at)`. Only those the
+   * module declares in `lookups` are built; using another is a bug (TRANSFORM_FAILED).
+   */
+  readonly lookups: Lookups;
+  /** What the module's `state()` returned at the start of the run (e.g. recent rows, to spot duplicates). */
+  readonly state: State;
 }
 
-export interface ModuleSpec<Row, Emits extends Readonly<Record<string, string>>> {
+export interface ModuleSpec<Row, Emits extends Readonly<Record<string, string>>, State = undefined> {
   /** Short lowercase name, as in `--module chat`. */
   readonly name: string;
   readonly description: string;
@@ -46,10 +54,17 @@ export interface ModuleSpec<Row, Emits extends Readonly<Record<string, string>>>
   readonly emits: Emits;
   /** The .proto file under `schemas/events/` defining the payloads; default `<name>.proto`. */
   readonly schema?: string;
+  /** Lookups over other tables the module consults (built in a first pass; see lookups/). */
+  readonly lookups?: readonly LookupName[];
+  /**
+   * Per-run memory of the module, created once before its first row (rows arrive in table and
+   * part order). Keep it bounded: it lives for the whole run.
+   */
+  state?(): State;
   /** The row's primary key: events' `source.primary_key`, ids and reject records use it. */
   primaryKey(row: Row, table: string): PrimaryKey;
   /** One row → 0..n events. Throwing is a bug in the module (it stops the run); report dirt with `ctx.reject`. */
-  events(row: Row, ctx: RowContext): readonly EventDraft<Extract<keyof Emits, string>>[];
+  events(row: Row, ctx: RowContext<State>): readonly EventDraft<Extract<keyof Emits, string>>[];
 }
 
 /** A module with its row type erased, as the transformer handles it. */
@@ -59,6 +74,8 @@ export interface EventModule {
   readonly reads: readonly string[];
   readonly emits: Readonly<Record<string, string>>;
   readonly schema: string;
+  readonly lookups: readonly LookupName[];
+  state(): unknown;
   primaryKey(row: unknown, table: string): PrimaryKey;
   events(row: unknown, ctx: RowContext): readonly EventDraft[];
 }
@@ -66,8 +83,8 @@ export interface EventModule {
 const NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Declares a module; checks the declaration itself so a typo fails at load, not mid-run. */
-export function defineModule<Row, const Emits extends Readonly<Record<string, string>>>(
-  spec: ModuleSpec<Row, Emits>,
+export function defineModule<Row, const Emits extends Readonly<Record<string, string>>, State = undefined>(
+  spec: ModuleSpec<Row, Emits, State>,
 ): EventModule {
   if (!NAME.test(spec.name)) throw new Error(`module name '${spec.name}' must be lowercase kebab-case`);
   if (spec.reads.length === 0) throw new Error(`module ${spec.name} reads no table`);
@@ -82,6 +99,8 @@ export function defineModule<Row, const Emits extends Readonly<Record<string, st
     reads: spec.reads,
     emits: spec.emits,
     schema: spec.schema ?? `${spec.name}.proto`,
+    lookups: spec.lookups ?? [],
+    state: spec.state ? () => spec.state!() : () => undefined,
     primaryKey: spec.primaryKey as (row: unknown, table: string) => PrimaryKey,
     events: spec.events as (row: unknown, ctx: RowContext) => readonly EventDraft[],
   };

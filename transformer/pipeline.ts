@@ -1,21 +1,27 @@
 import { SeedlineError } from '../common/errors.ts';
-import { Progress, formatCount } from '../common/progress.ts';
+import { Progress, formatCount, formatDuration } from '../common/progress.ts';
+import { readManifest } from '../recordfile/index.ts';
 import { EventEncoder } from './event-encoder.ts';
 import { ExternalSorter } from './external-sort.ts';
 import { checkDump, generateEvents, newStats, type GenerateStats } from './generate.ts';
+import { buildLookups } from './lookups/build.ts';
 import type { RejectLog } from './rejects.ts';
 import type { SelectedModule } from './select-modules.ts';
 
 /**
- * The part of a transform every output shares: check the dump, run the modules over it, sort
- * the events in bounded memory and hand them, in stream order, to `consume` as sort records
- * (sort-record.ts). The caller decides where they go: a data set, or JSON lines.
+ * The part of a transform every output shares: check the dump, build the lookups the modules
+ * declare (first pass), run the modules over the dump, sort the events in bounded memory and
+ * hand them, in stream order, to `consume` as sort records (sort-record.ts). The caller decides
+ * where they go: a data set, or JSON lines.
  */
 export interface PipelineOptions {
   readonly dump: string;
   readonly modules: readonly SelectedModule[];
   readonly limit?: number;
-  /** Memory budget: half of it holds one sorted run, the rest is for Node, reading and writing. */
+  /**
+   * Memory budget. The lookups take what they need first; half of the rest holds one sorted
+   * run, the other half is for Node, reading and writing.
+   */
   readonly memoryBytes: number;
   /** Where sorted runs are spilled (removed afterwards). */
   readonly tmpDir: string;
@@ -30,6 +36,8 @@ export interface PipelineResult {
   readonly stats: GenerateStats;
   /** Sorted runs spilled to disk (0: the events fit in memory). */
   readonly runs: number;
+  /** Bytes held by the lookups. */
+  readonly lookupBytes: number;
 }
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
@@ -45,42 +53,58 @@ export async function runPipeline(
       });
     }
   };
-  await checkDump(
-    options.dump,
-    options.modules.map((m) => m.module),
-  );
-  const encoder = await EventEncoder.create(options.modules.map((m) => m.module));
-  const sorter = new ExternalSorter({
-    runBytes: Math.max(1, Math.floor(options.memoryBytes / 2)),
-    tmpDir: options.tmpDir,
-    fanIn: options.fanIn,
-    checkpoint,
-  });
+  const modules = options.modules.map((m) => m.module);
+  await checkDump(options.dump, modules);
+  const totalRows = await rowsToRead(options.dump, options.modules, options.limit);
+  const encoder = await EventEncoder.create(modules);
   const stats = newStats();
   const progress = new Progress({ label: 'transform', mode: options.progress });
   const started = Date.now();
-  let phase = 'reading';
+  let phase: 'lookups' | 'reading' | 'writing' = 'lookups';
+  let lookupRows = 0;
   let written = 0;
   progress.set(() => {
+    if (phase === 'lookups') return `building lookups: ${formatCount(lookupRows)} rows`;
     const seconds = (Date.now() - started) / 1000;
     const base = `${formatCount(stats.rows)} rows, ${formatCount(stats.events)} events, ${formatCount(options.rejects.count)} rejected`;
-    if (phase === 'reading') return `${base}, ${formatCount(stats.rows / Math.max(seconds, 0.001))} rows/s`;
+    if (phase === 'reading') {
+      const rate = stats.rows / Math.max(seconds, 0.001);
+      const eta = totalRows > stats.rows && rate > 0 ? `, ETA ${formatDuration((totalRows - stats.rows) / rate)} + sort` : '';
+      return `${base} of ${formatCount(totalRows)} rows, ${formatCount(rate)} rows/s${eta}`;
+    }
     return `${base}; writing ${formatCount(written)}/${formatCount(stats.events)} events in order`;
   });
+  let sorter: ExternalSorter | null = null;
   try {
+    const built = await buildLookups(
+      options.dump,
+      modules.flatMap((m) => m.lookups),
+      checkpoint,
+      (n) => (lookupRows += n),
+    );
+    phase = 'reading';
+    sorter = new ExternalSorter({
+      // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
+      runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - built.bytes) / 2)),
+      tmpDir: options.tmpDir,
+      fanIn: options.fanIn,
+      checkpoint,
+    });
+    const active = sorter;
     await generateEvents({
       dump: options.dump,
       modules: options.modules,
       limit: options.limit,
       encoder,
       rejects: options.rejects,
-      emit: (record) => sorter.add(record),
+      lookups: built.lookups,
+      emit: (record) => active.add(record),
       checkpoint,
       stats,
     });
     phase = 'writing';
     const counted = (async function* () {
-      for await (const batch of sorter.sorted()) {
+      for await (const batch of active.sorted()) {
         checkpoint();
         yield batch;
         written += batch.length;
@@ -88,11 +112,24 @@ export async function runPipeline(
     })();
     await consume(counted, stats);
     progress.done();
-    return { stats, runs: sorter.runCount };
+    return { stats, runs: active.runCount, lookupBytes: built.bytes };
   } catch (err) {
     progress.done('stopped');
     throw err;
   } finally {
-    await sorter.dispose();
+    await sorter?.dispose();
   }
+}
+
+/** Rows the modules will read (for the ETA): each module reads its tables, up to --limit each. */
+async function rowsToRead(dump: string, modules: readonly SelectedModule[], limit: number | undefined): Promise<number> {
+  const manifest = await readManifest(dump);
+  let total = 0;
+  for (const { module } of modules) {
+    for (const table of module.reads) {
+      const records = manifest.streams[table]?.records ?? 0;
+      total += limit === undefined ? records : Math.min(limit, records);
+    }
+  }
+  return total;
 }

@@ -6,8 +6,9 @@ import { EventEncoder } from './event-encoder.ts';
 import { checkDump } from './generate.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
 import { RejectLog, type RejectCounts } from './rejects.ts';
-import { selectModules } from './select-modules.ts';
+import { resolveModules } from './select-modules.ts';
 import { envelopeOf } from './sort-record.ts';
+import { checkMaxRejects } from './transform.ts';
 
 /**
  * `seedline transform --format json`: the same events, in the same order, printed as JSON
@@ -21,6 +22,8 @@ export interface PreviewOptions {
   readonly modules?: readonly string[];
   readonly limit?: number;
   readonly memoryBytes?: number;
+  /** Stop with TOO_MANY_REJECTS at the reject after this many. */
+  readonly maxRejects?: number;
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
   /** Receives one JSON line (with its newline); return a promise to slow the transform down. */
@@ -32,16 +35,18 @@ export interface PreviewResult {
   readonly eventsByType: Record<string, number>;
   readonly rejects: number;
   readonly rejectsByModule: RejectCounts;
+  readonly skippedModules: readonly { readonly module: string; readonly missingTables: readonly string[] }[];
   readonly elapsedMs: number;
 }
 
 export async function previewEvents(options: PreviewOptions): Promise<PreviewResult> {
   const started = performance.now();
-  const modules = selectModules(options.modules);
+  const { selected: modules, skipped } = await resolveModules(options.dump, options.modules);
   await checkDump(options.dump, modules.map((m) => m.module));
   const envelope = await envelopeType();
   const encoder = await EventEncoder.create(modules.map((m) => m.module));
-  const rejects = new RejectLog(null);
+  checkMaxRejects(options.maxRejects);
+  const rejects = new RejectLog(null, { maxRejects: options.maxRejects });
   const tmp = await mkdtemp(join(tmpdir(), 'seedline-preview-'));
   try {
     const { stats } = await runPipeline(
@@ -75,6 +80,7 @@ export async function previewEvents(options: PreviewOptions): Promise<PreviewRes
       eventsByType: Object.fromEntries(Object.entries(stats.eventsByType).sort(([a], [b]) => (a < b ? -1 : 1))),
       rejects: rejects.count,
       rejectsByModule: rejects.byModule(),
+      skippedModules: skipped,
       elapsedMs: Math.round(performance.now() - started),
     };
   } finally {

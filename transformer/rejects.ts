@@ -1,15 +1,22 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { SeedlineError } from '../common/errors.ts';
 import { rowToJson, type LegacyRow } from './legacy-rows.ts';
 
 /**
  * Rejected legacy rows: counted per module and reason, and (when given a directory) written as
  * JSON lines to `<dir>/<module>.jsonl`, one object per reject:
  *
- *   {"module":"chat","table":"Messages","key":42,"reason":"null-body","detail":"Body is NULL","row":{...}}
+ *   {"module":"chat","table":"Messages","key":42,"reason":"null-body","detail":"Body is NULL","dropped":true,"row":{...}}
  *
  * `key` is the row's primary key in the same JSON form as an event's `source.primary_key`;
- * `row` has every column, NULL as null, int64 as a decimal string, bytes as base64.
+ * `dropped` says whether the row became no event at all (false: only a part of it, e.g. a
+ * message whose read time is rejected is still sent); `row` has every column, NULL as null, int64 as a decimal string, bytes as base64.
+ * A row with several problems is reported once per problem (so each reason counts every row
+ * it applies to).
+ *
+ * `maxRejects`: the reject after that many stops the run (TOO_MANY_REJECTS): a module gone
+ * wrong fails in seconds instead of writing a million rejects.
  */
 export interface RejectRecord {
   readonly module: string;
@@ -17,6 +24,8 @@ export interface RejectRecord {
   readonly pkJson: string;
   readonly reason: string;
   readonly detail?: string;
+  /** True when the row became no event at all; false when only a part of it was left out. */
+  readonly dropped: boolean;
   readonly row: LegacyRow;
 }
 
@@ -29,9 +38,11 @@ export class RejectLog {
   private readonly counts: RejectCounts = {};
   private total = 0;
   private failure: unknown = null;
+  private readonly maxRejects: number | undefined;
 
-  constructor(dir: string | null) {
+  constructor(dir: string | null, options: { maxRejects?: number } = {}) {
     this.dir = dir;
+    this.maxRejects = options.maxRejects;
   }
 
   get count(): number {
@@ -51,6 +62,7 @@ export class RejectLog {
   /** Records a reject; await the result only when it is a promise (the file is behind). */
   add(reject: RejectRecord): Promise<void> | undefined {
     if (this.failure) throw this.failure;
+    if (this.maxRejects !== undefined && this.total >= this.maxRejects) throw this.tooMany(reject);
     this.total++;
     const reasons = (this.counts[reject.module] ??= {});
     reasons[reject.reason] = (reasons[reject.reason] ?? 0) + 1;
@@ -58,7 +70,7 @@ export class RejectLog {
     const line =
       `{"module":${JSON.stringify(reject.module)},"table":${JSON.stringify(reject.table)},"key":${reject.pkJson},` +
       `"reason":${JSON.stringify(reject.reason)}${reject.detail !== undefined ? `,"detail":${JSON.stringify(reject.detail)}` : ''},` +
-      `"row":${JSON.stringify(rowToJson(reject.row))}}\n`;
+      `"dropped":${reject.dropped},"row":${JSON.stringify(rowToJson(reject.row))}}\n`;
     const file = this.file(reject.module);
     if (file.write(line)) return undefined;
     return new Promise((resolve) => file.once('drain', resolve));
@@ -85,6 +97,20 @@ export class RejectLog {
       ),
     );
     if (this.failure) throw this.failure;
+  }
+
+  private tooMany(reject: RejectRecord): SeedlineError {
+    const where = this.dir ? `; the first ${this.total} are in ${this.dir}/` : '';
+    return new SeedlineError(
+      'TOO_MANY_REJECTS',
+      `more than --max-rejects ${this.maxRejects} rows rejected (the next: module ${reject.module}, ${reject.table} row ${reject.pkJson}, ${reject.reason})${where}`,
+      {
+        module: reject.module,
+        table: reject.table,
+        option: '--max-rejects',
+        hint: 'look at the rejects and fix the module (or raise --max-rejects if the legacy data really is that dirty)',
+      },
+    );
   }
 
   private file(module: string): WriteStream {

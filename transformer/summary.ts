@@ -10,6 +10,7 @@ export interface SummaryInput {
   readonly rejects: number;
   readonly rejectsByModule: RejectCounts;
   readonly rejectsDir?: string | null;
+  readonly skippedModules?: readonly { readonly module: string; readonly missingTables: readonly string[] }[];
   readonly elapsedMs: number;
 }
 
@@ -28,6 +29,9 @@ export function formatSummary(r: SummaryInput): string {
       for (const [reason, n] of Object.entries(reasons)) rows.push([module, reason, formatCount(n)]);
     }
     lines.push(...table(rows));
+  }
+  for (const { module, missingTables } of r.skippedModules ?? []) {
+    lines.push(`skipped module ${module}: the dump has no ${missingTables.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -13,6 +13,8 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
 
 const T0 = micros('2010-01-01T00:00:00Z');
+/** The modules whose tables these tests' dumps hold. */
+const modules = ['members', 'chat'];
 const SECOND = 1_000_000n;
 
 /**
@@ -55,6 +57,7 @@ describe('transform', () => {
     const small = await transform({
       dump: join(dir, 'dump'),
       out: join(dir, 'spilled'),
+      modules,
       memoryBytes: 200_000,
       maxPartBytes: 50_000,
       progress: 'off',
@@ -84,7 +87,7 @@ describe('transform', () => {
     }
 
     // The same dump sorted entirely in memory gives byte-identical parts.
-    const big = await transform({ dump: join(dir, 'dump'), out: join(dir, 'in-memory'), maxPartBytes: 50_000, progress: 'off' });
+    const big = await transform({ dump: join(dir, 'dump'), out: join(dir, 'in-memory'), modules, maxPartBytes: 50_000, progress: 'off' });
     expect(big.sortRuns).toBe(0);
     expect(await partBytes(join(dir, 'in-memory'))).toEqual(await partBytes(join(dir, 'spilled')));
   });
@@ -96,9 +99,9 @@ describe('transform', () => {
     reordered.Messages.reverse();
     reordered.Members.reverse();
     await writeDump(join(dir, 'dump-c'), reordered);
-    const first = await transform({ dump: join(dir, 'dump-a'), out: join(dir, 'a1'), progress: 'off' });
-    await transform({ dump: join(dir, 'dump-a'), out: join(dir, 'a2'), progress: 'off' });
-    await transform({ dump: join(dir, 'dump-c'), out: join(dir, 'c'), progress: 'off', memoryBytes: 20_000 });
+    const first = await transform({ dump: join(dir, 'dump-a'), out: join(dir, 'a1'), modules, progress: 'off' });
+    await transform({ dump: join(dir, 'dump-a'), out: join(dir, 'a2'), modules, progress: 'off' });
+    await transform({ dump: join(dir, 'dump-c'), out: join(dir, 'c'), modules, progress: 'off', memoryBytes: 20_000 });
     const a1 = await partBytes(join(dir, 'a1'));
     expect(a1.length).toBe(1);
     expect(first.events).toBe(450);
@@ -110,18 +113,21 @@ describe('transform', () => {
   });
 
   it('writes a self-describing data set: one events stream, envelope and payload protos in schemas/', async () => {
-    await writeDump(join(dir, 'dump'), { Members: [memberRow({ MemberId: 1, RegisteredAt: T0 })], Messages: [messageRow({ SentAt: T0 })] });
-    const result = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), progress: 'off' });
+    await writeDump(join(dir, 'dump'), {
+      Members: [memberRow({ MemberId: 1, RegisteredAt: T0 }), memberRow({ MemberId: 2, RegisteredAt: T0 + SECOND })],
+      Messages: [messageRow({ SentAt: T0 + SECOND, SenderId: 1, RecipientId: 2 })],
+    });
+    const result = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), modules, progress: 'off' });
     const manifest = await readManifest(join(dir, 'events'));
     expect(manifest.complete).toBe(true);
     expect(Object.keys(manifest.streams)).toEqual(['events']);
-    expect(manifest.streams['events']).toMatchObject({ messageType: 'seedline.events.Event', protoFile: 'schemas/envelope.proto', records: 2 });
+    expect(manifest.streams['events']).toMatchObject({ messageType: 'seedline.events.Event', protoFile: 'schemas/envelope.proto', records: 3 });
     expect(manifest.streams['events']!.info).toMatchObject({
       payloadProtos: ['schemas/members.proto', 'schemas/chat.proto'],
-      eventsByType: { 'chat.message-sent': 1, 'members.member-registered': 1 },
+      eventsByType: { 'chat.message-sent': 1, 'members.member-registered': 2 },
     });
     expect((await readdir(join(dir, 'events', 'schemas'))).sort()).toEqual(['chat.proto', 'envelope.proto', 'members.proto']);
-    expect(result.eventsByType).toEqual({ 'chat.message-sent': 1, 'members.member-registered': 1 });
+    expect(result.eventsByType).toEqual({ 'chat.message-sent': 1, 'members.member-registered': 2 });
 
     // Decodable with nothing but the data set's own schemas.
     const schemas = join(dir, 'events', 'schemas');
@@ -134,9 +140,9 @@ describe('transform', () => {
         decoded.push({ type: ev.type, payload: root.lookupType(ev.payload_type).toObject(root.lookupType(ev.payload_type).decode(ev.payload)) });
       }
     }
-    // Same microsecond: the registration comes before the member's message.
-    expect(decoded.map((d) => d.type)).toEqual(['members.member-registered', 'chat.message-sent']);
-    expect(decoded[1]!.payload).toMatchObject({ body: 'Hello', sender_id: 1 });
+    // Same microsecond: the registration comes before the message (members precede chat).
+    expect(decoded.map((d) => d.type)).toEqual(['members.member-registered', 'members.member-registered', 'chat.message-sent']);
+    expect(decoded[2]!.payload).toMatchObject({ body: 'Hello', sender_id: 1 });
   });
 
   it('runs only the modules asked for, and at most --limit rows per table', async () => {
@@ -150,22 +156,22 @@ describe('transform', () => {
     await writeDump(join(dir, 'dump'), scrambledTables(20, 2000), { maxPartBytes: 20_000 });
     const part = join(dir, 'dump', 'Messages', 'part-00001.pb.gz');
     await truncate(part, Math.floor((await stat(part)).size / 2));
-    const err = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), progress: 'off' }).catch((e: unknown) => e);
+    const err = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), modules, progress: 'off' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CORRUPT_RECORD_FILE', context: { file: part } });
     expect((await readManifest(join(dir, 'events'))).complete).toBe(false);
   });
 
   it('fails with CORRUPT_RECORD_FILE when a record does not decode', async () => {
-    await writeDump(join(dir, 'dump'), { Messages: [messageRow()] });
-    // Rewrite the part with a record that is not a Messages message (a bare field-0 tag).
+    await writeDump(join(dir, 'dump'), { Members: [memberRow()] });
+    // Rewrite the part with a record that is not a Members message (a bare field-0 tag).
     const { DatasetWriter } = await import('../recordfile/index.ts');
     const w = await DatasetWriter.create(join(dir, 'bad'), { tool: 'seedline', version: 't', stage: 'test', startedAt: '' });
-    const s = w.streamWriter('Messages', { messageType: 'seedline.legacy.Messages', protoPath: join(dir, 'dump', 'schemas', 'Messages.proto') });
+    const s = w.streamWriter('Members', { messageType: 'seedline.legacy.Members', protoPath: join(dir, 'dump', 'schemas', 'Members.proto') });
     await s.write(new Uint8Array([0x00, 0x01]));
     await s.close();
     await w.finish();
-    const err = await transform({ dump: join(dir, 'bad'), out: join(dir, 'events'), modules: ['chat'], progress: 'off' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CORRUPT_RECORD_FILE', context: { file: join(dir, 'bad', 'Messages', 'part-00000.pb.gz'), record: 0 } });
+    const err = await transform({ dump: join(dir, 'bad'), out: join(dir, 'events'), modules: ['members'], progress: 'off' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CORRUPT_RECORD_FILE', context: { file: join(dir, 'bad', 'Members', 'part-00000.pb.gz'), record: 0 } });
   });
 
   it('refuses bad input before touching the output', async () => {
@@ -186,7 +192,7 @@ describe('transform', () => {
     const controller = new AbortController();
     controller.abort();
     const out = join(dir, 'events');
-    await expect(transform({ dump: join(dir, 'dump'), out, signal: controller.signal, memoryBytes: 5_000, progress: 'off' })).rejects.toMatchObject({
+    await expect(transform({ dump: join(dir, 'dump'), out, modules, signal: controller.signal, memoryBytes: 5_000, progress: 'off' })).rejects.toMatchObject({
       code: 'INTERRUPTED',
     });
     expect((await readManifest(out)).complete).toBe(false);

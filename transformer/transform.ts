@@ -8,7 +8,7 @@ import { payloadProtoPath } from './event-encoder.ts';
 import { checkDump } from './generate.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
 import { RejectLog, type RejectCounts } from './rejects.ts';
-import { selectModules } from './select-modules.ts';
+import { resolveModules, selectModules } from './select-modules.ts';
 import { envelopeOf, occurredAtOf } from './sort-record.ts';
 
 /**
@@ -36,6 +36,8 @@ export interface TransformOptions {
   readonly maxPartBytes?: number;
   /** Most sorted runs merged at once (default 64). */
   readonly fanIn?: number;
+  /** Stop with TOO_MANY_REJECTS at the reject after this many (default: no limit). */
+  readonly maxRejects?: number;
 }
 
 export interface TransformResult {
@@ -50,6 +52,8 @@ export interface TransformResult {
   readonly rejectsByModule: RejectCounts;
   /** `<out>/rejects`, or null when no row was rejected. */
   readonly rejectsDir: string | null;
+  /** Modules not run because the dump lacks their tables (only when no module was named). */
+  readonly skippedModules: readonly { readonly module: string; readonly missingTables: readonly string[] }[];
   readonly parts: number;
   /** Sorted runs spilled to disk (0 when the events fit in the memory budget). */
   readonly sortRuns: number;
@@ -63,10 +67,12 @@ export const STREAM_ORDER =
 
 export async function transform(options: TransformOptions): Promise<TransformResult> {
   const started = performance.now();
-  const modules = selectModules(options.modules);
+  selectModules(options.modules); // an unknown name is a USAGE error before anything is read
   const memoryBytes = checkMemory(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
   checkLimit(options.limit);
+  checkMaxRejects(options.maxRejects);
   // Check the dump before touching `out`: a typo in --dump must not cost an --overwrite'd data set.
+  const { selected: modules, skipped } = await resolveModules(options.dump, options.modules);
   await checkDump(options.dump, modules.map((m) => m.module));
   const dataset = await DatasetWriter.create(
     options.out,
@@ -79,7 +85,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
     },
     { overwrite: options.overwrite },
   );
-  const rejects = new RejectLog(join(options.out, 'rejects'));
+  const rejects = new RejectLog(join(options.out, 'rejects'), { maxRejects: options.maxRejects });
   let stream: StreamWriter | null = null;
   let parts = 0;
   try {
@@ -118,6 +124,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
       eventsByType,
       rowsByTable: sortedRecord(stats.rowsByTable),
       rejects: rejectsByModule,
+      ...(skipped.length > 0 ? { skippedModules: skipped } : {}),
       ...(options.limit !== undefined ? { limitPerTable: options.limit } : {}),
     });
     await dataset.finish();
@@ -131,6 +138,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
       rejects: rejects.count,
       rejectsByModule,
       rejectsDir: rejects.directory,
+      skippedModules: skipped,
       parts,
       sortRuns: runs,
       elapsedMs: Math.round(performance.now() - started),
@@ -168,6 +176,12 @@ function checkMemory(bytes: number): number {
     throw new SeedlineError('USAGE', `memory budget must be a positive number of bytes, got ${bytes}`, { option: '--memory' });
   }
   return bytes;
+}
+
+export function checkMaxRejects(max: number | undefined): void {
+  if (max !== undefined && (!Number.isInteger(max) || max < 0)) {
+    throw new SeedlineError('USAGE', `max-rejects must be a whole number ≥ 0, got ${max}`, { option: '--max-rejects' });
+  }
 }
 
 function checkLimit(limit: number | undefined): void {

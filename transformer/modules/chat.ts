@@ -1,38 +1,51 @@
 import type { MessagesRow } from '../legacy-rows.ts';
 import { isoMicros, timeProblem } from '../legacy-time.ts';
-import { defineModule } from '../module.ts';
+import { defineModule, type EventDraft } from '../module.ts';
+import { checkMember, checkTime } from '../references.ts';
 
 /**
- * Messages → `chat.message-sent` at SentAt. Key: the sender's member id, so a member's
- * messages arrive in the order they were written.
+ * Messages → `chat.message-sent` at SentAt, and `chat.message-read` at ReadAt when the
+ * recipient read it. Key of both: the sender's member id, so a member's messages arrive in the
+ * order they were written and a read never overtakes its message.
  *
- * Dirty rows are rejected whole (each counted under its reason):
+ * Dirty rows (every problem of a row is reported, each under its reason):
  * - `sentinel-date` / `date-out-of-range` on SentAt: no moment to place the message at.
  * - `null-body`: Body is NULL. The legacy schema has no attachments, so such a row carries
  *   nothing a reader could see; an empty string (not NULL) is a real, empty message and passes.
- * - `invalid-member-id`: SenderId or RecipientId is not a positive id.
- * Messages naming a deleted or unknown member are not detected yet (needs a lookup of Members).
+ * - `sender-…` / `recipient-…` `missing`, `unregistered`, `deleted` (references.ts, `members`
+ *   lookup): a message from or to someone the new system does not know at SentAt.
+ * Any of these drops the whole row. Only the read is dropped for:
+ * - `read-before-sent` (ReadAt earlier than SentAt), `read-sentinel-date` / `read-date-out-of-range`.
  */
 export const chat = defineModule({
   name: 'chat',
-  description: 'private messages between members',
+  description: 'private messages between members, and when they were read',
   reads: ['Messages'],
+  lookups: ['members'],
   emits: {
     'chat.message-sent': 'seedline.events.chat.MessageSent',
+    'chat.message-read': 'seedline.events.chat.MessageRead',
   },
   primaryKey: (row: MessagesRow) => row.MessageId,
   events(row, ctx) {
-    const problem = timeProblem(row.SentAt);
-    if (problem) return ctx.reject(problem, `SentAt is ${isoMicros(row.SentAt)}`);
-    if (row.Body === null) return ctx.reject('null-body', 'Body is NULL');
-    if (row.SenderId <= 0 || row.RecipientId <= 0) {
-      return ctx.reject('invalid-member-id', `SenderId ${row.SenderId}, RecipientId ${row.RecipientId}`);
+    const sentOk = checkTime(ctx, 'SentAt', row.SentAt);
+    const at = sentOk ? row.SentAt : null;
+    const bodyOk = row.Body !== null || (ctx.reject('null-body', 'Body is NULL'), false);
+    const senderOk = checkMember(ctx, 'sender', row.SenderId, at);
+    const recipientOk = checkMember(ctx, 'recipient', row.RecipientId, at);
+    let readAt = row.ReadAt;
+    if (readAt !== null && !checkTime(ctx, 'ReadAt', readAt, 'read')) readAt = null;
+    if (readAt !== null && sentOk && readAt < row.SentAt) {
+      ctx.reject('read-before-sent', `ReadAt ${isoMicros(readAt)} is before SentAt ${isoMicros(row.SentAt)}`);
+      readAt = null;
     }
-    return [
+    if (!sentOk || !bodyOk || !senderOk || !recipientOk) return [];
+    const key = String(row.SenderId);
+    const events: EventDraft<'chat.message-sent' | 'chat.message-read'>[] = [
       {
         type: 'chat.message-sent',
         occurredAt: row.SentAt,
-        key: String(row.SenderId),
+        key,
         payload: {
           message_id: row.MessageId,
           sender_id: row.SenderId,
@@ -44,5 +57,14 @@ export const chat = defineModule({
         },
       },
     ];
+    if (readAt !== null && timeProblem(readAt) === null) {
+      events.push({
+        type: 'chat.message-read',
+        occurredAt: readAt,
+        key,
+        payload: { message_id: row.MessageId, sender_id: row.SenderId, reader_id: row.RecipientId, read_at: readAt },
+      });
+    }
+    return events;
   },
 });

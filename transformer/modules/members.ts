@@ -6,9 +6,10 @@ import { defineModule, type EventDraft } from '../module.ts';
  * Members → `members.member-registered` at RegisteredAt, and `members.member-deleted` at
  * DeletedAt when the member was deleted. Key: the member id.
  *
- * Dirty rows (each counted under its reason):
- * - `sentinel-date` / `date-out-of-range` on RegisteredAt: the whole row is rejected, there is
- *   no moment to register the member at.
+ * Dirty rows (each problem counted under its reason, all of a row's problems reported):
+ * - `sentinel-date` / `date-out-of-range` on RegisteredAt: no event at all, there is no moment
+ *   to register the member at (the `members` lookup marks them unregistered, so other modules
+ *   reject rows referring to them).
  * - the same on DeletedAt, `deleted-before-registered`, or `deleted-without-date` (IsDeleted
  *   set, DeletedAt NULL): only the deletion is rejected; the registration is still emitted.
  * - `sentinel-birth-date`: BirthDate '1900-01-01' is the legacy "unknown"; the member is
@@ -16,6 +17,31 @@ import { defineModule, type EventDraft } from '../module.ts';
  * - a Gender code outside 0..2 becomes GENDER_UNKNOWN (the profile is still worth having).
  */
 const SENTINEL_DATE = '1900-01-01';
+
+/** Why the member cannot be registered (no event for them at all), or null. */
+export function registrationProblem(row: MembersRow): string | null {
+  return timeProblem(row.RegisteredAt);
+}
+
+/** Why a DeletedAt cannot become members.member-deleted, or null when it can (or is NULL). */
+function deletionProblem(row: MembersRow): { reason: string; detail: string } | null {
+  if (row.DeletedAt === null) return row.IsDeleted ? { reason: 'deleted-without-date', detail: 'IsDeleted is set but DeletedAt is NULL' } : null;
+  const problem = timeProblem(row.DeletedAt);
+  if (problem) return { reason: problem, detail: `DeletedAt is ${isoMicros(row.DeletedAt)}` };
+  if (row.DeletedAt < row.RegisteredAt) {
+    return {
+      reason: 'deleted-before-registered',
+      detail: `DeletedAt ${isoMicros(row.DeletedAt)} is before RegisteredAt ${isoMicros(row.RegisteredAt)}`,
+    };
+  }
+  return null;
+}
+
+/** When members.member-deleted is emitted for the member, or null when it is not. */
+export function memberDeletedAt(row: MembersRow): bigint | null {
+  if (row.DeletedAt === null || registrationProblem(row) || deletionProblem(row)) return null;
+  return row.DeletedAt;
+}
 
 export const members = defineModule({
   name: 'members',
@@ -27,14 +53,17 @@ export const members = defineModule({
   },
   primaryKey: (row: MembersRow) => row.MemberId,
   events(row, ctx) {
-    const registeredProblem = timeProblem(row.RegisteredAt);
-    if (registeredProblem) return ctx.reject(registeredProblem, `RegisteredAt is ${isoMicros(row.RegisteredAt)}`);
-    const key = String(row.MemberId);
+    const registeredProblem = registrationProblem(row);
+    if (registeredProblem) ctx.reject(registeredProblem, `RegisteredAt is ${isoMicros(row.RegisteredAt)}`);
     let birthDate = row.BirthDate;
     if (birthDate === SENTINEL_DATE) {
       ctx.reject('sentinel-birth-date', `BirthDate ${SENTINEL_DATE} taken as unknown`);
       birthDate = null;
     }
+    const deleted = deletionProblem(row);
+    if (deleted && (deleted.reason === 'deleted-without-date' || !registeredProblem)) ctx.reject(deleted.reason, deleted.detail);
+    if (registeredProblem) return [];
+    const key = String(row.MemberId);
     const events: EventDraft<'members.member-registered' | 'members.member-deleted'>[] = [
       {
         type: 'members.member-registered',
@@ -56,19 +85,7 @@ export const members = defineModule({
         },
       },
     ];
-    if (row.DeletedAt === null) {
-      if (row.IsDeleted) ctx.reject('deleted-without-date', 'IsDeleted is set but DeletedAt is NULL');
-      return events;
-    }
-    const deletedProblem = timeProblem(row.DeletedAt);
-    if (deletedProblem) {
-      ctx.reject(deletedProblem, `DeletedAt is ${isoMicros(row.DeletedAt)}`);
-    } else if (row.DeletedAt < row.RegisteredAt) {
-      ctx.reject(
-        'deleted-before-registered',
-        `DeletedAt ${isoMicros(row.DeletedAt)} is before RegisteredAt ${isoMicros(row.RegisteredAt)}`,
-      );
-    } else {
+    if (row.DeletedAt !== null && !deleted) {
       events.push({
         type: 'members.member-deleted',
         occurredAt: row.DeletedAt,

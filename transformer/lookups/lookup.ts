@@ -1,0 +1,34 @@
+import type { LegacyRow } from '../legacy-rows.ts';
+import type { Lookups } from './index.ts';
+
+/**
+ * A lookup: a compact index over one legacy table (typed arrays keyed by id, see id-column.ts)
+ * that modules consult for rows of OTHER tables (a message's sender: does it exist, was it
+ * deleted?). Lookups are built in a first pass over their table, before any module runs, and
+ * their bytes are taken from the transform's memory budget.
+ */
+export type LookupName = keyof Lookups;
+
+export interface Lookup {
+  /** Bytes held, for the memory budget. */
+  readonly bytes: number;
+}
+
+export interface LookupBuilder<L extends Lookup> {
+  add(row: LegacyRow): void;
+  finish(): L;
+}
+
+export interface LookupDefinition<L extends Lookup> {
+  readonly name: LookupName;
+  readonly description: string;
+  /** The legacy table read (whole, even under --limit: a partial index would invent dangling references). */
+  readonly table: string;
+  /** Lookups this one is built with (built first). */
+  readonly needs: readonly LookupName[];
+  create(needs: Partial<Lookups>): LookupBuilder<L>;
+}
+
+export function defineLookup<L extends Lookup>(definition: LookupDefinition<L>): LookupDefinition<L> {
+  return definition;
+}

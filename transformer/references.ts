@@ -1,0 +1,43 @@
+import { isoMicros, timeProblem } from './legacy-time.ts';
+import type { RowContext } from './module.ts';
+
+/**
+ * The checks most modules share, each reporting what it finds with `ctx.reject` and returning
+ * whether the value is usable. Modules run every check on a row before deciding (instead of
+ * stopping at the first problem), so each dirty case is counted under its own reason even when
+ * a row has several.
+ */
+
+/**
+ * A legacy time that must place an event: rejected as `sentinel-date` (1900-01-01) or
+ * `date-out-of-range`, with `prefix-` when the row has more than one time column to tell apart.
+ */
+export function checkTime(ctx: RowContext, column: string, micros: bigint, prefix?: string): boolean {
+  const problem = timeProblem(micros);
+  if (!problem) return true;
+  ctx.reject(prefix ? `${prefix}-${problem}` : problem, `${column} is ${isoMicros(micros)}`);
+  return false;
+}
+
+/**
+ * A reference to member `id` in the role `role` (sender, recipient, member, ...) by an event
+ * at `at` (null: the row's time is unusable, so only existence is checked). Rejected as:
+ * - `<role>-missing`: no Members row (purged, or never existed);
+ * - `<role>-unregistered`: the member's own row was rejected, so the new system never hears of them;
+ * - `<role>-deleted`: the member was deleted at or before `at` (members.member-deleted sorts
+ *   first, so the event would refer to someone who no longer exists). Activity BEFORE the
+ *   deletion is history and is kept: consumers forget it when the deletion arrives.
+ */
+export function checkMember(ctx: RowContext, role: string, id: number, at: bigint | null): boolean {
+  const members = ctx.lookups.members;
+  const problem = members.problemAt(id, at);
+  if (!problem) return true;
+  const detail =
+    problem === 'missing'
+      ? `${role} ${id} has no Members row`
+      : problem === 'unregistered'
+        ? `${role} ${id}'s Members row was rejected (no registration event)`
+        : `${role} ${id} was deleted at ${isoMicros(members.deletedAt(id)!)}, not after ${isoMicros(at!)}`;
+  ctx.reject(`${role}-${problem}`, detail);
+  return false;
+}
