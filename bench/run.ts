@@ -9,8 +9,9 @@ import { formatMB, type Benchmark } from './measure.ts';
 import { extractBench } from './extract.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
+import { seedBench } from './seed.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, seedBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

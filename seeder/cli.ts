@@ -3,8 +3,10 @@ import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
+import { DEFAULT_RECONNECT } from './link.ts';
 import type { ContentType } from './message.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from './seed.ts';
+import { addPaceOptions, preparePace, type PaceFlags } from './pace-cli.ts';
 import { SeedFailure, formatSummary } from './summary.ts';
 
 interface SeedFlags {
@@ -16,12 +18,15 @@ interface SeedFlags {
   runId?: string;
   contentType: ContentType;
   failOnUnroutable?: boolean;
+  checkpoint?: string | false;
+  resume?: boolean;
+  reconnectWithin: string;
   progress: 'auto' | 'lines' | 'off';
 }
 
 /** `seedline seed`: publish an events data set to RabbitMQ. */
 export function seedCommand(): Command {
-  return new Command('seed')
+  return addPaceOptions(new Command('seed'))
     .description('replay an events data set into a RabbitMQ topic exchange, with publisher confirms, at a controlled rate')
     .option('--events <dir>', 'the events data set that transform wrote', 'events')
     .addOption(new Option('--url <url>', 'RabbitMQ to publish to (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
@@ -31,23 +36,35 @@ export function seedCommand(): Command {
     .option('--run-id <id>', "written into every message's run-id header (default: time + random)")
     .addOption(new Option('--content-type <type>', 'message body: the protobuf payload as is, or its JSON mapping').choices(['protobuf', 'json']).default('protobuf'))
     .option('--fail-on-unroutable', 'exit with an error when any event had no queue bound for its type')
+    .option('--checkpoint <file>', 'where to record how far the confirms got (default: <events>/.seed-checkpoint-<exchange>.json)')
+    .option('--no-checkpoint', 'keep no checkpoint (then --resume is impossible)')
+    .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event')
+    .option('--reconnect-within <seconds>', 'after a lost connection, keep trying to reconnect this long before giving up', String(DEFAULT_RECONNECT.withinMs / 1000))
     .addOption(progressOption())
     .addHelpText(
       'after',
       `
 Every event is published persistent and mandatory, routing key = its type, with message_id,
 type, timestamp and headers (key, source-table, source-key, occurred-at, payload-type, run-id).
-Ctrl-C stops publishing, waits for the outstanding confirms and reports what was confirmed.
+Delivery: every event at least once. A lost connection (broker restart) is re-established with
+backoff and publishing continues from the lowest unconfirmed event; nacks are retried. The
+checkpoint records how far the confirms got: after a crash, kill -9 or Ctrl-C, --resume continues
+there (at most --max-in-flight events are published twice). Ctrl-C stops publishing, waits for the
+outstanding confirms, writes the checkpoint and reports; a second Ctrl-C quits at once.
 
 Example:
   $ seedline seed --events events --url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
+  $ seedline seed --events events --exchange seedline --resume     # after a crash or Ctrl-C
 `,
     )
-    .action(async (flags: SeedFlags) => {
+    .action(async (flags: SeedFlags & PaceFlags) => {
       const rate = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate);
       const maxInFlight = parseNumber('--max-in-flight', flags.maxInFlight);
+      const reconnectWithin = parseNumber('--reconnect-within', flags.reconnectWithin);
+      const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
+      if (!session) return;
       const interrupt = interruptSignal(() =>
-        process.stderr.write('\nseed: stopping — waiting for outstanding confirms (Ctrl-C again to quit at once)\n'),
+        process.stderr.write('\nseed: stopping — waiting for outstanding confirms, then writing the checkpoint (Ctrl-C again to quit at once)\n'),
       );
       try {
         const result = await seed({
@@ -59,16 +76,23 @@ Example:
           runId: flags.runId,
           contentType: flags.contentType,
           failOnUnroutable: flags.failOnUnroutable ?? false,
+          checkpoint: flags.checkpoint,
+          resume: flags.resume ?? false,
+          reconnect: { ...DEFAULT_RECONNECT, withinMs: reconnectWithin * 1000 },
           progress: flags.progress,
           signal: interrupt.signal,
+          pace: session.pace,
         });
+        await session.finish(result);
         process.stdout.write(`${formatSummary(result)}\n`);
         process.exitCode = 0;
       } catch (err) {
         // Say what was done before the error line that cli/main.ts prints.
         if (err instanceof SeedFailure) process.stdout.write(`${formatSummary(err.result)}\n`);
+        await session.finish(err instanceof SeedFailure ? err.result : undefined).catch(() => undefined);
         throw err;
       } finally {
+        session.dispose();
         interrupt.dispose();
       }
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pacer } from './pacer.ts';
+import { ReplayTiming, Stages } from './schedule.ts';
 
 /** Drives a pacer like the seeder does, with a fake clock that advances in `tickMs` steps. */
 function simulate(pacer: Pacer, total: number, tickMs: number, clock = { now: 0 }): number[] {
@@ -89,6 +90,59 @@ describe('Pacer', () => {
     const seconds = sentAt[sentAt.length - 1]! / 1000;
     const achieved = (sentAt.length - 1) / seconds;
     expect(Math.abs(achieved - 500) / 500).toBeLessThan(0.01);
+  });
+
+  it('scale() halves or doubles the speed from now on, without a jump', () => {
+    const pacer = new Pacer({ rate: 100, start: 0 });
+    expect(pacer.dueAt(10)).toBeCloseTo(100, 6);
+    pacer.scale(2, 100); // event 10 is due now; from here on 200/s
+    pacer.delay(10, 100);
+    expect(pacer.rate).toBeCloseTo(200, 6);
+    expect(pacer.dueAt(10)).toBeCloseTo(100, 6);
+    expect(pacer.dueAt(20)).toBeCloseTo(150, 6);
+    pacer.scale(0.25, 150); // now 50/s
+    expect(pacer.dueAt(21)).toBeCloseTo(170, 6);
+    expect(pacer.label).toBe('100 events/s ×0.5');
+    expect(() => pacer.scale(0, 0)).toThrow(RangeError);
+  });
+
+  it('scale() while paused takes effect when resumed', () => {
+    const pacer = new Pacer({ rate: 10, start: 0 });
+    pacer.pause(50);
+    pacer.scale(10, 1000);
+    pacer.resume(2000);
+    // Event 1 was due at 100, i.e. 50 ms of schedule time after the pause; at 100/s that is 5 ms.
+    expect(pacer.dueAt(1)).toBeCloseTo(2005, 6);
+    expect(pacer.pausedMs).toBe(1950);
+  });
+
+  it('paces a ramp schedule and a replay schedule through the same clock', () => {
+    const ramp = new Pacer({ schedule: new Stages([{ rate: 1000, durationMs: 1000 }]), start: 0 });
+    const sentAt = simulate(ramp, 500, 1);
+    // 0→1000/s over 1 s: 500 events are due by t = 1000 ms; the first 125 by 500 ms.
+    expect(sentAt[499]).toBeGreaterThan(990);
+    expect(sentAt[499]).toBeLessThanOrEqual(1001);
+    expect(sentAt.filter((t) => t <= 500).length).toBeCloseTo(126, -1);
+
+    const replay = new Pacer({ schedule: new ReplayTiming(10), start: 0 });
+    // occurred_at 0 s, 1 s, 11 s → due at 0, 100 ms, 1100 ms at ten times the speed.
+    expect(replay.delay(0, 0, 0)).toBe(0);
+    expect(replay.delay(1, 0, 1_000_000)).toBeCloseTo(100, 6);
+    expect(replay.delay(2, 100, 11_000_000)).toBeCloseTo(1000, 6);
+  });
+
+  it('no overshoot after a stall: the rate after it stays at the target', () => {
+    const pacer = new Pacer({ rate: 1000, start: 0, maxLagMs: 100 });
+    const clock = { now: 0 };
+    const sentAt = simulate(pacer, 1000, 1, clock);
+    clock.now += 3000; // the broker stalled for 3 s
+    const after = simulate(pacer, 1000, 1, clock).slice(0);
+    expect(sentAt).toHaveLength(1000);
+    const start = clock.now - 1000;
+    // The 1000 events after the stall are spread over about a second, not sent in a burst.
+    const inFirst100ms = after.filter((t) => t < start + 100).length;
+    expect(inFirst100ms).toBeLessThan(150);
+    expect(pacer.stalls).toBe(1);
   });
 
   it('refuses a rate that is not positive', () => {

@@ -2,42 +2,95 @@ import type { ConfirmChannel, Message } from 'amqplib';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import type { OutgoingMessage } from './message.ts';
 
+/** How often, and how patiently, an event the broker nacked is published again. */
+export interface RetryPolicy {
+  /** Publishes after the first nack before giving up. */
+  readonly attempts: number;
+  /** Delay before the first retry; doubles with every attempt up to `maxMs`. */
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_NACK_RETRY: RetryPolicy = { attempts: 5, baseMs: 100, maxMs: 2_000 };
+
+/** The delay before retry number `attempt` (1-based): exponential, capped. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** One published event not yet behind the contiguously confirmed mark. */
+interface Slot {
+  message: OutgoingMessage | null;
+  /** Index of the event in the events stream. */
+  position: number;
+  acked: boolean;
+  nacks: number;
+}
+
 /**
- * Publishes over one confirm channel with a bounded window of unconfirmed messages.
- * Every publish carries a callback, so each message's confirm (ack or nack) is counted as
- * it arrives; `send()` only awaits when the window is full or the socket buffer is (then
- * it waits for 'drain'), and both waits end early if the channel closes.
+ * Publishes over a confirm channel with a bounded window, tracking every message by its
+ * sequence number so it always knows the lowest unconfirmed event: everything before it is
+ * confirmed ("contiguously confirmed"), which is what a checkpoint records and where a
+ * reconnect continues from.
+ *
+ * - `send()` only awaits when the window is full, the socket buffer is full (then it waits
+ *   for 'drain'), the connection is being re-established, or a checkpoint must catch up.
+ * - A nack is retried with exponential backoff, `RetryPolicy.attempts` times; then the run fails.
+ * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
+ *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
+ * - With a checkpoint (`durableGate`), the window also counts events confirmed but not yet
+ *   written to the checkpoint, so a crash republishes at most `maxInFlight` events.
  */
 export class ConfirmPublisher {
+  /** Events published (each counted once, however often it was sent). */
   published = 0;
+  /** Events the broker acked (each counted once). */
   confirmed = 0;
+  /** Nacks received (an event nacked twice counts twice). */
   nacked = 0;
-  /** Messages whose confirm never came because the channel closed. */
-  lost = 0;
+  /** Publishes repeated after a nack. */
+  retried = 0;
+  /** Publishes repeated after a reconnect: these may have reached the broker twice. */
+  republished = 0;
   /** Unroutable messages the broker returned (basic.return, `mandatory`), by routing key. */
   readonly returned = new Map<string, number>();
-  /** Why the channel or connection closed under us, if it did. */
+  /** Why the run cannot go on (channel refused, retries exhausted, reconnect gave up). */
   failure: SeedlineError | null = null;
-  /** Resolved (and replaced) whenever a confirm arrives, the channel drains or closes. */
-  private wake: (() => void) | null = null;
+  /** Called whenever the contiguously confirmed mark moves (cheap; may be called often). */
+  onAdvance: (() => void) | null = null;
+
+  private channel: ConfirmChannel | null = null;
+  /** Bumped on every attach/detach: confirms from an older channel are ignored. */
+  private generation = 0;
   private writable = true;
+  /** Sequence number of the lowest unconfirmed event; everything before it is confirmed. */
+  private head = 0;
+  /** Sequence number the next new event gets. */
+  private tail = 0;
+  /** With a checkpoint: sequence number up to which the checkpoint on disk covers. */
+  private durable: number | null = null;
+  /** Stream position after the last event sent or skipped. */
+  private nextPosition: number;
+  private readonly slots: Slot[];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private wake: (() => void) | null = null;
+  private interrupted = false;
 
-  private readonly channel: ConfirmChannel;
-  private readonly exchange: string;
-  private readonly maxInFlight: number;
-  private readonly onConfirm = (err: unknown): void => {
-    // amqplib calls back with 'message nacked' for a nack and 'channel closed' for messages
-    // still unconfirmed when the channel closes: only the first is a broker's verdict.
-    if (err == null) this.confirmed++;
-    else if (messageOf(err) === 'message nacked') this.nacked++;
-    else this.lost++;
-    this.notify();
-  };
+  constructor(
+    private readonly exchange: string,
+    private readonly maxInFlight: number,
+    private readonly nackRetry: RetryPolicy = DEFAULT_NACK_RETRY,
+    startPosition = 0,
+  ) {
+    this.slots = Array.from({ length: maxInFlight }, () => ({ message: null, position: 0, acked: false, nacks: 0 }));
+    this.nextPosition = startPosition;
+  }
 
-  constructor(channel: ConfirmChannel, exchange: string, maxInFlight: number) {
+  /** Publishes on `channel` from now on; republishes what the previous channel left unconfirmed. */
+  attach(channel: ConfirmChannel): void {
     this.channel = channel;
-    this.exchange = exchange;
-    this.maxInFlight = maxInFlight;
+    this.generation++;
+    this.writable = true;
     channel.on('return', (msg: Message) => {
       const key = msg.fields.routingKey;
       this.returned.set(key, (this.returned.get(key) ?? 0) + 1);
@@ -46,10 +99,53 @@ export class ConfirmPublisher {
       this.writable = true;
       this.notify();
     });
+    for (let seq = this.head; seq < this.tail && !this.failure; seq++) {
+      this.republished++;
+      this.publish(seq);
+    }
+    this.notify();
   }
 
+  /** The channel is gone (connection lost): hold everything until `attach()`. */
+  detach(): void {
+    this.channel = null;
+    this.generation++;
+    this.notify();
+  }
+
+  /** Makes the window also wait for the checkpoint (see `markDurable`). */
+  durableGate(): void {
+    this.durable = this.head;
+  }
+
+  /** The checkpoint now covers everything before sequence number `seq`. */
+  markDurable(seq: number): void {
+    if (this.durable !== null && seq > this.durable) {
+      this.durable = seq;
+      this.notify();
+    }
+  }
+
+  /** Sequence number of the lowest unconfirmed event (a checkpoint pairs it with `safePosition`). */
+  get confirmedSeq(): number {
+    return this.head;
+  }
+
+  /** Events sent whose confirm has not come yet, or that follow one whose confirm has not. */
   get inFlight(): number {
-    return this.published - this.confirmed - this.nacked - this.lost;
+    return this.tail - this.head;
+  }
+
+  /** Events in the window the broker has not acked (what a failed run leaves unconfirmed). */
+  get unconfirmed(): number {
+    let n = 0;
+    for (let seq = this.head; seq < this.tail; seq++) if (!this.slots[seq % this.maxInFlight]!.acked) n++;
+    return n;
+  }
+
+  /** Every event of the stream before this position is confirmed (or was skipped). */
+  get safePosition(): number {
+    return this.tail > this.head ? this.slots[this.head % this.maxInFlight]!.position : this.nextPosition;
   }
 
   get returnedTotal(): number {
@@ -58,58 +154,138 @@ export class ConfirmPublisher {
     return n;
   }
 
-  /** Called by the owner when the channel or connection closes or errors. */
+  /** Records that every event before `position` was handled (published or deliberately skipped). */
+  skipTo(position: number): void {
+    if (position > this.nextPosition) this.nextPosition = position;
+  }
+
+  /** Stops the run with `error` (the first reason wins); wakes anyone waiting. */
   fail(error: SeedlineError): void {
     this.failure ??= error;
     this.notify();
   }
 
   /**
-   * Publishes one message. Returns nothing when there was room (the common case: no promise,
-   * no microtask per event); otherwise a promise that publishes once the window has room and
-   * the socket buffer has drained.
+   * Publishes the event at stream `position`. Returns nothing when there was room (the
+   * common case: no promise, no microtask per event); otherwise a promise that publishes
+   * once there is.
    */
-  send(message: OutgoingMessage): Promise<void> | undefined {
-    if (this.inFlight >= this.maxInFlight || !this.writable || this.failure) return this.sendLater(message);
-    this.publishNow(message);
+  send(message: OutgoingMessage, position: number): Promise<void> | undefined {
+    if (!this.canPublish()) return this.sendLater(message, position);
+    this.publishNew(message, position);
     return undefined;
   }
 
-  private async sendLater(message: OutgoingMessage): Promise<void> {
-    while (this.inFlight >= this.maxInFlight || !this.writable) {
-      this.throwIfFailed();
-      await this.nextChange();
-    }
-    this.publishNow(message);
+  /** Ctrl-C: a `send()` that is waiting gives up without publishing (confirms are still awaited). */
+  interrupt(): void {
+    this.interrupted = true;
+    this.notify();
   }
 
-  private publishNow(message: OutgoingMessage): void {
-    this.throwIfFailed();
+  /** Waits until every published event is confirmed (or the run failed). */
+  async settle(): Promise<void> {
+    while (this.tail > this.head && !this.failure) await this.nextChange();
+  }
+
+  /** Cancels pending retries (the run is over). */
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private canPublish(): boolean {
+    const base = this.durable ?? this.head;
+    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight;
+  }
+
+  private async sendLater(message: OutgoingMessage, position: number): Promise<void> {
+    while (!this.canPublish()) {
+      if (this.failure) throw this.failure;
+      if (this.interrupted) return;
+      await this.nextChange();
+    }
+    this.publishNew(message, position);
+  }
+
+  private publishNew(message: OutgoingMessage, position: number): void {
+    const seq = this.tail++;
+    const slot = this.slots[seq % this.maxInFlight]!;
+    slot.message = message;
+    slot.position = position;
+    slot.acked = false;
+    slot.nacks = 0;
     this.published++;
+    this.nextPosition = position + 1;
+    this.publish(seq);
+  }
+
+  private publish(seq: number): void {
+    const channel = this.channel;
+    const message = this.slots[seq % this.maxInFlight]!.message;
+    if (!channel || !message) return;
+    const generation = this.generation;
     let ok: boolean;
     try {
-      ok = this.channel.publish(this.exchange, message.routingKey, message.content, message.options, this.onConfirm);
+      ok = channel.publish(this.exchange, message.routingKey, message.content, message.options, (err: unknown) => this.onConfirm(seq, generation, err));
     } catch (err) {
-      // amqplib throws synchronously when the channel is already closed.
-      this.published--;
-      this.throwIfFailed();
-      throw new SeedlineError('PUBLISH_FAILED', `publishing to exchange '${this.exchange}' failed: ${messageOf(err)}`, {}, { cause: err });
+      // amqplib throws synchronously when the channel is closed: the close handler will
+      // detach and reconnect; the event stays in the window and is sent again then.
+      if (/closed|closing/i.test(messageOf(err))) return;
+      this.fail(new SeedlineError('PUBLISH_FAILED', `publishing to exchange '${this.exchange}' failed: ${messageOf(err)}`, {}, { cause: err }));
+      return;
     }
     if (!ok) this.writable = false;
   }
 
-  /** Waits until every published message is confirmed or nacked (or the channel fails). */
-  async settle(): Promise<void> {
-    while (this.inFlight > 0 && !this.failure) await this.nextChange();
-    if (this.inFlight === 0 && !this.failure) {
-      // Belt and braces: amqplib's own view of the window must be empty too. A nack makes
-      // it reject; nacks are counted already.
-      await this.channel.waitForConfirms().catch(() => undefined);
+  private onConfirm(seq: number, generation: number, err: unknown): void {
+    // A closing channel calls back every unconfirmed message with an error: not a verdict of
+    // the broker. Those events are republished on the next channel.
+    if (generation !== this.generation || seq < this.head) return;
+    const slot = this.slots[seq % this.maxInFlight]!;
+    if (err == null) {
+      if (slot.acked) return;
+      slot.acked = true;
+      this.confirmed++;
+      if (seq === this.head) this.advance();
+    } else if (messageOf(err) === 'message nacked') {
+      this.nacked++;
+      this.retryLater(seq, slot);
+    } else {
+      return;
     }
+    this.notify();
   }
 
-  private throwIfFailed(): void {
-    if (this.failure) throw this.failure;
+  private advance(): void {
+    while (this.head < this.tail) {
+      const slot = this.slots[this.head % this.maxInFlight]!;
+      if (!slot.acked) break;
+      slot.message = null;
+      this.head++;
+    }
+    this.onAdvance?.();
+  }
+
+  private retryLater(seq: number, slot: Slot): void {
+    slot.nacks++;
+    if (slot.nacks > this.nackRetry.attempts) {
+      const id = slot.message?.options.messageId ?? '?';
+      this.fail(
+        new SeedlineError('PUBLISH_FAILED', `RabbitMQ rejected event ${id} (position ${slot.position}) ${slot.nacks} times (nack)`, {
+          hint: 'a nack means the broker could not take the message: check queue length limits (x-overflow reject-publish) and the broker log, then run seed --resume',
+        }),
+      );
+      return;
+    }
+    const generation = this.generation;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      // After a reconnect the whole window was republished already.
+      if (generation !== this.generation || this.failure || seq < this.head) return;
+      this.retried++;
+      this.publish(seq);
+    }, backoffMs(this.nackRetry, slot.nacks));
+    this.timers.add(timer);
   }
 
   private nextChange(): Promise<void> {
@@ -124,7 +300,8 @@ export class ConfirmPublisher {
 
   private notify(): void {
     const wake = this.wake;
+    if (wake === null) return;
     this.wake = null;
-    wake?.();
+    wake();
   }
 }

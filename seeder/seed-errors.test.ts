@@ -6,6 +6,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
 import { DatasetWriter } from '../recordfile/index.ts';
+import { defaultCheckpointPath, readCheckpoint } from './checkpoint.ts';
 import { seed } from './seed.ts';
 import { SeedFailure } from './summary.ts';
 import { declareOtherExchange, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
@@ -103,7 +104,14 @@ describe('seed: bad input gives one clear error', () => {
     const slow = await writeEventsDataset(await makeEvents(200));
     const exchange = uniqueName('seedline-t');
     try {
-      setTimeout(() => void deleteExchange(exchange), 200);
+      // Delete it once the run has declared it and starts publishing (its first checkpoint is
+      // written then): timing alone is flaky on a busy machine.
+      const checkpoint = defaultCheckpointPath(slow, exchange);
+      void (async () => {
+        while (!(await readCheckpoint(checkpoint).catch(() => null))) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 50));
+        await deleteExchange(exchange);
+      })();
       const err = await failure(seed({ events: slow, exchange, rate: 400, progress: 'off' }));
       expect(err.code).toBe('BROKER_REFUSED');
       expect(err).toBeInstanceOf(SeedFailure);

@@ -156,7 +156,7 @@ describe('seed against the local RabbitMQ', () => {
     });
   });
 
-  it('counts nacks and fails with PUBLISH_FAILED when the broker rejects events', async () => {
+  it('retries nacks with backoff, then fails with PUBLISH_FAILED when the broker keeps rejecting', async () => {
     await withExchange(async (exchange) => {
       // A queue that holds one message and rejects (nacks) publishes beyond it.
       const consumer = await TestConsumer.bind(exchange, {
@@ -164,14 +164,42 @@ describe('seed against the local RabbitMQ', () => {
         queueArguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
       });
       try {
-        const err = await seed({ events: dir, exchange, progress: 'off' }).catch((e: unknown) => e);
-        expect(isSeedlineError(err, 'PUBLISH_FAILED')).toBe(true);
+        const err = await seed({ events: dir, exchange, progress: 'off', checkpoint: false, nackRetry: { attempts: 2, baseMs: 20, maxMs: 50 } }).catch((e: unknown) => e);
+        // The message in the assertion says what arrived instead, should this ever fail.
+        expect(isSeedlineError(err, 'PUBLISH_FAILED'), `${(err as Error)?.message ?? JSON.stringify(err)}`).toBe(true);
         const { result } = err as SeedFailure;
         expect(result.published).toBe(300);
-        expect(result.nacked).toBeGreaterThanOrEqual(299);
-        expect(result.confirmed + result.nacked).toBe(300);
+        expect(result.confirmed).toBe(1);
+        // Event 1 was nacked, retried twice, nacked again: the run stops there.
+        expect(result.nacked).toBeGreaterThanOrEqual(299 + 2);
+        expect(result.retried).toBeGreaterThanOrEqual(2);
+        expect(result.position).toBe(1);
+        expect(result.unconfirmed).toBe(299);
       } finally {
         await consumer.close();
+      }
+    });
+  });
+
+  it('a nacked event published again after a backoff is delivered: nothing lost', async () => {
+    await withExchange(async (exchange) => {
+      // Holds 10 messages and nacks the rest until a consumer starts draining it.
+      const consumer = await TestConsumer.bind(exchange, {
+        consume: false,
+        queueArguments: { 'x-max-length': 10, 'x-overflow': 'reject-publish' },
+      });
+      const few = await writeEventsDataset(events.slice(0, 30));
+      try {
+        setTimeout(() => void consumer.startConsuming(), 300);
+        const result = await seed({ events: few, exchange, progress: 'off', checkpoint: false, nackRetry: { attempts: 20, baseMs: 100, maxMs: 200 } });
+        expect(result.confirmed).toBe(30);
+        expect(result.nacked).toBeGreaterThanOrEqual(20);
+        expect(result.retried).toBeGreaterThanOrEqual(20);
+        const got = await consumer.waitFor(30);
+        expect(new Set(got.map((m) => m.properties.messageId)).size).toBe(30);
+      } finally {
+        await consumer.close();
+        await removeDataset(few);
       }
     });
   });

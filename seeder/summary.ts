@@ -12,12 +12,29 @@ export interface SeedResult {
   readonly contentType: ContentType;
   /** Events in the data set. */
   readonly total: number;
+  /** Stream index this run started at (> 0 when it resumed a checkpoint). */
+  readonly startPosition: number;
+  /** Every event before this stream index is confirmed: where `--resume` continues. */
+  readonly position: number;
+  /** The checkpoint file, or null when the run kept none. */
+  readonly checkpoint: string | null;
+  /** Events published by this run, each counted once however often it was sent. */
   readonly published: number;
-  /** Acked by the broker (returned events are acked too: they are counted in both). */
+  /** Events acked by the broker, each once (returned events are acked too: counted in both). */
   readonly confirmed: number;
+  /** Nacks received; each nacked event was published again (`retried`) up to the retry limit. */
   readonly nacked: number;
-  /** Published, but the channel closed before their confirm came. */
+  readonly retried: number;
+  /** Published, but not confirmed when the run ended (it failed or gave up). */
   readonly unconfirmed: number;
+  /**
+   * Events published again after a lost connection (from the lowest unconfirmed one on):
+   * the broker may have received them twice. Never more than the in-flight window per reconnect.
+   */
+  readonly republished: number;
+  readonly reconnects: number;
+  /** Time spent without a connection, reconnecting. */
+  readonly reconnectingMs: number;
   /** Unroutable events the broker returned (no queue bound for their type), by type. */
   readonly returned: Readonly<Record<string, number>>;
   readonly returnedTotal: number;
@@ -28,9 +45,20 @@ export interface SeedResult {
   readonly targetRate: number | undefined;
   /** Time the broker blocked publishing (memory/disk alarm). */
   readonly blockedMs: number;
+  /** Every pause (alarm or reconnect), in order. */
+  readonly pauses: readonly Pause[];
   /** Times the pacer gave up on catching up after a stall (the rate was not held then). */
   readonly stalls: number;
   readonly interrupted: boolean;
+}
+
+/** A time publishing stood still: the broker's alarm, or no connection. */
+export interface Pause {
+  readonly kind: 'blocked' | 'reconnecting';
+  readonly reason: string;
+  /** Since the start of the run (ms). */
+  readonly atMs: number;
+  readonly durationMs: number;
 }
 
 /** A seed run that ended in an error, with what it had done until then. */
@@ -47,11 +75,18 @@ export class SeedFailure extends SeedlineError {
 export function formatSummary(r: SeedResult): string {
   const lines = [
     `seed ${r.interrupted ? 'interrupted' : 'finished'}: ${r.events} → exchange '${r.exchange}' at ${r.url} (run ${r.runId})`,
-    row('published', `${formatCount(r.published)} of ${formatCount(r.total)} events`),
-    row('confirmed', formatCount(r.confirmed)),
-    row('nacked', formatCount(r.nacked)),
   ];
-  if (r.unconfirmed > 0) lines.push(row('unconfirmed', `${formatCount(r.unconfirmed)} (the channel closed before the broker confirmed them)`));
+  if (r.startPosition > 0) lines.push(row('resumed', `from event ${formatCount(r.startPosition)} (the checkpoint of run ${r.runId})`));
+  lines.push(
+    row('published', `${formatCount(r.published)} of ${formatCount(r.total - r.startPosition)} events`),
+    row('confirmed', formatCount(r.confirmed)),
+    row('nacked', r.nacked === 0 ? '0' : `${formatCount(r.nacked)} (${formatCount(r.retried)} published again after a backoff)`),
+  );
+  if (r.unconfirmed > 0) lines.push(row('unconfirmed', `${formatCount(r.unconfirmed)} (the run ended before the broker confirmed them; --resume publishes them again)`));
+  if (r.reconnects > 0 || r.republished > 0) {
+    lines.push(row('reconnects', `${r.reconnects} (${formatDuration(r.reconnectingMs / 1000)} without a connection)`));
+    lines.push(row('duplicates', `at most ${formatCount(r.republished)} (republished after a lost connection; consumers de-duplicate by message id)`));
+  }
   const byType = Object.entries(r.returned)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([type, n]) => `${type} ${formatCount(n)}`)
@@ -61,6 +96,7 @@ export function formatSummary(r: SeedResult): string {
   const target = r.targetRate === undefined ? 'unlimited' : `target ${formatCount(r.targetRate)}/s`;
   lines.push(row('rate', `${formatCount(r.achievedRate)} events/s (${target})`));
   if (r.blockedMs > 0) lines.push(row('blocked', `${formatDuration(r.blockedMs / 1000)} (the broker paused publishers: memory or disk alarm)`));
+  if (r.checkpoint) lines.push(row('checkpoint', `${r.checkpoint}: ${r.position >= r.total ? 'complete' : `confirmed through event ${formatCount(r.position)}; seed --resume continues there`}`));
   if (r.stalls > 0) lines.push(row('stalls', `${r.stalls} (the broker fell behind the schedule; the rate was not held then)`));
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import type { ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE, envelopeType } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
 import { DatasetWriter } from '../recordfile/index.ts';
@@ -69,19 +69,29 @@ export function uniqueName(prefix: string): string {
 /** A consumer on its own connection, bound to an exchange through an exclusive queue. */
 export class TestConsumer {
   readonly received: ConsumeMessage[] = [];
-  private constructor(private readonly connection: ChannelModel) {}
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: Channel,
+    private readonly queue: string,
+  ) {}
 
-  static async bind(exchange: string, options: { pattern?: string; queueArguments?: Record<string, unknown>; consume?: boolean } = {}): Promise<TestConsumer> {
-    const connection = await amqp.connect(DEFAULT_URL);
-    const consumer = new TestConsumer(connection);
+  static async bind(
+    exchange: string,
+    options: { pattern?: string; queueArguments?: Record<string, unknown>; consume?: boolean; url?: string } = {},
+  ): Promise<TestConsumer> {
+    const connection = await amqp.connect(options.url ?? DEFAULT_URL);
     const channel = await connection.createChannel();
     await channel.assertExchange(exchange, 'topic', { durable: true });
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, arguments: options.queueArguments });
     await channel.bindQueue(queue, exchange, options.pattern ?? '#');
-    if (options.consume !== false) {
-      await channel.consume(queue, (msg) => msg && consumer.received.push(msg), { noAck: true });
-    }
+    const consumer = new TestConsumer(connection, channel, queue);
+    if (options.consume !== false) await consumer.startConsuming();
     return consumer;
+  }
+
+  /** Starts taking messages (for a consumer bound with `consume: false`). */
+  async startConsuming(): Promise<void> {
+    await this.channel.consume(this.queue, (msg) => msg && this.received.push(msg), { noAck: true });
   }
 
   /** Waits until `n` messages arrived, then a little longer so duplicates would show up. */
@@ -117,4 +127,31 @@ export async function declareOtherExchange(exchange: string, type: 'fanout' | 'd
   } finally {
     await connection.close().catch(() => undefined);
   }
+}
+
+/**
+ * Takes every message from `queue` until `expected` have arrived and no more come for a
+ * moment (so duplicates show up too), or the timeout passes. Returns their message ids.
+ */
+export async function drainQueue(url: string, queue: string, expected: number, timeoutMs = 30_000): Promise<string[]> {
+  const connection = await amqp.connect(url);
+  const ids: string[] = [];
+  try {
+    const channel = await connection.createChannel();
+    await channel.consume(queue, (msg) => msg && ids.push(msg.properties.messageId as string), { noAck: true });
+    const deadline = Date.now() + timeoutMs;
+    let seen = -1;
+    while (Date.now() < deadline && (ids.length < expected || ids.length !== seen)) {
+      seen = ids.length;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+  return ids;
+}
+
+/** How often each id occurs beyond the first. */
+export function duplicatesOf(ids: readonly string[]): number {
+  return ids.length - new Set(ids).size;
 }

@@ -1,0 +1,73 @@
+import { Command, Option } from 'commander';
+import { progressOption } from '../cli/options.ts';
+import { interruptSignal } from '../common/signals.ts';
+import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
+import { parseDuration } from './pace-options.ts';
+import { parseSelection, type SelectionFlags } from './select.ts';
+import { formatVerdict, tap, verdictError } from './tap.ts';
+
+interface TapFlags extends SelectionFlags {
+  events: string;
+  url: string;
+  exchange: string;
+  pattern: string;
+  runId?: string;
+  idle: string;
+  progress: 'auto' | 'lines' | 'off';
+}
+
+/** `seedline tap`: verify that a seed run delivered every event, once, in order per key. */
+export function tapCommand(): Command {
+  return new Command('tap')
+    .description('verification consumer: checks every event of a data set arrives on the exchange, counts duplicates, checks per-key order, measures latency')
+    .option('--events <dir>', 'the events data set whose events are expected', 'events')
+    .addOption(new Option('--url <url>', 'RabbitMQ to listen on').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
+    .option('--exchange <name>', 'the exchange seed publishes to', DEFAULT_EXCHANGE)
+    .option('--pattern <routing-key>', 'bind with this pattern (e.g. chat.#)', '#')
+    .option('--run-id <id>', 'count only messages of this seed run (its run-id header)')
+    .option('--idle <duration>', 'stop when nothing arrived for this long', '30s')
+    .option('--from <time>', 'expect only events at or after this ISO time (as given to seed)')
+    .option('--until <time>', 'expect only events before this ISO time')
+    .option('--types <globs>', 'expect only these event types')
+    .option('--limit <n>', 'expect only the first n selected events')
+    .option('--sample <P%>', 'expect only the keys seed --sample P% keeps')
+    .option('--partition <i/N>', 'expect only the keys of partition i/N')
+    .addOption(progressOption())
+    .addHelpText(
+      'after',
+      `
+Start tap first, then seed (tap binds its own exclusive queue, so it only sees what is published
+after it started). It stops when every expected event arrived (plus a short grace period for
+duplicates) or nothing arrived for --idle, prints a verdict, and exits non-zero when an event is
+missing or out of order per key. Seed with --sent-at-header for end-to-end latency.
+
+Example:
+  $ seedline tap --events events --exchange seedline --run-id r1 &
+  $ seedline seed --events events --exchange seedline --run-id r1 --sent-at-header
+`,
+    )
+    .action(async (flags: TapFlags) => {
+      const selection = parseSelection(flags);
+      const idleMs = parseDuration(flags.idle, '--idle');
+      const interrupt = interruptSignal();
+      try {
+        const verdict = await tap({
+          events: flags.events,
+          url: flags.url,
+          exchange: flags.exchange,
+          pattern: flags.pattern,
+          runId: flags.runId,
+          selection,
+          idleMs,
+          progress: flags.progress,
+          signal: interrupt.signal,
+          onReady: () => process.stderr.write(`tap: listening on exchange '${flags.exchange}' (${flags.pattern}); start the seed now\n`),
+        });
+        process.stdout.write(`${formatVerdict(verdict)}\n`);
+        if (!verdict.ok) throw verdictError(verdict);
+        process.exitCode = 0;
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}
