@@ -139,7 +139,8 @@ describe('seed against the local RabbitMQ', () => {
       const consumer = await TestConsumer.bind(exchange);
       try {
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 250);
+        // Abort once the first event has arrived: a fixed delay fails on a slow machine.
+        void consumer.waitFor(1, 20_000).then(() => controller.abort());
         const err = await seed({ events: dir, exchange, progress: 'off', rate: 400, signal: controller.signal }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(SeedFailure);
         const { result, code } = err as SeedFailure;
