@@ -2,8 +2,9 @@ import Long from 'long';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
 import { SCHEMAS_DIR, envelopeType, loadProtos, lookupType } from '../common/protos.ts';
-import { eventIdFromJson } from './event-id.ts';
+import { eventIdFromJson, writeEventId } from './event-id.ts';
 import type { EventDraft, EventModule } from './module.ts';
+import { ScratchWriter, compileEncoder, type CompiledEncoder } from './proto-writer.ts';
 
 /** The .proto file of a module's payloads. */
 export function payloadProtoPath(module: EventModule): string {
@@ -18,10 +19,14 @@ export function payloadProtoPath(module: EventModule): string {
 export class EventEncoder {
   private readonly envelope: protobuf.Type;
   private readonly payloadTypes: ReadonlyMap<string, protobuf.Type>;
+  /** Event type → hand-compiled payload encoder (null: that type goes through protobufjs). */
+  private readonly compiled = new Map<string, CompiledEncoder | null>();
+  private readonly writer = new ScratchWriter();
 
   private constructor(envelope: protobuf.Type, payloadTypes: ReadonlyMap<string, protobuf.Type>) {
     this.envelope = envelope;
     this.payloadTypes = payloadTypes;
+    for (const [eventType, type] of payloadTypes) this.compiled.set(eventType, compileEncoder(type));
   }
 
   /** Loads the envelope and every payload type the modules declare (SCHEMA_INVALID if one is missing). */
@@ -41,32 +46,98 @@ export class EventEncoder {
     return this.payloadTypes.get(eventType);
   }
 
+  /**
+   * The envelope bytes (a new buffer the caller keeps). Written field by field into a reused
+   * scratch buffer, byte for byte what `envelope.encode({...}).finish()` gives (the test
+   * compares both); payload types with fields the hand writer does not handle go through
+   * protobufjs.
+   */
   encode(module: EventModule, table: string, pkJson: string, draft: EventDraft): Uint8Array {
-    const where = { module: module.name, table, hint: `fix transformer/modules/${module.name}.ts` };
-    const fail = (what: string) =>
-      new SeedlineError('TRANSFORM_FAILED', `module ${module.name}, ${table} row ${pkJson}: ${what}`, where);
     const payloadTypeName = module.emits[draft.type];
     const payloadType = this.payloadTypes.get(draft.type);
     if (payloadTypeName === undefined || !payloadType) {
-      throw fail(`event type '${draft.type}' is not in the module's emits (${Object.keys(module.emits).join(', ')})`);
+      throw fail(module, table, pkJson, `event type '${draft.type}' is not in the module's emits (${Object.keys(module.emits).join(', ')})`);
     }
-    if (typeof draft.occurredAt !== 'bigint') throw fail(`occurredAt must be a bigint of microseconds, got ${typeof draft.occurredAt}`);
-    if (typeof draft.key !== 'string' || draft.key === '') throw fail(`key must be a non-empty string, got ${JSON.stringify(draft.key)}`);
-    const payload = toProtobufValues(draft.payload) as Record<string, unknown>;
-    const problem = payloadType.verify(payload);
-    if (problem) throw fail(`payload of ${draft.type} does not fit ${payloadTypeName}: ${problem}`);
+    if (typeof draft.occurredAt !== 'bigint') {
+      throw fail(module, table, pkJson, `occurredAt must be a bigint of microseconds, got ${typeof draft.occurredAt}`);
+    }
+    if (typeof draft.key !== 'string' || draft.key === '') {
+      throw fail(module, table, pkJson, `key must be a non-empty string, got ${JSON.stringify(draft.key)}`);
+    }
+    const w = this.writer;
+    w.pos = 0;
+    // Fields in number order, as protobufjs writes them; proto3 defaults ("", 0) are skipped.
+    w.reserve(38);
+    w.buf[w.pos++] = 0x0a; // 1: id, 36 ASCII bytes
+    w.buf[w.pos++] = 36;
+    w.pos = writeEventId(w.buf, w.pos, table, pkJson, draft.type);
+    if (draft.type !== '') {
+      w.tag(2, 2);
+      w.string(draft.type);
+    }
+    if (draft.occurredAt !== 0n) {
+      w.tag(3, 0);
+      w.int64(draft.occurredAt);
+    }
+    w.tag(4, 2);
+    w.string(draft.key);
+    const payloadStart = w.pos;
+    w.tag(5, 2);
+    const compiled = this.compiled.get(draft.type);
+    if (compiled) {
+      const mark = w.fork();
+      const problem = compiled(draft.payload, w);
+      if (problem !== null) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${payloadTypeName}: ${problem}`);
+      if (w.ldelim(mark) === 0) w.pos = payloadStart; // an empty payload is the bytes default: not written
+    } else {
+      const payload = toProtobufValues(draft.payload) as Record<string, unknown>;
+      const problem = payloadType.verify(payload);
+      if (problem) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${payloadTypeName}: ${problem}`);
+      const bytes = payloadType.encode(payload).finish();
+      if (bytes.length > 0) w.bytes(bytes);
+      else w.pos = payloadStart;
+    }
+    w.tag(6, 2); // source: a message, written even when empty
+    const source = w.fork();
+    if (table !== '') {
+      w.tag(1, 2);
+      w.string(table);
+    }
+    if (pkJson !== '') {
+      w.tag(2, 2);
+      w.string(pkJson);
+    }
+    w.ldelim(source);
+    if (payloadTypeName !== '') {
+      w.tag(7, 2);
+      w.string(payloadTypeName);
+    }
+    return w.copy(0);
+  }
+
+  /** The same envelope through protobufjs alone: the reference `encode` is checked against. */
+  encodeWithProtobufjs(module: EventModule, table: string, pkJson: string, draft: EventDraft): Uint8Array {
+    const payloadType = this.payloadTypes.get(draft.type)!;
     return this.envelope
       .encode({
         id: eventIdFromJson(table, pkJson, draft.type),
         type: draft.type,
         occurred_at: bigintToLong(draft.occurredAt),
         key: draft.key,
-        payload: payloadType.encode(payload).finish(),
+        payload: payloadType.encode(toProtobufValues(draft.payload) as Record<string, unknown>).finish(),
         source: { table, primary_key: pkJson },
-        payload_type: payloadTypeName,
+        payload_type: module.emits[draft.type],
       })
       .finish();
   }
+}
+
+function fail(module: EventModule, table: string, pkJson: string, what: string): SeedlineError {
+  return new SeedlineError('TRANSFORM_FAILED', `module ${module.name}, ${table} row ${pkJson}: ${what}`, {
+    module: module.name,
+    table,
+    hint: `fix transformer/modules/${module.name}.ts`,
+  });
 }
 
 /** bigint → Long, recursively (protobufjs encodes int64 from Long, not from bigint). */

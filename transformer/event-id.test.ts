@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventId, primaryKeyJson, uuidV5 } from './event-id.ts';
+import { SEEDLINE_NAMESPACE, eventId, eventIdFromJson, primaryKeyJson, uuidV5, writeEventId } from './event-id.ts';
 
 describe('event ids', () => {
   it('implements RFC 9562 UUID v5 (known vector from Python uuid.uuid5)', () => {
@@ -26,5 +27,42 @@ describe('event ids', () => {
     expect(primaryKeyJson('a"b')).toBe('"a\\"b"');
     expect(primaryKeyJson([1, 'x'])).toBe('[1,"x"]');
     expect(() => primaryKeyJson(1.5)).toThrow(expect.objectContaining({ code: 'TRANSFORM_FAILED' }));
+  });
+});
+
+describe('event ids, against node:crypto', () => {
+  /** The implementation before the hand-written SHA-1: the reference. */
+  function referenceUuidV5(namespace: string, name: string): string {
+    const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+    const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
+    hash[6] = (hash[6]! & 0x0f) | 0x50;
+    hash[8] = (hash[8]! & 0x3f) | 0x80;
+    const h = hash.toString('hex', 0, 16);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  }
+
+  it('gives the same ids for names of every length around the SHA-1 block boundaries, any UTF-8', () => {
+    const alphabet = ['a', 'Z', '9', '"', 'é', '€', '😀', ','];
+    let seed = 3;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % alphabet.length;
+    for (let length = 0; length < 300; length++) {
+      let name = '';
+      while (Buffer.byteLength(name) < length) name += alphabet[next()];
+      expect(uuidV5(SEEDLINE_NAMESPACE, name)).toBe(referenceUuidV5(SEEDLINE_NAMESPACE, name));
+      const pkJson = JSON.stringify(name);
+      expect(eventIdFromJson('Messages', pkJson, 'chat.message-sent')).toBe(
+        referenceUuidV5(SEEDLINE_NAMESPACE, `["Messages",${pkJson},"chat.message-sent"]`),
+      );
+    }
+    const long = 'x'.repeat(5000);
+    expect(uuidV5(SEEDLINE_NAMESPACE, long)).toBe(referenceUuidV5(SEEDLINE_NAMESPACE, long));
+  });
+
+  it('writes the id as 36 ASCII bytes where asked', () => {
+    const out = Buffer.alloc(40, 0xff);
+    expect(writeEventId(out, 2, 'Messages', '42', 'chat.message-sent')).toBe(38);
+    expect(out.toString('latin1', 2, 38)).toBe(eventId('Messages', 42, 'chat.message-sent'));
+    expect(out[1]).toBe(0xff);
+    expect(out[38]).toBe(0xff);
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { SeedlineError } from '../common/errors.ts';
 
 /**
@@ -41,18 +40,57 @@ function partJson(part: PrimaryKeyPart): string {
 
 /** The id of the event of `type` made from row `pk` of `table`. */
 export function eventId(table: string, pk: PrimaryKey, type: string): string {
-  return uuidV5(SEEDLINE_NAMESPACE, `[${JSON.stringify(table)},${primaryKeyJson(pk)},${JSON.stringify(type)}]`);
+  return eventIdFromJson(table, primaryKeyJson(pk), type);
 }
 
 /** Same as `eventId`, for callers that already hold the primary key's canonical JSON. */
 export function eventIdFromJson(table: string, pkJson: string, type: string): string {
-  return uuidV5(SEEDLINE_NAMESPACE, `[${JSON.stringify(table)},${pkJson},${JSON.stringify(type)}]`);
+  const end = writeEventId(idText, 0, table, pkJson, type);
+  return idText.toString('latin1', 0, end);
+}
+
+const idText = Buffer.alloc(36);
+
+/**
+ * Writes the id of `eventIdFromJson(table, pkJson, type)` as 36 ASCII bytes at `pos` of `out`;
+ * returns the position after it. The hot path of a transform: no string and no hash object per
+ * event — the name is assembled in a scratch buffer from cached table and type bytes, and
+ * hashed with the SHA-1 below (a native hash per event costs more in call overhead than the
+ * ~2 blocks of hashing itself).
+ */
+export function writeEventId(out: Uint8Array, pos: number, table: string, pkJson: string, type: string): number {
+  const ns = namespaceOf(SEEDLINE_NAMESPACE);
+  let n = 16;
+  const head = cachedBytes(tableHeads, table, () => `[${JSON.stringify(table)},`);
+  const tail = cachedBytes(typeTails, type, () => `,${JSON.stringify(type)}]`);
+  const maxName = head.length + pkJson.length * 3 + tail.length;
+  if (16 + maxName + 72 > nameScratch.length) nameScratch = Buffer.alloc(2 * (16 + maxName + 72));
+  const buf = nameScratch;
+  buf.set(ns, 0);
+  buf.set(head, n);
+  n += head.length;
+  n += buf.write(pkJson, n, 'utf8');
+  buf.set(tail, n);
+  n += tail.length;
+  sha1(buf, n);
+  return writeUuid(out, pos);
+}
+
+/** RFC 9562 UUID version 5 of `name` (UTF-8) in `namespace`. */
+export function uuidV5(namespace: string, name: string): string {
+  const ns = namespaceOf(namespace);
+  const length = 16 + Buffer.byteLength(name, 'utf8');
+  if (length + 72 > nameScratch.length) nameScratch = Buffer.alloc(2 * (length + 72));
+  nameScratch.set(ns, 0);
+  nameScratch.write(name, 16, 'utf8');
+  sha1(nameScratch, length);
+  const end = writeUuid(idText, 0);
+  return idText.toString('latin1', 0, end);
 }
 
 const namespaceBytes = new Map<string, Buffer>();
 
-/** RFC 9562 UUID version 5 of `name` (UTF-8) in `namespace`. */
-export function uuidV5(namespace: string, name: string): string {
+function namespaceOf(namespace: string): Buffer {
   let ns = namespaceBytes.get(namespace);
   if (!ns) {
     const hex = namespace.replace(/-/g, '');
@@ -60,9 +98,101 @@ export function uuidV5(namespace: string, name: string): string {
     ns = Buffer.from(hex, 'hex');
     namespaceBytes.set(namespace, ns);
   }
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50; // version 5
-  hash[8] = (hash[8]! & 0x3f) | 0x80; // RFC variant
-  const h = hash.toString('hex', 0, 16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return ns;
+}
+
+const tableHeads = new Map<string, Buffer>();
+const typeTails = new Map<string, Buffer>();
+
+function cachedBytes(cache: Map<string, Buffer>, key: string, text: () => string): Buffer {
+  let bytes = cache.get(key);
+  if (!bytes) {
+    bytes = Buffer.from(text(), 'utf8');
+    cache.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** Namespace + name, then room for SHA-1 padding (up to 72 bytes). Grows for long names. */
+let nameScratch = Buffer.alloc(1024);
+const W = new Int32Array(80);
+/** The last digest: five big-endian words. */
+const H = new Int32Array(5);
+
+/** SHA-1 (FIPS 180-4) of `buf[0, length)`, into H. Pads in place: needs 72 bytes of room after `length`. */
+function sha1(buf: Buffer, length: number): void {
+  const end = (((length + 8) >> 6) + 1) * 64;
+  buf[length] = 0x80;
+  buf.fill(0, length + 1, end - 4);
+  buf.writeUInt32BE((length * 8) >>> 0, end - 4);
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
+  for (let off = 0; off < end; off += 64) {
+    for (let i = 0; i < 16; i++) {
+      const p = off + i * 4;
+      W[i] = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+    }
+    for (let i = 16; i < 80; i++) {
+      const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
+      W[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    for (let i = 0; i < 80; i++) {
+      let f: number;
+      let k: number;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+  H[0] = h0;
+  H[1] = h1;
+  H[2] = h2;
+  H[3] = h3;
+  H[4] = h4;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => [i.toString(16).padStart(2, '0').charCodeAt(0), i.toString(16).padStart(2, '0').charCodeAt(1)]);
+const DASH = 0x2d;
+
+/** The first 16 bytes of the digest in H, version and variant set, as 8-4-4-4-12 lowercase hex. */
+function writeUuid(out: Uint8Array, pos: number): number {
+  for (let i = 0; i < 16; i++) {
+    let byte = (H[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+    if (i === 6) byte = (byte & 0x0f) | 0x50; // version 5
+    else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC variant
+    if (i === 4 || i === 6 || i === 8 || i === 10) out[pos++] = DASH;
+    const hex = HEX[byte]!;
+    out[pos++] = hex[0]!;
+    out[pos++] = hex[1]!;
+  }
+  return pos;
 }

@@ -66,4 +66,23 @@ describe('external sort', () => {
     await sorter.dispose();
     await expect(readdir(join(dir, 'runs'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('copies each record on add (the caller may reuse its buffer), records bigger than a chunk included', async () => {
+    let s = 5;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+    // 64 KB chunks at this budget: some records need a chunk of their own, some runs reuse chunks.
+    const input = Array.from({ length: 60 }, (_, i) => Buffer.alloc(i % 7 === 0 ? 100_000 : 1 + (next() % 3000), next() % 256));
+    const sorter = new ExternalSorter({ runBytes: 400_000, tmpDir: join(dir, 'runs') });
+    const scratch = Buffer.alloc(100_000);
+    for (const r of input) {
+      r.copy(scratch);
+      const wait = sorter.add(scratch.subarray(0, r.length));
+      scratch.fill(0xee); // what a reusing caller does next; the sorter must have its own copy
+      if (wait) await wait;
+    }
+    const out = await drain(sorter);
+    expect(sorter.runCount).toBeGreaterThan(1);
+    await sorter.dispose();
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
 });

@@ -21,21 +21,34 @@ export interface ExternalSortOptions {
   readonly checkpoint?: () => void;
 }
 
-/** Index bytes per record: offset, length and prefix as numbers. */
-const INDEX_BYTES = 16;
-const FIRST_ARENA_BYTES = 1024 * 1024;
+/** Index bytes per record: chunk, offset, length (int32) and prefix (float64), plus the sort order. */
+const INDEX_BYTES = 24;
+/**
+ * Records are copied into chunks of up to this size (a record larger than that gets its own).
+ * Chunks are kept from one run to the next: fresh memory costs a page fault per 4 KB on first
+ * touch, which is most of the cost of a naive doubling arena.
+ */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const FIRST_INDEX = 16 * 1024;
 const OUTPUT_BATCH = 4096;
 const DEFAULT_FAN_IN = 64;
 
 export class ExternalSorter {
   private readonly options: ExternalSortOptions;
   private readonly fanIn: number;
-  private arena: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  /** Chunk being filled, and bytes used in it. */
+  private chunk = -1;
+  private chunkUsed = 0;
+  /** Bytes of this run's records. Chunks hold a little more: the unused end of each, at most one chunk's worth. */
   private used = 0;
-  private offsets: number[] = [];
-  private lengths: number[] = [];
+  private readonly chunkBytes: number;
+  private count = 0;
+  private chunkOf = new Int32Array(FIRST_INDEX);
+  private offsetOf = new Int32Array(FIRST_INDEX);
+  private lengthOf = new Int32Array(FIRST_INDEX);
   /** The first 6 bytes of each record as a number: most comparisons end there. */
-  private prefixes: number[] = [];
+  private prefixOf = new Float64Array(FIRST_INDEX);
   private readonly runs: string[] = [];
   private runCounter = 0;
   private spilledRuns = 0;
@@ -43,6 +56,7 @@ export class ExternalSorter {
   constructor(options: ExternalSortOptions) {
     this.options = options;
     this.fanIn = Math.max(2, options.fanIn ?? DEFAULT_FAN_IN);
+    this.chunkBytes = Math.min(CHUNK_BYTES, Math.max(64 * 1024, Math.floor(options.runBytes / 16)));
   }
 
   /** Runs written to disk so far (0 when everything fit in memory). */
@@ -50,10 +64,16 @@ export class ExternalSorter {
     return this.spilledRuns;
   }
 
-  /** Adds a record (copied); await the result only when it is a promise (a run is being spilled). */
+  /**
+   * Adds a record. It is copied before `add` returns, so the caller may reuse its buffer at
+   * once; await the result only when it is a promise (a run is being spilled).
+   */
   add(record: Uint8Array): Promise<void> | undefined {
-    const full = this.offsets.length > 0 && this.used + record.length + (this.offsets.length + 1) * INDEX_BYTES > this.options.runBytes;
-    if (full) return this.spill().then(() => void this.append(record));
+    const full = this.count > 0 && this.used + record.length + (this.count + 1) * INDEX_BYTES > this.options.runBytes;
+    if (full) {
+      const copy = Buffer.from(record);
+      return this.spill().then(() => this.append(copy));
+    }
     this.append(record);
     return undefined;
   }
@@ -61,10 +81,11 @@ export class ExternalSorter {
   /** All records in order, in batches. Call once, after the last `add`. */
   async *sorted(): AsyncGenerator<Buffer[]> {
     if (this.runs.length === 0) {
-      yield* this.sortedInMemory();
+      yield* this.sortedInMemory(true);
       return;
     }
-    if (this.offsets.length > 0) await this.spill();
+    if (this.count > 0) await this.spill();
+    this.release();
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
       const merged = await this.writeRun(mergeRuns(group, this.options.checkpoint));
@@ -76,67 +97,101 @@ export class ExternalSorter {
 
   /** Removes the spilled runs. */
   async dispose(): Promise<void> {
-    this.reset();
+    this.release();
     await rm(this.options.tmpDir, { recursive: true, force: true });
   }
 
   private append(record: Uint8Array): void {
-    if (this.used + record.length > this.arena.length) this.grow(this.used + record.length);
-    this.arena.set(record, this.used);
-    this.offsets.push(this.used);
-    this.lengths.push(record.length);
-    this.prefixes.push(prefixOf(record));
+    let chunk = this.chunks[this.chunk];
+    if (!chunk || this.chunkUsed + record.length > chunk.length) {
+      this.chunk++;
+      chunk = this.chunks[this.chunk];
+      if (!chunk || chunk.length < record.length) {
+        chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, record.length));
+        this.chunks.splice(this.chunk, 0, chunk); // a too-small chunk moves up, for the next records
+      }
+      this.chunkUsed = 0;
+    }
+    const i = this.count;
+    if (i === this.chunkOf.length) this.growIndex();
+    chunk.set(record, this.chunkUsed);
+    this.chunkOf[i] = this.chunk;
+    this.offsetOf[i] = this.chunkUsed;
+    this.lengthOf[i] = record.length;
+    this.prefixOf[i] = prefixOf(record);
+    this.chunkUsed += record.length;
     this.used += record.length;
+    this.count++;
   }
 
-  private grow(needed: number): void {
-    let size = Math.max(FIRST_ARENA_BYTES, this.arena.length * 2);
-    while (size < needed) size *= 2;
-    size = Math.max(needed, Math.min(size, this.options.runBytes));
-    const bigger = Buffer.allocUnsafe(size);
-    this.arena.copy(bigger, 0, 0, this.used);
-    this.arena = bigger;
+  private growIndex(): void {
+    const size = this.chunkOf.length * 2;
+    const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.chunkOf = grow(this.chunkOf, new Int32Array(size));
+    this.offsetOf = grow(this.offsetOf, new Int32Array(size));
+    this.lengthOf = grow(this.lengthOf, new Int32Array(size));
+    this.prefixOf = grow(this.prefixOf, new Float64Array(size));
   }
 
-  /** Views of the buffered records in order; the arena is handed over and the sorter reset. */
-  private *sortedInMemory(): Generator<Buffer[]> {
-    const { arena, offsets, lengths } = this;
+  /**
+   * Views of the buffered records in order. `last`: the chunks are handed over to the views
+   * and the sorter forgets them; otherwise (a spill) they are kept for the next run, so the
+   * views must be consumed before the next `add`.
+   */
+  private *sortedInMemory(last: boolean): Generator<Buffer[]> {
+    const { chunks, chunkOf, offsetOf, lengthOf } = this;
     const order = this.sortIndex();
-    this.reset();
+    if (last) this.release();
+    else this.clear();
     for (let i = 0; i < order.length; i += OUTPUT_BATCH) {
       const batch: Buffer[] = [];
       for (let j = i; j < Math.min(i + OUTPUT_BATCH, order.length); j++) {
         const r = order[j]!;
-        batch.push(arena.subarray(offsets[r]!, offsets[r]! + lengths[r]!));
+        const offset = offsetOf[r]!;
+        batch.push(chunks[chunkOf[r]!]!.subarray(offset, offset + lengthOf[r]!));
       }
       yield batch;
     }
   }
 
-  private sortIndex(): number[] {
-    const { arena, offsets, lengths, prefixes } = this;
-    const order = Array.from({ length: offsets.length }, (_, i) => i);
+  private sortIndex(): Uint32Array {
+    const { chunks, chunkOf, offsetOf, lengthOf, prefixOf } = this;
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
     order.sort((a, b) => {
-      const pa = prefixes[a]!;
-      const pb = prefixes[b]!;
+      const pa = prefixOf[a]!;
+      const pb = prefixOf[b]!;
       if (pa !== pb) return pa < pb ? -1 : 1;
-      const oa = offsets[a]!;
-      const ob = offsets[b]!;
-      return arena.compare(arena, ob, ob + lengths[b]!, oa, oa + lengths[a]!);
+      const oa = offsetOf[a]!;
+      const ob = offsetOf[b]!;
+      return chunks[chunkOf[a]!]!.compare(chunks[chunkOf[b]!]!, ob, ob + lengthOf[b]!, oa, oa + lengthOf[a]!);
     });
     return order;
   }
 
-  private reset(): void {
-    this.arena = Buffer.alloc(0);
+  /** Forgets the records, keeps the chunks for the next run. */
+  private clear(): void {
+    this.chunk = -1;
+    this.chunkUsed = 0;
     this.used = 0;
-    this.offsets = [];
-    this.lengths = [];
-    this.prefixes = [];
+    this.count = 0;
+  }
+
+  /** Forgets the records and the chunks. */
+  private release(): void {
+    this.clear();
+    this.chunks = [];
+    this.chunkOf = new Int32Array(FIRST_INDEX);
+    this.offsetOf = new Int32Array(FIRST_INDEX);
+    this.lengthOf = new Int32Array(FIRST_INDEX);
+    this.prefixOf = new Float64Array(FIRST_INDEX);
   }
 
   private async spill(): Promise<void> {
-    const run = await this.writeRun(this.sortedInMemory());
+    const run = await this.writeRun(this.sortedInMemory(false));
     this.runs.push(run);
     this.spilledRuns++;
   }

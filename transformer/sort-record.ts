@@ -31,24 +31,34 @@ const TAG_INT = 0x01;
 const TAG_STRING = 0x02;
 
 export function sortRecord(fields: SortFields, envelope: Uint8Array): Buffer {
-  const parts = (Array.isArray(fields.pk) ? fields.pk : [fields.pk]) as readonly PrimaryKeyPart[];
-  const strings = parts.map((p) => (typeof p === 'string' ? Buffer.from(JSON.stringify(p), 'utf8') : null));
-  let keyLength = 8 + 1 + Buffer.byteLength(fields.table, 'utf8') + 1 + 1 + 2;
-  for (let i = 0; i < parts.length; i++) keyLength += 1 + (strings[i] ? strings[i]!.length + 1 : 8);
+  const pk = fields.pk;
+  const single = !Array.isArray(pk);
+  const count = single ? 1 : (pk as readonly PrimaryKeyPart[]).length;
+  const table = tableBytes(fields.table);
+  let keyLength = 8 + 1 + table.length + 1 + 1 + 2;
+  let json: string[] | null = null;
+  for (let i = 0; i < count; i++) {
+    const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
+    if (typeof part === 'string') {
+      json ??= [];
+      json[i] = JSON.stringify(part);
+      keyLength += 1 + Buffer.byteLength(json[i]!, 'utf8') + 1;
+    } else keyLength += 1 + 8;
+  }
   const out = Buffer.allocUnsafe(keyLength + envelope.length + 2);
   let pos = writeOrderedInt64(out, 0, fields.occurredAt);
   out[pos++] = fields.moduleIndex;
-  pos += out.write(fields.table, pos, 'utf8');
+  pos += table.copy(out, pos);
   out[pos++] = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const s = strings[i];
-    if (s) {
+  for (let i = 0; i < count; i++) {
+    const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
+    if (typeof part === 'string') {
       out[pos++] = TAG_STRING;
-      pos += s.copy(out, pos);
+      pos += out.write(json![i]!, pos, 'utf8');
       out[pos++] = 0; // JSON text has no raw NUL: \u0000 is escaped
     } else {
       out[pos++] = TAG_INT;
-      pos = writeOrderedInt64(out, pos, BigInt(parts[i] as number | bigint));
+      pos = writeOrderedInt64(out, pos, part);
     }
   }
   out[pos++] = TAG_END;
@@ -58,19 +68,43 @@ export function sortRecord(fields: SortFields, envelope: Uint8Array): Buffer {
   return out;
 }
 
-/** The envelope bytes inside a sort record. */
+const tables = new Map<string, Buffer>();
+
+function tableBytes(table: string): Buffer {
+  let bytes = tables.get(table);
+  if (!bytes) {
+    bytes = Buffer.from(table, 'utf8');
+    tables.set(table, bytes);
+  }
+  return bytes;
+}
+
+/** The envelope bytes inside a sort record (a view, no copy). */
 export function envelopeOf(record: Uint8Array): Buffer {
-  const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
-  const keyLength = buf.readUInt16BE(buf.length - 2);
-  return buf.subarray(keyLength, buf.length - 2);
+  const buf = Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  const end = buf.length - 2;
+  return buf.subarray((buf[end]! << 8) | buf[end + 1]!, end);
 }
 
 /** The occurred_at inside a sort record. */
 export function occurredAtOf(record: Uint8Array): bigint {
+  const hi = ((record[0]! << 24) | (record[1]! << 16) | (record[2]! << 8) | record[3]!) ^ 0x80000000; // signed
+  const lo = ((record[4]! << 24) | (record[5]! << 16) | (record[6]! << 8) | record[7]!) >>> 0;
+  const n = hi * TWO_32 + lo;
+  if (Number.isSafeInteger(n)) return BigInt(n);
   const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
   return BigInt.asIntN(64, buf.readBigUInt64BE(0) ^ 0x8000000000000000n);
 }
 
-function writeOrderedInt64(out: Buffer, pos: number, value: bigint): number {
-  return out.writeBigUInt64BE(BigInt.asUintN(64, value) ^ 0x8000000000000000n, pos);
+const TWO_32 = 4294967296;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A signed 64-bit integer, big-endian with the sign bit flipped: byte order = numeric order. */
+function writeOrderedInt64(out: Buffer, pos: number, value: bigint | number): number {
+  // Times and keys fit in a double: split with float arithmetic, no bigint work per event.
+  const n = typeof value === 'number' ? value : value >= -SAFE && value <= SAFE ? Number(value) : null;
+  if (n === null) return out.writeBigUInt64BE(BigInt.asUintN(64, value as bigint) ^ 0x8000000000000000n, pos);
+  const hi = Math.floor(n / TWO_32);
+  out.writeUInt32BE((hi ^ 0x80000000) >>> 0, pos);
+  return out.writeUInt32BE(n - hi * TWO_32, pos + 4);
 }

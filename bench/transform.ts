@@ -1,0 +1,252 @@
+/**
+ * Transform: whole `transform()` (read, generate, encode, sort within --memory, write) against a
+ * bare loop doing only read → gunzip → split → decode of every dump part, in the same run.
+ *
+ * The dump holds the fixture's Members and Messages (the tables the current modules read),
+ * generated with the fixture generators and written with DatasetWriter exactly as extract
+ * would write them (schemas/legacy/*.proto, local times converted from Europe/Helsinki), with
+ * no database. It is cached in os.tmpdir() keyed by preset and seed, so reruns start at once.
+ *
+ * Preset: `finland` (~1.25 M rows); `--quick` or SEEDLINE_BENCH_PRESET=small for a quick run.
+ * Memory budget: SEEDLINE_BENCH_MEMORY_MB (default 512, the CLI default).
+ */
+import { fork } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import type protobuf from 'protobufjs';
+import { loadProtos, lookupType } from '../common/protos.ts';
+import { VERSION } from '../common/version.ts';
+import { FIXTURE_TIMEZONE, formatDate } from '../fixtures/clock.ts';
+import type { Row } from '../fixtures/copy-text.ts';
+import { fixtureGenerators } from '../fixtures/generate/index.ts';
+import { DEFAULT_SEED } from '../fixtures/presets.ts';
+import type { TableSpec } from '../fixtures/tables.ts';
+import { DatasetWriter, readManifest } from '../recordfile/index.ts';
+import { legacySchema } from '../transformer/legacy-rows.ts';
+import { MODULES } from '../transformer/modules/index.ts';
+import { transform } from '../transformer/transform.ts';
+import { alternate, best, formatMB, formatRate, median, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
+
+const TABLES = ['Members', 'Messages'] as const;
+/** Bump when the dump's content or layout changes, so a stale cache is not reused. */
+const DUMP_FORMAT = 1;
+/** The issue's target: transform events/s at least this share of the bare decode rate. */
+const TARGET_RATIO = 0.5;
+/** Peak RSS may exceed the memory budget by this much (the issue's target). */
+const RSS_SLACK = 150 * 1024 * 1024;
+
+export const transformBench: Benchmark = {
+  name: 'transform',
+  description: 'transform() end to end (sort included) vs a bare gunzip + split + decode of every dump part',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const preset = process.env['SEEDLINE_BENCH_PRESET'] ?? (ctx.quick ? 'small' : 'finland');
+    const memoryBytes = Number(process.env['SEEDLINE_BENCH_MEMORY_MB'] ?? 512) * 1024 * 1024;
+    const dump = await cachedDump(preset, DEFAULT_SEED, ctx.log);
+    const manifest = await readManifest(dump);
+    const files: string[] = [];
+    let rows = 0;
+    let compressed = 0;
+    for (const table of TABLES) {
+      const parts = manifest.streams[table]!.parts;
+      for (const p of parts) {
+        files.push(join(dump, p.file));
+        rows += p.records;
+        compressed += p.compressedBytes;
+      }
+    }
+    const decoders = await Promise.all(TABLES.map(async (t) => decoderOf(t)));
+    const modules = MODULES.filter((m) => m.reads.every((t) => (TABLES as readonly string[]).includes(t))).map((m) => m.name);
+    const work = await mkdtemp(join(tmpdir(), 'seedline-bench-transform-'));
+    let events = 0;
+    let sortRuns = 0;
+    try {
+      const runTransform = async () => {
+        const result = await transform({ dump, out: join(work, 'events'), modules, memoryBytes, overwrite: true, progress: 'off' });
+        events = result.events;
+        sortRuns = result.sortRuns;
+        return result.events;
+      };
+      const runBaseline = async () => {
+        let count = 0;
+        for (const table of TABLES) {
+          const decode = decoders[TABLES.indexOf(table)]!;
+          for (const p of manifest.streams[table]!.parts) count += await bareDecode(join(dump, p.file), decode);
+        }
+        return count;
+      };
+      // Both variants report rows read, so `alternate` checks neither silently did less work.
+      const [seedline, baseline] = await alternate(
+        [
+          { name: 'transform', run: async () => (await runTransform(), rows) },
+          { name: 'baseline', run: runBaseline },
+        ],
+        ctx.rounds,
+        rows,
+        ctx.log,
+      );
+      // Rates are per row read; events/s is the same run's events over its time.
+      const eventRates = seedline!.rates.map((r) => (r * events) / rows);
+      const ratioPaired = medianOf(eventRates.map((r, i) => r / baseline!.rates[i]!));
+      // Events per CPU second ÷ rows per CPU second: fairer than wall time on a busy machine.
+      const ratioCpu = (events / medianOf(seedline!.cpuSeconds)) / (rows / medianOf(baseline!.cpuSeconds));
+      const rssLimit = memoryBytes + RSS_SLACK;
+      const problems: string[] = [];
+      if (!ctx.quick && ratioPaired < TARGET_RATIO) {
+        problems.push(`transform runs at ${(ratioPaired * 100).toFixed(0)}% of the bare decode rate, under the ${TARGET_RATIO * 100}% target`);
+      }
+      if (seedline!.peakRss > rssLimit) {
+        problems.push(`transform peak RSS ${formatMB(seedline!.peakRss)} is over --memory + 150 MB (${formatMB(rssLimit)})`);
+      }
+      const cpuPer = (s: typeof seedline, units: number) => ((medianOf(s!.cpuSeconds) / units) * 1e6).toFixed(2);
+      return {
+        lines: [
+          `  dump       ${preset} seed ${DEFAULT_SEED}: ${rows.toLocaleString('en-US')} rows (${TABLES.join(', ')}) in ${files.length} parts, ${formatMB(compressed)} gzipped; cache ${dump}`,
+          `  transform  modules ${modules.join(', ')}, --memory ${formatMB(memoryBytes)}: ${events.toLocaleString('en-US')} events, ${sortRuns} sorted runs spilled`,
+          `  transform  best ${formatRate(Math.max(...eventRates))} events/s   median ${formatRate(medianOf(eventRates))} events/s   ` +
+            `CPU ${cpuPer(seedline, events)} µs/event   peak RSS ${formatMB(seedline!.peakRss)} (limit ${formatMB(rssLimit)})`,
+          `  baseline   best ${formatRate(best(baseline!))} rows/s     median ${formatRate(median(baseline!))} rows/s     ` +
+            `CPU ${cpuPer(baseline, rows)} µs/row     peak RSS ${formatMB(baseline!.peakRss)}`,
+          `  ratio      transform events/s ÷ baseline rows/s: per round (median) ${ratioPaired.toFixed(3)}   by CPU time ${ratioCpu.toFixed(3)}   target ${TARGET_RATIO}`,
+        ],
+        problems,
+      };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+};
+
+async function decoderOf(table: string): Promise<(bytes: Uint8Array) => unknown> {
+  const { file, messageType } = legacySchema(table);
+  const type = lookupType(await loadProtos([file]), messageType, [file]);
+  return (bytes) => type.decode(bytes);
+}
+
+/** Only what reading must do: read, gunzip, split on varint prefixes, decode (as bench/record-reader.ts). */
+async function bareDecode(file: string, decode: (bytes: Uint8Array) => unknown): Promise<number> {
+  let count = 0;
+  const gunzip = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      let length = 0;
+      let shift = 0;
+      let p = pos;
+      let b = 0x80;
+      while (b & 0x80 && p < buf.length) {
+        b = buf[p++]!;
+        length |= (b & 0x7f) << shift;
+        shift += 7;
+      }
+      if (b & 0x80 || p + length > buf.length) break;
+      decode(buf.subarray(p, p + length));
+      count++;
+      pos = p + length;
+    }
+    rest = buf.subarray(pos);
+  }
+  return count;
+}
+
+/** The dump of `preset`/`seed`, written once (in a child process) and reused. */
+async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
+  const dir = join(tmpdir(), `seedline-bench-dump-${preset}-seed${seed}-v${DUMP_FORMAT}`);
+  const complete = await readManifest(dir).then((m) => m.complete, () => false);
+  if (complete) return dir;
+  const partial = `${dir}.writing-${process.pid}`;
+  log(`writing the ${preset} dump (Members, Messages) to ${dir} ...`);
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [partial, preset, String(seed)], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`writing the dump failed (exit code ${code ?? signal})`))));
+  });
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  log(`  written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
+/** Writes Members and Messages of a fixture preset as extract would, without a database. */
+export async function writeFixtureDump(dir: string, preset: string, seed: number): Promise<void> {
+  const { generators } = fixtureGenerators(preset, seed);
+  const producer = { tool: 'seedline', version: VERSION, stage: 'extract', source: { fixture: preset, seed }, startedAt: new Date().toISOString() } as const;
+  const dataset = await DatasetWriter.create(dir, producer, { overwrite: true });
+  for (const table of TABLES) {
+    const generator = generators.find((g) => g.table.name === table)!;
+    const { file, messageType } = legacySchema(table);
+    const type = lookupType(await loadProtos([file]), messageType, [file]);
+    const toMessage = messageOf(generator.table, type);
+    const writer = dataset.streamWriter(table, { messageType, protoPath: file });
+    for (const row of generator.generate()) {
+      const wait = writer.write(type.encode(toMessage(row)).finish());
+      if (wait) await wait;
+    }
+    await writer.close();
+  }
+  await dataset.finish();
+}
+
+/** A generated row (column order, fixture value shapes) → the legacy message extract would write. */
+function messageOf(table: TableSpec, type: protobuf.Type): (row: Row) => Record<string, unknown> {
+  const convert = table.columns.map((c) => {
+    if (!type.fields[c.name]) throw new Error(`${table.name}.${c.name} is not in ${type.fullName}`);
+    if (c.type === 'datetime') return (v: unknown) => naiveToUtcMicros(v as number);
+    if (c.type === 'date') return (v: unknown) => formatDate(v as number);
+    return (v: unknown) => v;
+  });
+  return (row) => {
+    const message: Record<string, unknown> = {};
+    for (let i = 0; i < convert.length; i++) {
+      const v = row[i];
+      if (v !== null && v !== undefined) message[table.columns[i]!.name] = convert[i]!(v);
+    }
+    return message;
+  };
+}
+
+const offsetCache = new Map<number, number>();
+const zoneParts = new Intl.DateTimeFormat('en-US', {
+  timeZone: FIXTURE_TIMEZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+
+/** Offset of the fixture zone at a UTC instant, ms (cached per hour). */
+function zoneOffsetMs(utcMs: number): number {
+  const hour = Math.floor(utcMs / 3_600_000);
+  let offset = offsetCache.get(hour);
+  if (offset === undefined) {
+    const at = hour * 3_600_000;
+    const p = Object.fromEntries(zoneParts.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+    offset = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!) - at;
+    offsetCache.set(hour, offset);
+  }
+  return offset;
+}
+
+/** Server-local naive ms (clock.ts) → UTC microseconds, as the extractor converts them. */
+function naiveToUtcMicros(naiveMs: number): number {
+  const guess = naiveMs - zoneOffsetMs(naiveMs);
+  return (naiveMs - zoneOffsetMs(guess)) * 1000;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [dir, preset, seed] = process.argv.slice(2);
+  if (!dir || !preset || !seed) {
+    console.error('usage: tsx bench/transform.ts <dir> <preset> <seed>');
+    process.exit(2);
+  }
+  await writeFixtureDump(dir, preset, Number(seed));
+}
