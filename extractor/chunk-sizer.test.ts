@@ -46,3 +46,15 @@ describe('RowRateLimit', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
   });
 });
+
+describe('ChunkSizer byte bound', () => {
+  it('keeps pages of wide rows under maxPageBytes however fast the server is', () => {
+    const sizer = new ChunkSizer({ startRows: 1_000, maxRows: 20_000, maxPageBytes: 1_000_000 });
+    for (let i = 0; i < 10; i++) sizer.observe(sizer.rows, sizer.rows, 10); // a very fast server
+    expect(sizer.rows).toBe(20_000);
+    sizer.observeBytes(1_000, 1_000 * 500); // 500-byte rows: 2,000 rows fit in 1 MB
+    expect(sizer.rows).toBe(2_000);
+    sizer.observe(sizer.rows, sizer.rows, 10);
+    expect(sizer.rows).toBeLessThanOrEqual(2_000);
+  });
+});

@@ -148,6 +148,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
         if (part.uncompressedBytes >= options.maxPartBytes) await commit();
       }
       options.view.add(planned.stream, batch.rows.length, bytes);
+      sizer?.observeBytes(batch.rows.length, bytes);
       options.signal.throwIfAborted();
       // The next page is asked for only after the wait (the one read ahead is already on its way).
       await options.rateLimit?.take(batch.rows.length, options.signal);
