@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readManifest } from '../recordfile/index.ts';
 import { extractCommand } from './cli.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
+import { runCommand } from '../cli/test-support.ts';
 
 let db: TempDb;
 let tmp: string;
@@ -21,19 +22,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await extractCommand().exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const run = async (args: string[]): Promise<string> => (await runCommand(extractCommand(), args)).stdout;
 
 describe('seedline extract', () => {
   it('--help ends with an example', () => {

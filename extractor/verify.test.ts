@@ -7,6 +7,7 @@ import { extract } from './extract.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
 import { verifyCommand } from './verify-cli.ts';
 import { verifyDump } from './verify.ts';
+import { runCommand } from '../cli/test-support.ts';
 
 let db: TempDb;
 let tmp: string;
@@ -89,18 +90,10 @@ describe('verifyDump', () => {
 });
 
 describe('seedline verify', () => {
-  async function run(args: string[]): Promise<{ out: string; code: number | undefined }> {
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-    process.exitCode = undefined;
-    try {
-      await verifyCommand().exitOverride().parseAsync(args, { from: 'user' });
-      return { out, code: process.exitCode as number | undefined };
-    } finally {
-      spy.mockRestore();
-      process.exitCode = undefined;
-    }
-  }
+  const run = async (args: string[]): Promise<{ out: string; code: number | undefined }> => {
+    const { stdout, code } = await runCommand(verifyCommand(), args);
+    return { out: stdout, code };
+  };
 
   it('exits 0 on a sound dump and 1 naming the bad file', async () => {
     const good = await run([dump, '--against', db.url, '--progress', 'off']);

@@ -2,21 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
 import { seedCommand } from './cli.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
+import { runCommand } from '../cli/test-support.ts';
 
 /** Runs `seedline seed <args>` in-process and returns what it printed on stdout. */
-async function run(args: string[]): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await seedCommand().exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const run = async (args: string[]): Promise<string> => (await runCommand(seedCommand(), args)).stdout;
 
 describe('seedline seed (CLI)', () => {
   let dir: string;

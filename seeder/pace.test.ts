@@ -8,20 +8,9 @@ import { readRunReport } from './report.ts';
 import { seed } from './seed.ts';
 import { keySelected, parseSelection } from './select.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
+import { runCommand } from '../cli/test-support.ts';
 
-async function runCli(args: string[]): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await seedCommand().exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const runCli = async (args: string[]): Promise<string> => (await runCommand(seedCommand(), args)).stdout;
 
 describe('seed with pacing, selection and measurement (real RabbitMQ)', () => {
   let events: TestEvent[];
