@@ -57,7 +57,7 @@ export interface ExtractOptions {
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
   /** Another adapter (tests, MS SQL); default: chosen by the URL's scheme. */
-  readonly openSource?: (options: ExtractOptions) => Source;
+  readonly openSource?: (options: ExtractOptions) => Source | Promise<Source>;
 }
 
 export interface TableSummary {
@@ -97,7 +97,7 @@ export const DEFAULT_GZIP_LEVEL = 6;
 export async function extract(options: ExtractOptions): Promise<ExtractResult> {
   const started = Date.now();
   const specs = validate(options);
-  const source = options.openSource ? options.openSource(options) : openSource(options);
+  const source = await (options.openSource ? options.openSource(options) : openSource(options));
   const signal = options.signal;
   let dataset: DatasetWriter | null = null;
   let view: TableProgress | null = null;

@@ -27,7 +27,7 @@ export async function generateSchemas(options: GenerateSchemasOptions): Promise<
   if (!options.tables.length) {
     throw new SeedlineError('USAGE', 'no tables named', { option: 'tables', hint: 'name them: seedline schema dbo.Members dbo.Messages --source ...' });
   }
-  const source = openSource({ source: options.source, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+  const source = await openSource({ source: options.source, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
   await source.connect();
   try {
     const tables = [];

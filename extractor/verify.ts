@@ -13,7 +13,7 @@ export interface VerifyOptions {
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
   /** Another adapter (tests); default: chosen by the URL's scheme. */
-  readonly openSource?: (url: string) => Source;
+  readonly openSource?: (url: string) => Source | Promise<Source>;
 }
 
 /** How one stream of the dump compares with the live table. */
@@ -57,7 +57,7 @@ export async function verifyDump(dir: string, options: VerifyOptions = {}): Prom
   const progress = new Progress({ label: 'verify', mode: options.progress ?? 'auto' });
   let shown = '';
   progress.set(() => shown);
-  const source = options.against ? (options.openSource ?? ((url: string) => openSource({ source: url })))(options.against) : null;
+  const source = options.against ? await (options.openSource ?? ((url: string) => openSource({ source: url })))(options.against) : null;
   try {
     if (source) await source.connect();
     const streams: StreamCheck[] = [];
