@@ -112,6 +112,15 @@ describe('transform', () => {
     expect(m2.streams['events']!.parts).toEqual(m1.streams['events']!.parts);
   });
 
+  it('writes the same events at any gzip level; the default (1) trades ~10% size for speed', async () => {
+    await writeDump(join(dir, 'dump'), scrambledTables(50, 400, 2));
+    await transform({ dump: join(dir, 'dump'), out: join(dir, 'fast'), modules, progress: 'off' });
+    await transform({ dump: join(dir, 'dump'), out: join(dir, 'small'), modules, progress: 'off', gzipLevel: 9 });
+    expect(await readEvents(join(dir, 'small'))).toEqual(await readEvents(join(dir, 'fast')));
+    const size = async (out: string) => (await readManifest(out)).streams['events']!.parts[0]!.compressedBytes;
+    expect(await size(join(dir, 'small'))).toBeLessThan(await size(join(dir, 'fast')));
+  });
+
   it('writes a self-describing data set: one events stream, envelope and payload protos in schemas/', async () => {
     await writeDump(join(dir, 'dump'), {
       Members: [memberRow({ MemberId: 1, RegisteredAt: T0 }), memberRow({ MemberId: 2, RegisteredAt: T0 + SECOND })],

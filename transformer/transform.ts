@@ -38,6 +38,8 @@ export interface TransformOptions {
   readonly fanIn?: number;
   /** Stop with TOO_MANY_REJECTS at the reject after this many (default: no limit). */
   readonly maxRejects?: number;
+  /** gzip level 0-9 of the events parts (default DEFAULT_EVENTS_GZIP_LEVEL). */
+  readonly gzipLevel?: number;
 }
 
 export interface TransformResult {
@@ -61,6 +63,12 @@ export interface TransformResult {
 }
 
 export const EVENTS_STREAM = 'events';
+
+/**
+ * Events are local files, regenerated many times a day: level 1 makes the whole transform
+ * about 1.6x faster than level 6 (small fixture: 3.1 s → 1.9 s) for a 10% bigger output.
+ */
+export const DEFAULT_EVENTS_GZIP_LEVEL = 1;
 
 export const STREAM_ORDER =
   'occurred_at, module position in transformer/modules/index.ts, source table, source primary key, event position within its row, envelope bytes';
@@ -106,6 +114,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
           messageType: ENVELOPE_TYPE,
           protoPath: ENVELOPE_PROTO,
           maxPartBytes: options.maxPartBytes,
+          gzipLevel: options.gzipLevel ?? DEFAULT_EVENTS_GZIP_LEVEL,
         });
         stream = writer;
         for await (const batch of sorted) {
