@@ -4,13 +4,12 @@
  * The ratio is seedline's overhead (framing checks, error bookkeeping, sha256
  * verification, async generators); anything under ~0.9 is a regression to look at.
  */
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { loadProtos, lookupType } from '../common/protos.ts';
 import { decodeStream, readManifest } from '../recordfile/index.ts';
+import { bareDecode } from './bare-decode.ts';
 import { alternate, best, formatMB, formatRate, median, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { MESSAGES_PROTO, MESSAGES_STREAM, MESSAGES_TYPE, writeChatDatasetInChild } from './write-chat-dataset.ts';
 
@@ -89,30 +88,6 @@ async function seedlineReader(dir: string, decode: (bytes: Uint8Array) => unknow
 /** Only what reading must do: read, gunzip, split on varint prefixes, decode. */
 async function baselineReader(files: readonly string[], decode: (bytes: Uint8Array) => unknown): Promise<number> {
   let count = 0;
-  for (const file of files) {
-    // Same buffer sizes as seedline's reader, so the ratio measures seedline's own overhead.
-    const gunzip = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
-    let rest: Buffer = Buffer.alloc(0);
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      let pos = 0;
-      for (;;) {
-        let length = 0;
-        let shift = 0;
-        let p = pos;
-        let b = 0x80;
-        while (b & 0x80 && p < buf.length) {
-          b = buf[p++]!;
-          length |= (b & 0x7f) << shift;
-          shift += 7;
-        }
-        if (b & 0x80 || p + length > buf.length) break;
-        decode(buf.subarray(p, p + length));
-        count++;
-        pos = p + length;
-      }
-      rest = buf.subarray(pos);
-    }
-  }
+  for (const file of files) count += await bareDecode(file, decode);
   return count;
 }

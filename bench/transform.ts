@@ -11,12 +11,10 @@
  * Memory budget: SEEDLINE_BENCH_MEMORY_MB (default 512, the CLI default).
  */
 import { fork } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGunzip } from 'node:zlib';
 import type protobuf from 'protobufjs';
 import { loadProtos, lookupType } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
@@ -25,15 +23,17 @@ import type { Row } from '../fixtures/copy-text.ts';
 import { fixtureGenerators } from '../fixtures/generate/index.ts';
 import { DEFAULT_SEED } from '../fixtures/presets.ts';
 import type { TableSpec } from '../fixtures/tables.ts';
+import { ZoneConverter } from '../extractor/mssql-time.ts';
 import { DatasetWriter, readManifest } from '../recordfile/index.ts';
 import { legacySchema } from '../transformer/legacy-rows.ts';
 import { MODULES } from '../transformer/modules/index.ts';
 import { transform } from '../transformer/transform.ts';
+import { bareDecode } from './bare-decode.ts';
 import { alternate, best, formatMB, formatRate, median, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 
 const TABLES = ['Members', 'Messages'] as const;
 /** Bump when the dump's content or layout changes, so a stale cache is not reused. */
-const DUMP_FORMAT = 1;
+const DUMP_FORMAT = 2;
 /** The issue's target: transform events/s at least this share of the bare decode rate. */
 const TARGET_RATIO = 0.5;
 /** Peak RSS may exceed the memory budget by this much (the issue's target). */
@@ -126,33 +126,6 @@ async function decoderOf(table: string): Promise<(bytes: Uint8Array) => unknown>
   return (bytes) => type.decode(bytes);
 }
 
-/** Only what reading must do: read, gunzip, split on varint prefixes, decode (as bench/record-reader.ts). */
-async function bareDecode(file: string, decode: (bytes: Uint8Array) => unknown): Promise<number> {
-  let count = 0;
-  const gunzip = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let pos = 0;
-    for (;;) {
-      let length = 0;
-      let shift = 0;
-      let p = pos;
-      let b = 0x80;
-      while (b & 0x80 && p < buf.length) {
-        b = buf[p++]!;
-        length |= (b & 0x7f) << shift;
-        shift += 7;
-      }
-      if (b & 0x80 || p + length > buf.length) break;
-      decode(buf.subarray(p, p + length));
-      count++;
-      pos = p + length;
-    }
-    rest = buf.subarray(pos);
-  }
-  return count;
-}
 
 /** The dump of `preset`/`seed`, written once (in a child process) and reused. */
 async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
@@ -211,35 +184,10 @@ function messageOf(table: TableSpec, type: protobuf.Type): (row: Row) => Record<
   };
 }
 
-const offsetCache = new Map<number, number>();
-const zoneParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: FIXTURE_TIMEZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
-
-/** Offset of the fixture zone at a UTC instant, ms (cached per hour). */
-function zoneOffsetMs(utcMs: number): number {
-  const hour = Math.floor(utcMs / 3_600_000);
-  let offset = offsetCache.get(hour);
-  if (offset === undefined) {
-    const at = hour * 3_600_000;
-    const p = Object.fromEntries(zoneParts.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
-    offset = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!) - at;
-    offsetCache.set(hour, offset);
-  }
-  return offset;
-}
-
-/** Server-local naive ms (clock.ts) → UTC microseconds, as the extractor converts them. */
+/** Server-local naive ms (clock.ts) → UTC microseconds, with the extractor's own zone rules. */
+const helsinki = new ZoneConverter(FIXTURE_TIMEZONE);
 function naiveToUtcMicros(naiveMs: number): number {
-  const guess = naiveMs - zoneOffsetMs(naiveMs);
-  return (naiveMs - zoneOffsetMs(guess)) * 1000;
+  return Number(helsinki.toUtc(BigInt(naiveMs) * 1000n));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
