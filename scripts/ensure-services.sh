@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services seedline's tests and demo talk to are installed and running:
 # PostgreSQL on 127.0.0.1:5432 (trust auth for local connections) and RabbitMQ on
-# 127.0.0.1:5672 (guest/guest). Installs them from Debian's packages when missing.
+# 127.0.0.1:5672 (guest/guest). Installs them from Debian's packages when missing, and
+# Chromium (/usr/bin/chromium), which the seed report's browser test drives headless.
 # Safe to run again: it only acts on what is missing or stopped.
 set -euo pipefail
 
@@ -54,5 +55,14 @@ ensure_rabbitmq() {
   log "RabbitMQ is up on 127.0.0.1:5672"
 }
 
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium (apt-get), for the report page's headless browser test"
+    apt_install chromium
+  fi
+  log "Chromium is at /usr/bin/chromium"
+}
+
 ensure_postgres
 ensure_rabbitmq
+ensure_chromium
