@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
 import type { HistogramJson } from './histogram.ts';
+import { renderReportHtml } from './report-html.ts';
 import type { SecondSample } from './meter.ts';
 import type { Pace, PauseRecord } from './pace.ts';
 import type { Selection } from './select.ts';
@@ -62,17 +63,44 @@ export async function writeRunReport(file: string, report: RunReport): Promise<v
 }
 
 export async function readRunReport(file: string): Promise<RunReport> {
-  let data: RunReport;
+  const hint = 'pass the file that seed --report wrote';
+  let text: string;
   try {
-    data = JSON.parse(await readFile(file, 'utf8')) as RunReport;
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new SeedlineError('CONFIG_INVALID', `${file} cannot be read as a run report: ${messageOf(err)}`, { file, hint: 'pass the file seed --report wrote' });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new SeedlineError('CONFIG_INVALID', missing ? `the run report ${file} does not exist` : `cannot read the run report ${file}: ${messageOf(err)}`, { file, hint });
   }
-  if (data?.format !== RUN_REPORT_FORMAT || !Array.isArray(data.seconds)) {
-    throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report (expected format ${RUN_REPORT_FORMAT}, found ${JSON.stringify(data?.format)})`, {
-      file,
-      hint: 'pass the file seed --report wrote',
-    });
+  let data: Partial<RunReport> | null;
+  try {
+    data = JSON.parse(text) as Partial<RunReport> | null;
+  } catch (err) {
+    throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report: it is not JSON (${messageOf(err)})`, { file, hint });
   }
-  return data;
+  if (data?.format !== RUN_REPORT_FORMAT) {
+    throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report (expected format ${RUN_REPORT_FORMAT}, found ${JSON.stringify(data?.format)})`, { file, hint });
+  }
+  const missing = (['seconds', 'latency', 'counts', 'controlPauses'] as const).find((k) => typeof data[k] !== 'object' || data[k] === null);
+  if (missing || !Array.isArray(data.seconds)) {
+    throw new SeedlineError('CONFIG_INVALID', `${file} is a damaged run report: '${missing ?? 'seconds'}' is missing or of the wrong kind`, { file, hint });
+  }
+  return data as RunReport;
+}
+
+/** `seedline report`: renders a run report as a self-contained HTML page; returns the page's path. */
+export async function writeReportPage(file: string, out = defaultPagePath(file)): Promise<{ out: string; report: RunReport }> {
+  const report = await readRunReport(file);
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, renderReportHtml(report, file));
+    await rename(tmp, out);
+  } catch (err) {
+    throw new SeedlineError('USAGE', `cannot write the report page ${out}: ${messageOf(err)}`, { file: out, option: '--out', hint: 'check that the directory exists and is writable' });
+  }
+  return { out, report };
+}
+
+/** run.json → run.html, beside it. */
+export function defaultPagePath(file: string): string {
+  return file.endsWith('.json') ? `${file.slice(0, -'.json'.length)}.html` : `${file}.html`;
 }
