@@ -1,12 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PartWriter, readPartBatches } from '../recordfile/index.ts';
+import { SortRunWriter, readSortRun } from './sort-run-file.ts';
 
 /**
  * Sorts byte records (by `Buffer.compare`) in bounded memory: records are copied into one
  * growing buffer (an arena, so memory is what it says: no object per record) until
  * `runBytes`, then that run is sorted and spilled to a temporary record file; at the end the
- * runs are k-way merged with a binary heap. With more runs than `fanIn`, groups of runs are
+ * runs are k-way merged with a binary heap. Runs are plain framed records (sort-run-file.ts). With more runs than `fanIn`, groups of runs are
  * first merged into bigger runs, so open files and read buffers stay bounded too.
  * When everything fits in one run, nothing touches the disk.
  */
@@ -50,6 +50,8 @@ export class ExternalSorter {
   /** The first 6 bytes of each record as a number: most comparisons end there. */
   private prefixOf = new Float64Array(FIRST_INDEX);
   private readonly runs: string[] = [];
+  /** Records written to each run file, checked when it is read back. */
+  private readonly runRecords = new Map<string, number>();
   private runCounter = 0;
   private spilledRuns = 0;
 
@@ -88,11 +90,18 @@ export class ExternalSorter {
     this.release();
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
-      const merged = await this.writeRun(mergeRuns(group, this.options.checkpoint));
-      for (const file of group) await rm(file, { force: true });
+      const merged = await this.writeRun(mergeRuns(this.withCounts(group), this.options.checkpoint));
+      for (const file of group) {
+        await rm(file, { force: true });
+        this.runRecords.delete(file);
+      }
       this.runs.push(merged);
     }
-    yield* mergeRuns(this.runs, this.options.checkpoint);
+    yield* mergeRuns(this.withCounts(this.runs), this.options.checkpoint);
+  }
+
+  private withCounts(files: readonly string[]): { file: string; records: number }[] {
+    return files.map((file) => ({ file, records: this.runRecords.get(file)! }));
   }
 
   /** Removes the spilled runs. */
@@ -198,10 +207,8 @@ export class ExternalSorter {
 
   private async writeRun(batches: AsyncIterable<Buffer[]> | Iterable<Buffer[]>): Promise<string> {
     await mkdir(this.options.tmpDir, { recursive: true });
-    const name = `run-${String(this.runCounter++).padStart(6, '0')}.pb.gz`;
-    const file = join(this.options.tmpDir, name);
-    // Level 1: runs are read back once, soon; speed matters more than size.
-    const writer = await PartWriter.create(file, name, { gzipLevel: 1 });
+    const file = join(this.options.tmpDir, `run-${String(this.runCounter++).padStart(6, '0')}.pb`);
+    const writer = await SortRunWriter.create(file);
     try {
       for await (const batch of batches) {
         this.options.checkpoint?.();
@@ -215,6 +222,7 @@ export class ExternalSorter {
       await writer.abort();
       throw err;
     }
+    this.runRecords.set(file, writer.recordCount);
     return file;
   }
 }
@@ -236,9 +244,9 @@ class RunCursor {
   private batch: Buffer[] = [];
   private index = 0;
 
-  constructor(file: string, order: number) {
+  constructor(file: string, records: number, order: number) {
     this.order = order;
-    this.batches = readPartBatches(file);
+    this.batches = readSortRun(file, records);
   }
 
   get head(): Buffer {
@@ -274,9 +282,9 @@ function before(a: RunCursor, b: RunCursor): boolean {
 }
 
 /** k-way merge of sorted run files with a binary min-heap of cursors. */
-async function* mergeRuns(files: readonly string[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
+async function* mergeRuns(runs: readonly { file: string; records: number }[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
   const heap: RunCursor[] = [];
-  const cursors = files.map((file, i) => new RunCursor(file, i));
+  const cursors = runs.map((run, i) => new RunCursor(run.file, run.records, i));
   try {
     for (const cursor of cursors) if (await cursor.load()) heapPush(heap, cursor);
     let out: Buffer[] = [];
