@@ -4,6 +4,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
 import { DEFAULT_RECONNECT } from './link.ts';
+import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
 import type { ContentType } from './message.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from './seed.ts';
 import { addPaceOptions, preparePace, type PaceFlags } from './pace-cli.ts';
@@ -21,6 +22,8 @@ interface SeedFlags {
   checkpoint?: string | false;
   resume?: boolean;
   reconnectWithin: string;
+  metricsPort?: string;
+  metricsHost: string;
   progress: 'auto' | 'lines' | 'off';
 }
 
@@ -40,6 +43,8 @@ export function seedCommand(): Command {
     .option('--no-checkpoint', 'keep no checkpoint (then --resume is impossible)')
     .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event')
     .option('--reconnect-within <seconds>', 'after a lost connection, keep trying to reconnect this long before giving up', String(DEFAULT_RECONNECT.withinMs / 1000))
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics while the run lasts')
+    .option('--metrics-host <host>', 'address the metrics endpoint listens on', DEFAULT_METRICS_HOST)
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -55,12 +60,14 @@ outstanding confirms, writes the checkpoint and reports; a second Ctrl-C quits a
 Example:
   $ seedline seed --events events --url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
   $ seedline seed --events events --exchange seedline --resume     # after a crash or Ctrl-C
+  $ seedline seed --events events --exchange seedline --rate 5000 --metrics-port 9464   # scrape :9464/metrics
 `,
     )
     .action(async (flags: SeedFlags & PaceFlags) => {
       const rate = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate);
       const maxInFlight = parseNumber('--max-in-flight', flags.maxInFlight);
       const reconnectWithin = parseNumber('--reconnect-within', flags.reconnectWithin);
+      const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
       const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
       if (!session) return;
       const interrupt = interruptSignal(() =>
@@ -82,6 +89,7 @@ Example:
           progress: flags.progress,
           signal: interrupt.signal,
           pace: session.pace,
+          ...(metricsPort === undefined ? {} : { metrics: { port: metricsPort, host: flags.metricsHost } }),
         });
         await session.finish(result);
         process.stdout.write(`${formatSummary(result)}\n`);
@@ -96,6 +104,14 @@ Example:
         interrupt.dispose();
       }
     });
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || port > 65535) {
+    throw new SeedlineError('USAGE', `--metrics-port must be a TCP port (0–65535; 0 picks a free one), got '${text}'`, { option: '--metrics-port' });
+  }
+  return port;
 }
 
 function parseNumber(option: string, text: string): number {

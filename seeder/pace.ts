@@ -35,6 +35,8 @@ export class Pace implements Controllable {
   readonly selector: Selector;
   readonly pauses: PauseRecord[] = [];
   readonly meter: Meter;
+  /** Events sent, by type (each once), for the metrics endpoint. */
+  readonly publishedByType = new Map<string, number>();
   private start = performance.now();
   private begun = false;
   private pendingControl: ControlCommand | null = null;
@@ -108,6 +110,7 @@ export class Pace implements Controllable {
       (message.options.headers ??= {})['sent-at'] = String(Math.round(performance.timeOrigin + this.due));
     }
     this.meter.sent(message.options, this.due);
+    this.publishedByType.set(message.routingKey, (this.publishedByType.get(message.routingKey) ?? 0) + 1);
     this.sentCount++;
   }
 

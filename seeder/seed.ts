@@ -7,6 +7,8 @@ import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker.ts';
 import { CheckpointWriter, checkResumable, checkpointKey, defaultCheckpointPath, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
 import { readEventsFrom } from './event-reader.ts';
 import { BrokerLink, DEFAULT_RECONNECT, sleep, type ReconnectPolicy } from './link.ts';
+import { renderMetrics } from './metrics.ts';
+import { DEFAULT_METRICS_HOST, serveMetrics, type MetricsEndpoint } from './metrics-server.ts';
 import { jsonBody, protobufBody, toMessage, type ContentType } from './message.ts';
 import { Pace } from './pace.ts';
 import type { Pacer } from './pacer.ts';
@@ -43,6 +45,8 @@ export interface SeedOptions {
   readonly signal?: AbortSignal;
   /** Pacing (--speed, --stages, live control), selection and measurement (seeder/pace.ts); default: `rate` only. */
   readonly pace?: Pace;
+  /** Serve Prometheus metrics at http://host:port/metrics while the run lasts (port 0: any free one). */
+  readonly metrics?: { readonly port: number; readonly host?: string; readonly onListening?: (url: string) => void };
 }
 
 /**
@@ -80,10 +84,15 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const link = new BrokerLink(url, `seedline seed ${runId}`, exchange, publisher, run, options.reconnect ?? DEFAULT_RECONNECT, signal);
   run.link = link;
   let checkpoint: CheckpointWriter | null = null;
+  let metrics: MetricsEndpoint | null = null;
   // Ctrl-C: stop sending (a send waiting for room gives up), then still await the confirms.
   const stop = () => publisher.interrupt();
   signal?.addEventListener('abort', stop, { once: true });
   try {
+    if (options.metrics) {
+      metrics = await serveMetrics(options.metrics.port, options.metrics.host ?? DEFAULT_METRICS_HOST, () => renderMetrics({ publisher, pace, run }));
+      (options.metrics.onListening ?? ((url) => progress.log(`metrics at ${url}`)))(metrics.url);
+    }
     await link.open();
     if (checkpointFile) {
       const key: CheckpointKey = checkpointKey(options.events, stream, exchange, redactUrl(url), runId);
@@ -128,7 +137,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     publisher.dispose();
     pace.finish();
     progress.done();
-    await link.close();
+    await Promise.all([link.close(), metrics?.close()]);
   }
 }
 
