@@ -180,13 +180,22 @@ export class StreamWriter {
     return this.written;
   }
 
-  /** Appends one encoded record; await the result only when it is a promise (backpressure). */
-  async write(message: Uint8Array, key?: unknown): Promise<void> {
-    const part = this.current ?? (await this.open());
+  /**
+   * Appends one encoded record; await the result only when it is a promise (a part is being
+   * opened or closed, or gzip is behind). Most writes return undefined: no promise per record.
+   */
+  write(message: Uint8Array, key?: unknown): Promise<void> | undefined {
+    const part = this.current;
+    if (!part) return this.open().then((opened) => this.writeTo(opened, message, key));
+    return this.writeTo(part, message, key);
+  }
+
+  private writeTo(part: PartWriter, message: Uint8Array, key: unknown): Promise<void> | undefined {
     const wait = part.write(message, key);
     this.written++;
-    if (wait) await wait;
-    if (part.uncompressedBytes >= this.maxPartBytes) await this.rotate();
+    const full = part.uncompressedBytes >= this.maxPartBytes;
+    if (!wait) return full ? this.rotate() : undefined;
+    return full ? wait.then(() => this.rotate()) : wait;
   }
 
   /** Closes the last part and marks the stream complete. */

@@ -39,7 +39,8 @@ export class PartWriter {
     this.file = file;
     this.relativeName = relativeName;
     this.tmpFile = join(dirname(file), `.${basename(file)}.tmp`);
-    this.gzip = createGzip({ level: options.gzipLevel ?? 6 });
+    // 256 KB of output per chunk (zlib's default is 16 KB): 16x fewer file writes and hash updates.
+    this.gzip = createGzip({ level: options.gzipLevel ?? 6, chunkSize: 256 * 1024 });
     this.gzip.on('data', (chunk: Buffer) => this.onCompressed(chunk));
     this.gzip.on('error', (err) => (this.failure ??= err));
   }

@@ -118,7 +118,10 @@ export async function transform(options: TransformOptions): Promise<TransformRes
         });
         stream = writer;
         for await (const batch of sorted) {
-          for (const record of batch) await writer.write(envelopeOf(record), jsonMicros(occurredAtOf(record)));
+          for (const record of batch) {
+            const wait = writer.write(envelopeOf(record), jsonMicros(occurredAtOf(record)));
+            if (wait) await wait;
+          }
         }
       },
     );
