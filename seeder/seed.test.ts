@@ -165,7 +165,9 @@ describe('seed against the local RabbitMQ', () => {
         queueArguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
       });
       try {
-        const err = await seed({ events: dir, exchange, progress: 'off', checkpoint: false, nackRetry: { attempts: 2, baseMs: 20, maxMs: 50 } }).catch((e: unknown) => e);
+        // Backoffs long enough (0.5 s, then 1 s) that all 300 are out before the retries run out,
+        // even on a loaded machine where publishing waits for 'drain' now and then.
+        const err = await seed({ events: dir, exchange, progress: 'off', checkpoint: false, nackRetry: { attempts: 2, baseMs: 500, maxMs: 1000 } }).catch((e: unknown) => e);
         // The message in the assertion says what arrived instead, should this ever fail.
         expect(isSeedlineError(err, 'PUBLISH_FAILED'), `${(err as Error)?.message ?? JSON.stringify(err)}`).toBe(true);
         const { result } = err as SeedFailure;
