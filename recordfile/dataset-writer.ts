@@ -19,6 +19,14 @@ export interface StreamOptions extends PartWriterOptions {
   readonly protoPath: string;
   /** A part is closed once it holds this many uncompressed bytes. */
   readonly maxPartBytes?: number;
+  /**
+   * Parts compressed at the same time (default 1). With 2, a full part is still being
+   * gzipped on one thread of libuv's pool while the next one fills and goes to another: gzip
+   * is usually slower than the producer, and one stream is one thread. Each part's bytes are
+   * then buffered until gzip takes them: up to `parallelParts` × `maxPartBytes` of memory.
+   * The parts are the same bytes as with 1.
+   */
+  readonly parallelParts?: number;
   readonly info?: Record<string, unknown>;
 }
 
@@ -168,12 +176,17 @@ export class StreamWriter {
   private opening: Promise<PartWriter> | null = null;
   private declared: Promise<StreamEntry> | null = null;
   private written = 0;
+  private readonly parallelParts: number;
+  /** Full parts still being compressed, oldest first (parallelParts > 1). */
+  private closing: Promise<void>[] = [];
+  private failure: unknown = null;
 
   constructor(dataset: DatasetWriter, stream: string, options: StreamOptions) {
     this.dataset = dataset;
     this.stream = stream;
-    this.options = options;
+    this.options = { ...options, unbounded: options.unbounded ?? (options.parallelParts ?? 1) > 1 };
     this.maxPartBytes = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
+    this.parallelParts = Math.max(1, Math.floor(options.parallelParts ?? 1));
   }
 
   get recordCount(): number {
@@ -185,6 +198,7 @@ export class StreamWriter {
    * opened or closed, or gzip is behind). Most writes return undefined: no promise per record.
    */
   write(message: Uint8Array, key?: unknown): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
     const part = this.current;
     if (!part) return this.open().then((opened) => this.writeTo(opened, message, key));
     return this.writeTo(part, message, key);
@@ -202,12 +216,19 @@ export class StreamWriter {
   async close(info?: Record<string, unknown>): Promise<void> {
     if (!this.declared) await this.declare();
     await this.rotate();
+    while (this.closing.length > 0) await this.closing.shift();
+    if (this.failure) throw this.failure;
     await this.dataset.completeStream(this.stream, info);
   }
 
   async abort(): Promise<void> {
+    const closing = this.closing;
+    this.closing = [];
     await this.current?.abort();
     this.current = null;
+    // A part that was being compressed must not be committed afterwards either.
+    this.failure ??= new Error('stream aborted');
+    await Promise.allSettled(closing);
   }
 
   private declare(): Promise<StreamEntry> {
@@ -233,7 +254,24 @@ export class StreamWriter {
     const part = this.current;
     if (!part) return;
     this.current = null;
-    await this.dataset.commitPart(this.stream, await part.close());
+    if (this.parallelParts === 1) {
+      await this.dataset.commitPart(this.stream, await part.close());
+      return;
+    }
+    // Parts may finish out of order; the manifest lists them by file name all the same.
+    const closing = part.close().then(
+      async (entry) => {
+        if (this.failure) await rm(part.file, { force: true });
+        else await this.dataset.commitPart(this.stream, entry);
+      },
+      async (err: unknown) => {
+        this.failure ??= err;
+        await part.abort();
+      },
+    );
+    this.closing.push(closing);
+    while (this.closing.length >= this.parallelParts) await this.closing.shift();
+    if (this.failure) throw this.failure;
   }
 }
 

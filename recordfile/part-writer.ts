@@ -8,6 +8,11 @@ import type { PartEntry } from './manifest.ts';
 export interface PartWriterOptions {
   /** gzip level 0-9. zlib runs on libuv's thread pool, off the thread that produces records. */
   readonly gzipLevel?: number;
+  /**
+   * Never wait for gzip: hand it every batch at once and let it buffer (up to the whole part).
+   * Only with a bound on the part's size: StreamWriter uses it to compress parts in parallel.
+   */
+  readonly unbounded?: boolean;
 }
 
 /** Records are gathered into batches of about this size before they go to gzip. */
@@ -34,11 +39,13 @@ export class PartWriter {
   private failure: unknown = null;
   private firstKey: unknown = undefined;
   private lastKey: unknown = undefined;
+  private readonly unbounded: boolean;
 
   private constructor(file: string, relativeName: string, options: PartWriterOptions) {
     this.file = file;
     this.relativeName = relativeName;
     this.tmpFile = join(dirname(file), `.${basename(file)}.tmp`);
+    this.unbounded = options.unbounded ?? false;
     // 256 KB of output per chunk (zlib's default is 16 KB): 16x fewer file writes and hash updates.
     this.gzip = createGzip({ level: options.gzipLevel ?? 6, chunkSize: 256 * 1024 });
     this.gzip.on('data', (chunk: Buffer) => this.onCompressed(chunk));
@@ -132,7 +139,7 @@ export class PartWriter {
     // The batch is handed to gzip; the next records go into a fresh buffer.
     this.batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, this.batch.length));
     this.batchUsed = 0;
-    if (this.gzip.write(chunk)) return Promise.resolve();
+    if (this.gzip.write(chunk) || this.unbounded) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onDrain = () => {
         this.gzip.off('error', onError);
