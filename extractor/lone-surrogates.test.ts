@@ -56,6 +56,8 @@ describe('extract with lone surrogates in legacy text', () => {
     const openSource = (o: ExtractOptions): Source => {
       const real = new PostgresSource({ url: o.source, sourceTimezone: 'UTC' });
       return Object.assign(Object.create(real) as Source, {
+        // No binary COPY path: the rows this test doctors are the row path's (as SQL Server's would be).
+        readEncoded: undefined,
         async *readRange(...args: Parameters<Source['readRange']>) {
           for await (const b of real.readRange(...args)) {
             const rows = b.rows.map((r) => (Number(r[0]) % 50 === 0 ? r.map((v, i) => (i === 3 ? `${v} ${HALF_EMOJI}` : v)) : r));

@@ -52,8 +52,13 @@ export function rowMasker(table: TableInfo, mask: Readonly<Record<string, string
     for (const { i, asBytes } of masked) {
       const v = row[i];
       if (v === null || v === undefined) continue;
-      const hash = createHash('sha256').update(typeof v === 'string' || Buffer.isBuffer(v) ? v : String(v));
-      row[i] = asBytes ? hash.digest() : hash.digest('hex');
+      row[i] = maskValue(v, asBytes);
     }
   };
+}
+
+/** The hash of one value that is not NULL: text as UTF-8, bytes as they are, numbers and booleans as their JS text. */
+export function maskValue(v: Exclude<ColumnValue, null>, asBytes: boolean): string | Buffer {
+  const hash = createHash('sha256').update(typeof v === 'string' || Buffer.isBuffer(v) ? v : String(v));
+  return asBytes ? hash.digest() : hash.digest('hex');
 }

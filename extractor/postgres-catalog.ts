@@ -29,6 +29,8 @@ export interface PgTableInfo extends TableInfo {
   readonly oid: number;
   /** Per primary-key column, the type to cast a key's text back to (`integer`, `text`, ...). */
   readonly keyTypes: readonly string[];
+  /** Column name → base type (pg_type.typname, domains resolved), for the binary COPY path. */
+  readonly baseTypes: Readonly<Record<string, string>>;
 }
 
 export async function listPgTables(client: pg.Client): Promise<TableRef[]> {
@@ -119,6 +121,7 @@ export async function describePgTable(client: pg.Client, qualifiedName: string, 
     columns,
     primaryKey,
     keyTypes: primaryKey.map((k) => castTo.get(k)!),
+    baseTypes: Object.fromEntries(cols.map((c) => [c.name, c.base])),
     // reltuples is -1 until the first ANALYZE; then guess from the size (~100 bytes a row).
     estimatedRows: Number(rel!.reltuples) >= 0 ? Math.round(Number(rel!.reltuples)) : Math.round(Number(rel!.bytes) / 100),
     oid,

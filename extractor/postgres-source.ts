@@ -2,8 +2,11 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { copyPage, copyPlan } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
-import type { ColumnInfo, ColumnValue, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
+import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
+import type { RecordLayout } from './record-layout.ts';
+import type { ColumnInfo, ColumnValue, EncodedBatch, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
 import { parseSourceUrl, type ParsedSourceUrl } from './source-url.ts';
 
 export interface PostgresSourceOptions {
@@ -37,6 +40,12 @@ export class PostgresSource implements Source {
   private readonly waiting: ((client: pg.Client) => void)[] = [];
   private readonly all: pg.Client[] = [];
   private snapshotId: string | null = null;
+  /**
+   * Whether pages may be read with COPY … (FORMAT binary) (readEncoded): not on PGlite (one
+   * backend shared by every connection), nor on a SQL_ASCII database, whose text may not be
+   * UTF-8 (the row path decodes it with replacement characters; bytes copied would differ).
+   */
+  private binaryCopy = false;
   private readonly tables = new Map<string, PgTableInfo>();
 
   constructor(options: PostgresSourceOptions) {
@@ -49,10 +58,12 @@ export class PostgresSource implements Source {
   async connect(): Promise<SnapshotInfo> {
     const leader = await this.open();
     try {
-      const { rows } = await leader.query<{ id: string; standby: string; version: string }>(
-        'SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting(\'server_version\') AS version',
+      const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string }>(
+        `SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting('server_version') AS version,
+                version() AS full, current_setting('server_encoding') AS encoding`,
       );
       this.snapshotId = rows[0]!.id;
+      this.binaryCopy = !rows[0]!.full.includes('PGlite') && rows[0]!.encoding !== 'SQL_ASCII';
       if (this.options.sourceTimezone !== undefined) await this.checkTimezone(leader, this.options.sourceTimezone);
       this.idle.push(leader);
       return {
@@ -110,73 +121,107 @@ export class PostgresSource implements Source {
   }
 
   async *readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch> {
-    // The caller may read fewer columns than the table has (left out in the config).
-    const info: PgTableInfo = { ...this.pgTable(table), columns: table.columns };
-    assertSupported(info);
+    const info = this.readable(table);
     const hasNaive = info.columns.some((c) => c.kind === 'timestamp');
-    if (hasNaive && this.options.sourceTimezone === undefined) {
-      throw new SeedlineError('USAGE', `${info.qualifiedName} has naive timestamp columns and no source time zone was given`, {
-        table: info.qualifiedName,
-        option: 'source-timezone',
-        hint: 'pass --source-timezone with the zone the legacy server wrote its local times in, e.g. Europe/Helsinki',
-      });
-    }
-    const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
     const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '')).join(', ');
+    const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
+    if (info.primaryKey.length === 0) {
+      const client = await this.acquire();
+      try {
+        yield* this.readHeap(client, info, `SELECT ${select} FROM ${this.from(info)}`, params, options);
+      } finally {
+        this.release(client);
+      }
+      return;
+    }
+    const width = info.columns.length;
+    const fetch = async (client: pg.Client, page: KeysetPage) => {
+      const values = [...params];
+      const sql = keysetSelect(info, select, page, bindParameters(values));
+      const raw = (await client.query({ text: sql, values, rowMode: 'array' })).rows as string[][];
+      return { raw, keys: raw.map((r) => r.slice(width)) };
+    };
+    // Converted after the next page was asked for: the server works while this runs.
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
+  }
+
+  /**
+   * The binary COPY path: each keyset page is one `COPY (SELECT …) TO STDOUT (FORMAT binary)`
+   * whose tuples become record bytes as they arrive (postgres-copy-page.ts). COPY takes no
+   * bind parameters, so the key values are inlined as literals cast to their exact type.
+   */
+  readEncoded(table: TableInfo, range: KeyRange, options: ReadOptions, layout: RecordLayout): AsyncGenerator<EncodedBatch> | null {
+    if (!this.binaryCopy) return null;
+    const info = this.readable(table);
+    // A heap table is one long pass: the row path's cursor reads it.
+    if (info.primaryKey.length === 0) return null;
+    const plan = copyPlan(info, layout, this.options.sourceTimezone);
+    if (!plan) return null;
+    return this.keysetPages(info, range, options, (client, page) => {
+      const sql = `COPY (${keysetSelect(info, plan.select, page, bindLiteral)}) TO STDOUT (FORMAT binary)`;
+      return copyPage(client, sql, plan, info.qualifiedName, page.limit);
+    });
+  }
+
+  /**
+   * A range page by page in key order, one page ahead: the server runs the next statement
+   * while the consumer writes this one. `fetch` runs one page's statement.
+   */
+  private async *keysetPages<T extends { readonly keys: readonly KeyValue[] }>(
+    info: PgTableInfo,
+    range: KeyRange,
+    options: ReadOptions,
+    fetch: (client: pg.Client, page: KeysetPage) => Promise<T>,
+  ): AsyncGenerator<T> {
     const client = await this.acquire();
     try {
-      if (info.primaryKey.length === 0) {
-        yield* this.readHeap(client, info, `SELECT ${select} FROM ${this.from(info)}`, params, options);
-        return;
-      }
-      // Qualified: an output column of the same name must never be what ORDER BY / WHERE mean.
-      const keys = info.primaryKey.map((k) => `t.${quoteIdent(k)}`);
-      const keyList = `(${keys.join(', ')})`;
-      const bind = (key: KeyValue, list: unknown[]) =>
-        `(${key.map((v, i) => (list.push(v), `$${list.length}::${info.keyTypes[i]}`)).join(', ')})`;
       const sizer = options.chunkSize;
       let asked = options.batchRows;
-      const page = (after: KeyValue | undefined): Promise<string[][]> => {
+      const page = (after: KeyValue | undefined): Promise<T> => {
         asked = sizer?.rows ?? options.batchRows;
         const limit = asked;
         const started = performance.now();
-        const list = [...params];
-        const where: string[] = [];
-        if (after) where.push(`${keyList} > ${bind(after, list)}`);
-        if (range.upTo) where.push(`${keyList} <= ${bind(range.upTo, list)}`);
-        const sql =
-          `SELECT ${select}, ${keys.map((k) => `${k}::text`).join(', ')} FROM ${this.from(info)}` +
-          `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${limit}`;
-        return client.query({ text: sql, values: list, rowMode: 'array' }).then(
-          (r) => {
-            sizer?.observe(limit, r.rows.length, performance.now() - started);
-            return r.rows as string[][];
+        return fetch(client, { ...(after ? { after } : {}), ...(range.upTo ? { upTo: range.upTo } : {}), limit }).then(
+          (batch) => {
+            sizer?.observe(limit, batch.keys.length, performance.now() - started);
+            return batch;
           },
           (err: unknown) => {
             throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
           },
         );
       };
-      // One page ahead: the server runs the next statement while this one is encoded and written.
-      let next: Promise<string[][]> | null = page(range.after);
+      let next: Promise<T> | null = page(range.after);
       try {
         while (next) {
-          const raw = await next;
+          const batch: T = await next;
           next = null;
           options.signal?.throwIfAborted();
-          if (raw.length === 0) return;
-          const width = info.columns.length;
-          const keyValues = raw.map((r) => r.slice(width));
-          if (raw.length === asked) next = page(keyValues.at(-1));
-          yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: keyValues };
+          if (batch.keys.length === 0) return;
+          if (batch.keys.length === asked) next = page(batch.keys.at(-1));
+          yield batch;
         }
       } finally {
         // Never hand the connection on with a statement of ours still running on it.
-        await (next as Promise<string[][]> | null)?.catch(() => {});
+        await (next as Promise<T> | null)?.catch(() => {});
       }
     } finally {
       this.release(client);
     }
+  }
+
+  /** The table as the caller reads it (maybe fewer columns: left out in the config), checked readable. */
+  private readable(table: TableInfo): PgTableInfo {
+    const info: PgTableInfo = { ...this.pgTable(table), columns: table.columns };
+    assertSupported(info);
+    if (info.columns.some((c) => c.kind === 'timestamp') && this.options.sourceTimezone === undefined) {
+      throw new SeedlineError('USAGE', `${info.qualifiedName} has naive timestamp columns and no source time zone was given`, {
+        table: info.qualifiedName,
+        option: 'source-timezone',
+        hint: 'pass --source-timezone with the zone the legacy server wrote its local times in, e.g. Europe/Helsinki',
+      });
+    }
+    return info;
   }
 
   async countRows(table: TableInfo): Promise<TableCount> {
@@ -236,7 +281,10 @@ export class PostgresSource implements Source {
       await client.connect();
       this.all.push(client);
       // Formats the text conversions rely on, whatever the server's defaults.
-      await client.query("SET datestyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET extra_float_digits = 1; SET TimeZone = 'UTC'");
+      // standard_conforming_strings: a backslash in a key literal (binary COPY path) is just a backslash.
+      await client.query(
+        "SET datestyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET extra_float_digits = 1; SET TimeZone = 'UTC'; SET standard_conforming_strings = on",
+      );
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       if (this.snapshotId) await client.query(`SET TRANSACTION SNAPSHOT '${this.snapshotId.replace(/'/g, "''")}'`);
       return client;

@@ -1,3 +1,5 @@
+import type { RecordLayout } from './record-layout.ts';
+
 /**
  * The one small interface every source database adapter implements (one file per dialect:
  * postgres-source.ts, later mssql-source.ts). Dialect differences — quoting, LIMIT/TOP,
@@ -98,6 +100,17 @@ export interface RowBatch {
   readonly keys: readonly KeyValue[];
 }
 
+/**
+ * One page of rows already encoded as the table's protobuf messages (`Source.readEncoded`):
+ * the bytes rowEncoder would give for the same rows, back to back, without length prefixes.
+ */
+export interface EncodedBatch {
+  readonly bytes: Buffer;
+  /** Where each record ends in `bytes`; record i starts where record i - 1 ends (the first at 0). */
+  readonly ends: readonly number[];
+  readonly keys: readonly KeyValue[];
+}
+
 export interface SnapshotInfo {
   /** What every reader of this run sees, e.g. `{ isolation: 'repeatable read', exported: '00000003-...' }`. */
   readonly [key: string]: unknown;
@@ -135,6 +148,13 @@ export interface Source {
    * Only `table.columns` are read: pass a copy with fewer columns to leave some out.
    */
   readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch>;
+  /**
+   * Optional fast path: the same pages as `readRange`, already encoded by `layout`
+   * (record-layout.ts, masks included), byte for byte what rowEncoder makes of readRange's
+   * rows; only for a source whose text is always valid UTF-8 (nothing for lone-surrogates.ts
+   * to repair). Returns null when this adapter, server or table cannot (then read rows).
+   */
+  readEncoded?(table: TableInfo, range: KeyRange, options: ReadOptions, layout: RecordLayout): AsyncGenerator<EncodedBatch> | null;
   /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
   countRows?(table: TableInfo): Promise<TableCount>;
 }

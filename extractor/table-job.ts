@@ -8,6 +8,7 @@ import { ChunkSizer } from './chunk-sizer.ts';
 import type { RowRateLimit } from './rate-limit.ts';
 import { addCounts, loneSurrogateFixer, type SurrogateCounts } from './lone-surrogates.ts';
 import { rowMasker } from './masking.ts';
+import { recordLayout } from './record-layout.ts';
 import { rowEncoder } from './row-encoder.ts';
 import type { ColumnValue, KeyRange, KeyValue, Source } from './source.ts';
 
@@ -130,28 +131,59 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     await dataset.commitPart(planned.stream, entry);
   };
 
+  /** Appends one record; a promise only when the caller must wait (gzip behind, or a part to close). */
+  const put = (message: Uint8Array, key: KeyValue | undefined): Promise<void> | undefined => {
+    if (!part) return openPart().then(() => put(message, key));
+    lastKey = key;
+    const wait = part.write(message, keyed ? key : undefined);
+    if (part.uncompressedBytes >= options.maxPartBytes) return wait ? wait.then(commit) : commit();
+    return wait;
+  };
+  const openPart = async () => {
+    part = await dataset.openPart(planned.stream, dataset.takePartIndex(planned.stream), { gzipLevel: options.gzipLevel });
+  };
+  /** After each page: progress, the page-size bound by bytes, throttling. */
+  const pageDone = async (rows: number, bytes: number) => {
+    options.view.add(planned.stream, rows, bytes);
+    sizer?.observeBytes(rows, bytes);
+    options.signal.throwIfAborted();
+    // The next page is asked for only after the wait (the one read ahead is already on its way).
+    await options.rateLimit?.take(rows, options.signal);
+  };
+
   const after = state.committedUpTo ?? state.after;
   const range: KeyRange = { ...(after ? { after } : {}), ...(state.upTo ? { upTo: state.upTo } : {}) };
+  const readOptions = { batchRows: options.batchRows, signal: options.signal, ...(sizer ? { chunkSize: sizer } : {}) };
   try {
-    for await (const batch of source.readRange(info, range, { batchRows: options.batchRows, signal: options.signal, ...(sizer ? { chunkSize: sizer } : {}) })) {
-      let bytes = 0;
-      for (let i = 0; i < batch.rows.length; i++) {
-        part ??= await dataset.openPart(planned.stream, dataset.takePartIndex(planned.stream), { gzipLevel: options.gzipLevel });
-        const row = batch.rows[i]! as ColumnValue[];
-        repair(row, repaired);
-        if (mask) mask(row);
-        const message = encode(row);
-        bytes += message.length;
-        lastKey = batch.keys[i];
-        const wait = part.write(message, keyed ? lastKey : undefined);
-        if (wait) await wait;
-        if (part.uncompressedBytes >= options.maxPartBytes) await commit();
+    const layout = source.readEncoded ? recordLayout(info, type, planned.table.mask) : null;
+    const encoded = layout ? source.readEncoded!(info, range, readOptions, layout) : null;
+    if (encoded) {
+      // Records arrive as bytes (the source encoded and masked them; its text is valid UTF-8).
+      for await (const batch of encoded) {
+        const { bytes, ends, keys } = batch;
+        let start = 0;
+        for (let i = 0; i < ends.length; i++) {
+          const end = ends[i]!;
+          const wait = put(bytes.subarray(start, end), keys[i]);
+          if (wait) await wait;
+          start = end;
+        }
+        await pageDone(ends.length, bytes.length);
       }
-      options.view.add(planned.stream, batch.rows.length, bytes);
-      sizer?.observeBytes(batch.rows.length, bytes);
-      options.signal.throwIfAborted();
-      // The next page is asked for only after the wait (the one read ahead is already on its way).
-      await options.rateLimit?.take(batch.rows.length, options.signal);
+    } else {
+      for await (const batch of source.readRange(info, range, readOptions)) {
+        let bytes = 0;
+        for (let i = 0; i < batch.rows.length; i++) {
+          const row = batch.rows[i]! as ColumnValue[];
+          repair(row, repaired);
+          if (mask) mask(row);
+          const message = encode(row);
+          bytes += message.length;
+          const wait = put(message, batch.keys[i]);
+          if (wait) await wait;
+        }
+        await pageDone(batch.rows.length, bytes);
+      }
     }
     await commit();
     state.done = true;

@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { SeedlineError } from '../common/errors.ts';
+import { binaryField, type FieldWriter } from './pg-binary-fields.ts';
+import { CopyBinaryParser, describeCopyProblem } from './pg-copy-binary.ts';
+import type { PgTableInfo } from './postgres-catalog.ts';
+import { ProtoWriter } from './proto-writer.ts';
+import type { RecordLayout } from './record-layout.ts';
+import type { EncodedBatch, KeyValue } from './source.ts';
+
+/**
+ * How one table's keyset pages are read with `COPY (SELECT …) TO STDOUT (FORMAT binary)`
+ * and turned into record bytes as the data arrives: no JS value per column, no row object.
+ * The select list is in field-number order (the order the fields are written in), then
+ * the key columns' text.
+ */
+export interface CopyPlan {
+  readonly select: string;
+  readonly writers: readonly FieldWriter[];
+  readonly keyColumns: number;
+  /** Expected encoded bytes per row (grows with what is seen), to size the page's buffer. */
+  rowBytes: number;
+}
+
+/** null when a column's type or field has no binary path (read rows instead). */
+export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string | undefined): CopyPlan | null {
+  const selects: string[] = [];
+  const writers: FieldWriter[] = [];
+  for (const field of layout.fields) {
+    const pgType = info.baseTypes[field.name];
+    const binary = pgType === undefined ? null : binaryField(field, pgType, info.qualifiedName, zone);
+    if (!binary) return null;
+    selects.push(binary.select);
+    writers.push(binary.write);
+  }
+  return { select: selects.join(', '), writers, keyColumns: info.primaryKey.length, rowBytes: 256 };
+}
+
+/**
+ * Runs one COPY statement and returns its rows encoded. A failure inside the data (a value
+ * with no encoding, corrupt COPY data) is thrown only after the rest of the statement's
+ * output was read, so the connection is never left in the middle of a COPY.
+ */
+export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: string, expectRows: number): Promise<EncodedBatch> {
+  const { writers, keyColumns } = plan;
+  const width = writers.length;
+  const out = new ProtoWriter(Math.max(4096, Math.min(expectRows * plan.rowBytes * 1.25, 64 * 1024 * 1024)));
+  const ends: number[] = [];
+  const keys: KeyValue[] = [];
+  const parser = new CopyBinaryParser(width + keyColumns, (buf, starts, lengths) => {
+    for (let i = 0; i < width; i++) {
+      const length = lengths[i]!;
+      if (length >= 0) writers[i]!(out, buf, starts[i]!, length); // NULL: the field is absent
+    }
+    ends.push(out.pos);
+    const key: string[] = new Array(keyColumns);
+    for (let k = 0; k < keyColumns; k++) key[k] = buf.toString('utf8', starts[width + k]!, starts[width + k]! + lengths[width + k]!);
+    keys.push(key);
+  });
+  return new Promise<EncodedBatch>((resolve, reject) => {
+    let failure: unknown = null;
+    const stream = client.query(copyTo(sql));
+    stream.on('data', (chunk: Buffer) => {
+      if (failure) return;
+      try {
+        const problem = parser.push(chunk);
+        if (problem) failure = corrupt(table, describeCopyProblem(problem), problem.offset);
+      } catch (err) {
+        failure = err;
+      }
+    });
+    stream.on('error', (err) => reject(failure ?? err));
+    stream.on('end', () => {
+      const problem = failure ? null : parser.end();
+      if (problem) failure = corrupt(table, describeCopyProblem(problem), problem.offset);
+      if (failure) return reject(failure);
+      if (ends.length) plan.rowBytes = Math.max(plan.rowBytes, Math.ceil(out.pos / ends.length));
+      resolve({ bytes: out.take(0), ends, keys });
+    });
+  });
+}
+
+function corrupt(table: string, what: string, offset: number): SeedlineError {
+  return new SeedlineError('SOURCE_QUERY', `reading ${table}: ${what}`, {
+    table,
+    offset,
+    hint: 'the server or the connection sent data the binary COPY reader did not expect; please report it with the server version',
+  });
+}

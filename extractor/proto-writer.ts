@@ -1,0 +1,136 @@
+import protobuf from 'protobufjs';
+
+/**
+ * A growable byte buffer that writes protobuf wire format the way protobufjs's Writer does
+ * (same varints, zigzag, little-endian fixed and float bytes), for encoders that start from
+ * bytes instead of JS objects. 64-bit integers come as two's-complement halves (`hi` signed
+ * or not, `lo` unsigned), so no BigInt or Long is made per value.
+ */
+export const WIRE = { varint: 0, fixed64: 1, delimited: 2, fixed32: 5 } as const;
+
+const { writeFloatLE, writeDoubleLE } = protobuf.util.float;
+
+export class ProtoWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  /** Hands out what was written and starts a fresh buffer (the old one now belongs to the caller). */
+  take(nextInitialBytes = this.buf.length): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(nextInitialBytes);
+    this.pos = 0;
+    return out;
+  }
+
+  tag(id: number, wireType: number): void {
+    this.uint32(((id << 3) | wireType) >>> 0);
+  }
+
+  uint32(value: number): void {
+    this.ensure(5);
+    const buf = this.buf;
+    let pos = this.pos;
+    let v = value >>> 0;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  /** protobuf int32: a negative value is sign-extended to 64 bits (10 bytes). */
+  int32(value: number): void {
+    if (value < 0) this.varint64(-1, value >>> 0);
+    else this.uint32(value);
+  }
+
+  sint32(value: number): void {
+    this.uint32(((value << 1) ^ (value >> 31)) >>> 0);
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  varint64(hi: number, lo: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    let h = hi >>> 0;
+    let l = lo >>> 0;
+    while (h) {
+      buf[pos++] = (l & 127) | 128;
+      l = ((l >>> 7) | (h << 25)) >>> 0;
+      h >>>= 7;
+    }
+    while (l > 127) {
+      buf[pos++] = (l & 127) | 128;
+      l >>>= 7;
+    }
+    buf[pos++] = l;
+    this.pos = pos;
+  }
+
+  sint64(hi: number, lo: number): void {
+    const mask = hi >> 31;
+    this.varint64((((hi << 1) | (lo >>> 31)) ^ mask) >>> 0, ((lo << 1) ^ mask) >>> 0);
+  }
+
+  fixed64(hi: number, lo: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  float(value: number): void {
+    this.ensure(4);
+    writeFloatLE(value, this.buf, this.pos);
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    writeDoubleLE(value, this.buf, this.pos);
+    this.pos += 8;
+  }
+
+  /** Length prefix and the bytes `src[start, end)`. */
+  delimited(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.uint32(n);
+    this.ensure(n);
+    if (n < 32) {
+      // Short values: a loop beats the call into C++ that Buffer.copy makes.
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = start; i < end; i++) buf[pos++] = src[i]!;
+    } else {
+      src.copy(this.buf, this.pos, start, end);
+    }
+    this.pos += n;
+  }
+
+  /** Length prefix and the UTF-8 of `text`. */
+  string(text: string): void {
+    const n = Buffer.byteLength(text, 'utf8');
+    this.uint32(n);
+    this.ensure(n);
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+  }
+}
