@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { SeedlineError, isSeedlineError, messageOf } from '../common/errors.ts';
-import { MANIFEST_FILE, decodeStream, readManifest, streamOf } from '../recordfile/index.ts';
+import { MANIFEST_FILE, decodePart, readManifest, streamOf } from '../recordfile/index.ts';
 import { primaryKeyJson, type PrimaryKey } from './event-id.ts';
 import type { EventEncoder } from './event-encoder.ts';
 import { legacySchema, rowDecoder, type LegacyRow } from './legacy-rows.ts';
 import type { Lookups } from './lookups/index.ts';
 import { lookupsFor, lookupTables } from './lookups/build.ts';
 import type { EventModule, RowContext } from './module.ts';
-import type { RejectLog } from './rejects.ts';
+import type { RejectLog, RejectRecord } from './rejects.ts';
+import { planTasks, type GenerateTask, type TaskPart } from './generate-tasks.ts';
 import { sortRecord } from './sort-record.ts';
 
 /**
@@ -71,21 +72,54 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
 }
 
 export async function generateEvents(options: GenerateOptions): Promise<void> {
-  for (const { module, index } of options.modules) {
-    const state = module.state();
-    const lookups = lookupsFor(module.name, module.lookups, options.lookups);
-    for (const table of module.reads) await runModuleOnTable(options, module, index, table, { state, lookups });
+  const tasks = await planTasks(options.dump, options.modules, options.limit);
+  const states = new Map<EventModule, unknown>();
+  for (const task of tasks) {
+    const { module } = options.modules.find((m) => m.module.name === task.module)!;
+    if (!states.has(module)) states.set(module, module.state());
+    await runTask(task, module, {
+      encoder: options.encoder,
+      lookups: options.lookups,
+      state: states.get(module),
+      emit: options.emit,
+      reject: (r) => options.rejects.add(r),
+      checkpoint: options.checkpoint,
+      stats: options.stats,
+    });
   }
 }
 
-async function runModuleOnTable(
-  options: GenerateOptions,
+/** Where a task's output goes: the sorter and reject log here, or messages to the main thread in a worker. */
+export interface TaskSink {
+  readonly encoder: EventEncoder;
+  readonly lookups: Partial<Lookups>;
+  /** The module's state() for this task (stateful modules get one task for all their rows). */
+  readonly state: unknown;
+  emit(record: Buffer): Promise<void> | undefined;
+  reject(reject: RejectRecord): Promise<void> | undefined;
+  checkpoint(): void;
+  readonly stats: GenerateStats;
+}
+
+/** Runs one module over the part(s) of one task, in order. */
+export async function runTask(task: GenerateTask, module: EventModule, sink: TaskSink): Promise<void> {
+  const lookups = lookupsFor(module.name, module.lookups, sink.lookups);
+  for (const segment of task.segments) {
+    for (const part of segment.parts) await runModuleOnPart(sink, module, task.moduleIndex, segment.table, part, { state: sink.state, lookups });
+  }
+}
+
+async function runModuleOnPart(
+  sink: TaskSink,
   module: EventModule,
   moduleIndex: number,
   table: string,
+  part: TaskPart,
   shared: { state: unknown; lookups: Lookups },
 ): Promise<void> {
-  const { stats, rejects, encoder, limit } = options;
+  const { stats, encoder } = sink;
+  const limit = part.limit;
+  if (limit === 0) return;
   const decoder = await rowDecoder(table);
   const pending: { reason: string; detail?: string }[] = [];
   const ctx: RowContext = {
@@ -99,8 +133,8 @@ async function runModuleOnTable(
     state: shared.state,
   };
   let read = 0;
-  reading: for await (const batch of decodeStream(options.dump, table, decoder.decode)) {
-    options.checkpoint();
+  reading: for await (const batch of decodePart(part.file, decoder.decode, { expect: part.entry })) {
+    sink.checkpoint();
     for (const row of batch) {
       if (limit !== undefined && read >= limit) break reading;
       read++;
@@ -114,13 +148,13 @@ async function runModuleOnTable(
       for (let i = 0; i < drafts.length; i++) {
         const draft = drafts[i]!;
         const envelope = encoder.encode(module, table, pkJson, draft);
-        const wait = options.emit(sortRecord({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope));
+        const wait = sink.emit(sortRecord({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope));
         if (wait) await wait;
         stats.events++;
         stats.eventsByType[draft.type] = (stats.eventsByType[draft.type] ?? 0) + 1;
       }
       for (const r of pending) {
-        const wait = rejects.add({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...r });
+        const wait = sink.reject({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...r });
         if (wait) await wait;
       }
     }

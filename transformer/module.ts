@@ -75,6 +75,8 @@ export interface EventModule {
   readonly emits: Readonly<Record<string, string>>;
   readonly schema: string;
   readonly lookups: readonly LookupName[];
+  /** True when the module declares `state()`: its rows must then be seen in order, on one thread. */
+  readonly stateful: boolean;
   state(): unknown;
   primaryKey(row: unknown, table: string): PrimaryKey;
   events(row: unknown, ctx: RowContext): readonly EventDraft[];
@@ -100,6 +102,7 @@ export function defineModule<Row, const Emits extends Readonly<Record<string, st
     emits: spec.emits,
     schema: spec.schema ?? `${spec.name}.proto`,
     lookups: spec.lookups ?? [],
+    stateful: spec.state !== undefined,
     state: spec.state ? () => spec.state!() : () => undefined,
     primaryKey: spec.primaryKey as (row: unknown, table: string) => PrimaryKey,
     events: spec.events as (row: unknown, ctx: RowContext) => readonly EventDraft[],
