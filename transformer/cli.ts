@@ -25,6 +25,7 @@ export function transformCommand(): Command {
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
     .option('--max-rejects <n>', 'stop with an error (exit code 1) when more than n rows are rejected', parseCount)
     .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default ${DEFAULT_EVENTS_GZIP_LEVEL}: fast; 6 is ~10% smaller)`, parseGzipLevel)
+    .option('--workers <n>', 'worker threads running the modules (0: none; default: one per core for 200,000 rows or more)', parseCount)
     .option('--overwrite', 'replace a complete events data set in --out')
     .addOption(progressOption())
     .addHelpText(
@@ -50,6 +51,7 @@ interface TransformFlags {
   memory: number;
   maxRejects?: number;
   gzipLevel?: number;
+  workers?: number;
   format: 'dataset' | 'json';
   overwrite?: boolean;
   progress: 'auto' | 'lines' | 'off';
@@ -67,7 +69,10 @@ async function runTransform(flags: TransformFlags): Promise<number> {
       progress: flags.progress,
     };
     if (flags.format === 'json') return await printJson(common, interrupt.signal);
-    const result = await transform({ ...common, out: flags.out, overwrite: flags.overwrite, signal: interrupt.signal, ...(flags.gzipLevel !== undefined ? { gzipLevel: flags.gzipLevel } : {}) });
+    const result = await transform({ ...common, out: flags.out, overwrite: flags.overwrite, signal: interrupt.signal,
+      ...(flags.gzipLevel !== undefined ? { gzipLevel: flags.gzipLevel } : {}),
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    });
     process.stdout.write(formatSummary(result));
     return result.rejects > 0 ? EXIT.DONE_WITH_REJECTS : EXIT.OK;
   } finally {

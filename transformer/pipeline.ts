@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { SeedlineError } from '../common/errors.ts';
 import { Progress, formatCount, formatDuration } from '../common/progress.ts';
 import { readManifest } from '../recordfile/index.ts';
@@ -5,6 +6,8 @@ import { EventEncoder } from './event-encoder.ts';
 import { ExternalSorter } from './external-sort.ts';
 import { checkDump, generateEvents, newStats, type GenerateStats } from './generate.ts';
 import { buildLookups } from './lookups/build.ts';
+import { MODULES } from './modules/index.ts';
+import { generateInWorkers } from './parallel-generate.ts';
 import type { RejectLog } from './rejects.ts';
 import type { SelectedModule } from './select-modules.ts';
 
@@ -30,6 +33,8 @@ export interface PipelineOptions {
   readonly rejects: RejectLog;
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
+  /** Worker threads running the modules (0: on this thread); default: workerCount(). */
+  readonly workers?: number;
 }
 
 export interface PipelineResult {
@@ -83,25 +88,30 @@ export async function runPipeline(
       (n) => (lookupRows += n),
     );
     phase = 'reading';
+    const workers = options.workers ?? workerCount(options.modules, totalRows);
+    // Each worker thread has a heap and buffers of its own: that comes off the budget too.
+    const taken = built.bytes + workers * WORKER_BYTES;
     sorter = new ExternalSorter({
       // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
-      runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - built.bytes) / 2)),
+      runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - taken) / 2)),
       tmpDir: options.tmpDir,
       fanIn: options.fanIn,
       checkpoint,
     });
     const active = sorter;
-    await generateEvents({
+    const generate = {
       dump: options.dump,
       modules: options.modules,
       limit: options.limit,
       encoder,
       rejects: options.rejects,
       lookups: built.lookups,
-      emit: (record) => active.add(record),
+      emit: (record: Buffer) => active.add(record),
       checkpoint,
       stats,
-    });
+    };
+    if (workers > 0) await generateInWorkers({ ...generate, workers, signal: options.signal });
+    else await generateEvents(generate);
     phase = 'writing';
     const counted = (async function* () {
       for await (const batch of active.sorted()) {
@@ -119,6 +129,26 @@ export async function runPipeline(
   } finally {
     await sorter?.dispose();
   }
+}
+
+/**
+ * Memory a generation worker thread takes: its V8 heap (~45 MB), buffers (~15-25 MB) and the
+ * thread tsx's loader hooks run on; measured on finland as RSS with 2 workers - with none.
+ */
+export const WORKER_BYTES = 96 * 1024 * 1024;
+/** Below this many rows, starting workers (~0.3-1 s each: tsx, protobufjs, the modules) costs more than it saves. */
+const WORKER_MIN_ROWS = 200_000;
+
+/**
+ * Worker threads for the modules by default: one per core (the main thread's share, sorting
+ * and spilling, is small) when there are two cores or more, the dump is big enough and every
+ * module is one of MODULES (a worker loads the module list by URL, not the objects).
+ */
+export function workerCount(modules: readonly SelectedModule[], rows: number): number {
+  const cores = availableParallelism();
+  if (cores < 2 || rows < WORKER_MIN_ROWS) return 0;
+  if (!modules.every((m) => MODULES.includes(m.module))) return 0;
+  return Math.min(cores, 4);
 }
 
 /** Rows the modules will read (for the ETA): each module reads its tables, up to --limit each. */

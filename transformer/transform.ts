@@ -41,6 +41,12 @@ export interface TransformOptions {
   readonly maxRejects?: number;
   /** gzip level 0-9 of the events parts (default DEFAULT_EVENTS_GZIP_LEVEL). */
   readonly gzipLevel?: number;
+  /**
+   * Worker threads running the modules, one dump part each at a time; 0 runs them on this
+   * thread. Default: one per core for a dump of 200,000 rows or more (pipeline.ts). The
+   * output is the same for any number.
+   */
+  readonly workers?: number;
 }
 
 export interface TransformResult {
@@ -80,6 +86,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
   const memoryBytes = checkMemory(options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
   checkLimit(options.limit);
   checkMaxRejects(options.maxRejects);
+  checkWorkers(options.workers);
   // Check the dump before touching `out`: a typo in --dump must not cost an --overwrite'd data set.
   const { selected: modules, skipped } = await resolveModules(options.dump, options.modules);
   await checkDump(options.dump, modules.map((m) => m.module));
@@ -109,6 +116,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
         rejects,
         progress: options.progress,
         signal: options.signal,
+        workers: options.workers,
       },
       async (sorted) => {
         const writer = dataset.streamWriter(EVENTS_STREAM, {
@@ -206,6 +214,12 @@ function checkMemory(bytes: number): number {
 export function checkMaxRejects(max: number | undefined): void {
   if (max !== undefined && (!Number.isInteger(max) || max < 0)) {
     throw new SeedlineError('USAGE', `max-rejects must be a whole number ≥ 0, got ${max}`, { option: '--max-rejects' });
+  }
+}
+
+function checkWorkers(workers: number | undefined): void {
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+    throw new SeedlineError('USAGE', `workers must be a whole number from 0 to 64, got ${workers}`, { option: '--workers' });
   }
 }
 

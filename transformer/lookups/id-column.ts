@@ -6,6 +6,13 @@
  */
 type NumberArray = Uint8Array | Int32Array | Float64Array;
 
+/** An IdColumn as it crosses to a worker thread: the array's memory is shared, not copied. */
+export interface SharedIdColumn<A extends NumberArray> {
+  readonly values: A;
+  readonly outliers: readonly (readonly [number, number])[];
+  readonly empty: number;
+}
+
 export const MAX_DENSE_ID = 1 << 27;
 
 export class IdColumn<A extends NumberArray> {
@@ -15,11 +22,11 @@ export class IdColumn<A extends NumberArray> {
   private readonly empty: number;
 
   /** `empty`: the value of an id never set (0 for Uint8Array/Int32Array, e.g. NaN for Float64Array). */
-  constructor(make: (length: number) => A, empty: number) {
+  constructor(make: (length: number) => A, empty: number, values?: A) {
     this.make = make;
     this.empty = empty;
-    this.values = make(1024);
-    if (empty !== 0) this.values.fill(empty);
+    this.values = values ?? make(1024);
+    if (!values && empty !== 0) this.values.fill(empty);
   }
 
   get(id: number): number {
@@ -39,6 +46,28 @@ export class IdColumn<A extends NumberArray> {
   /** Bytes held (the memory budget of the transform counts them). */
   get bytes(): number {
     return this.values.byteLength + this.outliers.size * 48;
+  }
+
+  /**
+   * The values in a SharedArrayBuffer (copied once) for worker threads, which read them
+   * through `IdColumn.fromShared` without a copy of their own.
+   */
+  toShared(): SharedIdColumn<A> {
+    const values = this.values;
+    const Ctor = values.constructor as new (buffer: SharedArrayBuffer) => A;
+    const shared = new Ctor(new SharedArrayBuffer(values.byteLength));
+    shared.set(values as never);
+    this.values = shared; // this thread reads the shared copy too: the lookup is held once
+    return { values: shared, outliers: [...this.outliers], empty: this.empty };
+  }
+
+  /** A read-only view of a column shared by another thread (`set` beyond its length would fail). */
+  static fromShared<A extends NumberArray>(shared: SharedIdColumn<A>): IdColumn<A> {
+    const column = new IdColumn<A>(() => {
+      throw new Error('a shared IdColumn is read-only');
+    }, shared.empty, shared.values);
+    for (const [id, value] of shared.outliers) column.outliers.set(id, value);
+    return column;
   }
 
   private grow(id: number): void {

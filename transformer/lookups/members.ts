@@ -1,6 +1,6 @@
 import type { MembersRow } from '../legacy-rows.ts';
 import { memberDeletedAt, registrationProblem } from '../modules/members.ts';
-import { IdColumn } from './id-column.ts';
+import { IdColumn, type SharedIdColumn } from './id-column.ts';
 import { defineLookup, type Lookup } from './lookup.ts';
 
 /**
@@ -50,6 +50,20 @@ export class MemberDirectory implements Lookup {
   get bytes(): number {
     return this.state.bytes + this.deleted.bytes;
   }
+
+  /** For worker threads (transferable; the arrays' memory is shared). */
+  toShared(): SharedMembers {
+    return { state: this.state.toShared(), deleted: this.deleted.toShared() };
+  }
+
+  static fromShared(shared: SharedMembers): MemberDirectory {
+    return new MemberDirectory(IdColumn.fromShared(shared.state), IdColumn.fromShared(shared.deleted));
+  }
+}
+
+export interface SharedMembers {
+  readonly state: SharedIdColumn<Uint8Array>;
+  readonly deleted: SharedIdColumn<Float64Array>;
 }
 
 export const membersLookup = defineLookup({

@@ -1,6 +1,6 @@
 import type { PhotosRow } from '../legacy-rows.ts';
 import { photoPublished } from '../modules/photos.ts';
-import { IdColumn } from './id-column.ts';
+import { IdColumn, type SharedIdColumn } from './id-column.ts';
 import { defineLookup, type Lookup } from './lookup.ts';
 import type { MemberDirectory } from './members.ts';
 
@@ -28,6 +28,20 @@ export class PhotoDirectory implements Lookup {
   get bytes(): number {
     return this.owner.bytes + this.published.bytes;
   }
+
+  /** For worker threads (transferable; the arrays' memory is shared). */
+  toShared(): SharedPhotos {
+    return { owner: this.owner.toShared(), published: this.published.toShared() };
+  }
+
+  static fromShared(shared: SharedPhotos): PhotoDirectory {
+    return new PhotoDirectory(IdColumn.fromShared(shared.owner), IdColumn.fromShared(shared.published));
+  }
+}
+
+export interface SharedPhotos {
+  readonly owner: SharedIdColumn<Int32Array>;
+  readonly published: SharedIdColumn<Uint8Array>;
 }
 
 export const photosLookup = defineLookup({
