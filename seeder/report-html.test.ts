@@ -65,6 +65,13 @@ describe('the report page', () => {
     expect(p50[2]!.match(/M/g)).toHaveLength(2);
   });
 
+  it('renders the report of a run that failed before publishing (no result) with the meter counts', () => {
+    const html = renderReportHtml(reportWith([]), 'run.json');
+    expect(html).toContain('the run failed before publishing');
+    expect(html).toContain('data-series="achieved" data-points="0"');
+    expect(html).toMatch(/<th>published<\/th><td>300<\/td>/);
+  });
+
   it('defaults the page to the report path with .html', () => {
     expect(defaultPagePath('/tmp/run.json')).toBe('/tmp/run.html');
     expect(defaultPagePath('/tmp/run')).toBe('/tmp/run.html');
