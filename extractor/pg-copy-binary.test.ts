@@ -49,13 +49,19 @@ describe('CopyBinaryParser', () => {
     expect(parse(3, [copyData(ROWS, Buffer.from('ext'))])).toEqual({ tuples: EXPECTED, problem: null });
   });
 
-  it('gives the same tuples however the data is split (every offset, and byte by byte)', () => {
-    const data = copyData(ROWS);
+  it('gives the same tuples however the data is split (every offset, every two offsets, byte by byte)', () => {
+    // The last tuple ends in a long value: the end of data can come right after a cut field.
+    const rows = [...ROWS, [Buffer.from('4'), null, Buffer.from('y'.repeat(40))]];
+    const expected = [...EXPECTED, ['4', '∅', 'y'.repeat(40)]];
+    const data = copyData(rows);
     for (let cut = 0; cut <= data.length; cut++) {
-      expect(parse(3, [data.subarray(0, cut), data.subarray(cut)])).toEqual({ tuples: EXPECTED, problem: null });
+      expect(parse(3, [data.subarray(0, cut), data.subarray(cut)])).toEqual({ tuples: expected, problem: null });
+      for (let second = cut; second <= data.length; second += 7) {
+        expect(parse(3, [data.subarray(0, cut), data.subarray(cut, second), data.subarray(second)])).toEqual({ tuples: expected, problem: null });
+      }
     }
     const bytes = Array.from(data, (b) => Buffer.from([b]));
-    expect(parse(3, bytes)).toEqual({ tuples: EXPECTED, problem: null });
+    expect(parse(3, bytes)).toEqual({ tuples: expected, problem: null });
   });
 
   it('holds a long value over many chunks without re-reading each one', () => {

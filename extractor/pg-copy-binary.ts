@@ -116,8 +116,8 @@ export class CopyBinaryParser {
         if (length > 0) {
           p += length;
           if (p > size) {
+            // Wait for this field's end, no more: the data may end right after it (then the trailer's 2 bytes).
             complete = false;
-            p += 4; // and at least the next field's length, or the next tuple's count
             break;
           }
         }
