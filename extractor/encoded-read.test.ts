@@ -210,6 +210,17 @@ describe('readEncoded: the binary COPY path gives the row path’s bytes', () =>
     }
   });
 
+  it('a page read ahead that fails while the consumer is busy rejects the read, not the process', async () => {
+    await withSource(async (source) => {
+      const t = await source.describeTable('public.inf');
+      const pages = source.readEncoded(t, {}, { batchRows: 1 }, recordLayout(t, protoType(t))!)!;
+      const first = await pages.next();
+      expect(first.value!.keys).toEqual([['1']]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // page 2 (infinity) fails meanwhile
+      await expect(pages.next()).rejects.toMatchObject({ code: 'SOURCE_QUERY', context: { column: 'at' } });
+    });
+  });
+
   it('COPY data of another shape is an error naming the table, and the connection stays usable', async () => {
     await withSource(async (source) => {
       const t = await source.describeTable('public.keys');

@@ -198,7 +198,11 @@ export class PostgresSource implements Source {
           next = null;
           options.signal?.throwIfAborted();
           if (batch.keys.length === 0) return;
-          if (batch.keys.length === asked) next = page(batch.keys.at(-1));
+          if (batch.keys.length === asked) {
+            next = page(batch.keys.at(-1));
+            // Handled when awaited; until then, a failure must not count as unhandled (and end the process).
+            next.catch(() => {});
+          }
           yield batch;
         }
       } finally {
