@@ -6,6 +6,7 @@
  * 1 and 6. The fixture database is created once (~1 minute) and kept for later runs.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { createFixture } from '../fixtures/create-fixture.ts';
 import { ensureDatabase } from '../fixtures/pg-target.ts';
 import { extract } from '../extractor/extract.ts';
-import { alternate, best, formatMB, formatRate, type BenchContext, type BenchResult, type Benchmark, type RunStats } from './measure.ts';
+import { alternate, best, formatMB, formatRate, medianOf, type BenchContext, type BenchResult, type Benchmark, type RunStats } from './measure.ts';
 
 const SERVER = process.env.SEEDLINE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
 const TABLE = 'dbo.Messages';
@@ -32,6 +33,8 @@ export const extractBench: Benchmark = {
     const lines: string[] = [`  ${TABLE} of the ${preset} fixture: ${rows.toLocaleString('en-US')} rows`];
     const problems: string[] = [];
     const bytes = new Map<string, number>();
+    /** pg_dump's own CPU seconds per run (a child process: not in the bench's cpuUsage). */
+    const dumpCpu: number[] = [];
     try {
       let n = 0;
       const out = () => join(dir, `run-${n++}`);
@@ -50,17 +53,22 @@ export const extractBench: Benchmark = {
           [
             { name: 'seedline 1', run: seedline(1) },
             { name: 'seedline 2', run: seedline(2) },
-            { name: 'pg_dump', run: () => pgDump(url, level, out(), rows, bytes) },
+            { name: 'pg_dump', run: () => pgDump(url, level, out(), rows, bytes, dumpCpu) },
           ],
           ctx.rounds,
           rows,
           ctx.log,
         );
         const [one, two, dump] = stats as [RunStats, RunStats, RunStats];
+        const dumpCpuThisLevel = dumpCpu.splice(0).slice(1); // without the warm-up
         lines.push(`  gzip level ${level}:`);
-        lines.push(row('  seedline, 1 worker', one, rows, bytes.get('seedline 1')!));
-        lines.push(row('  seedline, 2 workers', two, rows, bytes.get('seedline 2')!));
-        lines.push(row('  pg_dump -Fc', dump, rows, bytes.get('pg_dump')!, false));
+        lines.push(row('  seedline, 1 worker', one, rows, bytes.get('seedline 1')!) + cpuPerRow(one.cpuSeconds, rows));
+        lines.push(row('  seedline, 2 workers', two, rows, bytes.get('seedline 2')!) + cpuPerRow(two.cpuSeconds, rows));
+        lines.push(row('  pg_dump -Fc', dump, rows, bytes.get('pg_dump')!, false) + cpuPerRow(dumpCpuThisLevel, rows));
+        lines.push(
+          `    ratios (median of per-round ratios): seedline/pg_dump ${roundRatio(one, dump).toFixed(2)} (1 worker), ${roundRatio(two, dump).toFixed(2)} (2 workers);` +
+            ` seedline/raw COPY ${(medianOf(one.rates) / medianOf(copy!.rates)).toFixed(2)}, ${(medianOf(two.rates) / medianOf(copy!.rates)).toFixed(2)} (medians)`,
+        );
         lines.push(
           `    ratios (best runs): seedline/pg_dump ${(best(one) / best(dump)).toFixed(2)} (1 worker), ${(best(two) / best(dump)).toFixed(2)} (2 workers);` +
             ` seedline/raw COPY ${(best(one) / copyRate).toFixed(2)}, ${(best(two) / copyRate).toFixed(2)}`,
@@ -73,6 +81,19 @@ export const extractBench: Benchmark = {
     }
   },
 };
+
+/**
+ * The runs of one round are adjacent in time, so their ratio cancels most of what other
+ * processes on a shared machine do; the median of those ratios is the figure to trust.
+ */
+function roundRatio(a: RunStats, b: RunStats): number {
+  return medianOf(a.rates.map((rate, i) => rate / b.rates[i]!));
+}
+
+/** Median CPU (all threads of the process) per row, in µs. */
+function cpuPerRow(cpuSeconds: readonly number[], rows: number): string {
+  return cpuSeconds.length ? `  CPU ${((medianOf(cpuSeconds) / rows) * 1e6).toFixed(1)} µs/row` : '';
+}
 
 /** Rows/s of the best run; MB/s of what it wrote (the dump, or COPY's text) in that run. */
 function row(name: string, stats: RunStats, rows: number, outBytes: number, rss = true): string {
@@ -121,8 +142,13 @@ async function rawCopy(url: string, bytes: Map<string, number>): Promise<number>
   }
 }
 
-async function pgDump(url: string, level: number, file: string, rows: number, bytes: Map<string, number>): Promise<number> {
-  await promisify(execFile)('pg_dump', ['--dbname', url, '--table', 'dbo."Messages"', '--format=custom', `--compress=${level}`, '--file', file]);
+async function pgDump(url: string, level: number, file: string, rows: number, bytes: Map<string, number>, cpu: number[]): Promise<number> {
+  // GNU time reports pg_dump's own user + system CPU on stderr.
+  const args = ['--dbname', url, '--table', 'dbo."Messages"', '--format=custom', `--compress=${level}`, '--file', file];
+  const timed = existsSync('/usr/bin/time');
+  const { stderr } = await promisify(execFile)(timed ? '/usr/bin/time' : 'pg_dump', timed ? ['-f', 'cpu %U %S', 'pg_dump', ...args] : args);
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  if (m) cpu.push(Number(m[1]) + Number(m[2]));
   bytes.set('pg_dump', (await stat(file)).size);
   await rm(file, { force: true });
   return rows;
