@@ -147,7 +147,7 @@ async function runModuleOnPart(
       if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts.map((d) => d.type));
       for (let i = 0; i < drafts.length; i++) {
         const draft = drafts[i]!;
-        const envelope = encoder.encode(module, table, pkJson, draft);
+        const envelope = encoder.encodeView(module, table, pkJson, draft); // sortRecord copies it
         const wait = sink.emit(sortRecord({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope));
         if (wait) await wait;
         stats.events++;

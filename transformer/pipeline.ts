@@ -132,10 +132,11 @@ export async function runPipeline(
 }
 
 /**
- * Memory a generation worker thread takes: its V8 heap (~45 MB), buffers (~15-25 MB) and the
- * thread tsx's loader hooks run on; measured on finland as RSS with 2 workers - with none.
+ * Memory set aside per generation worker thread: its V8 heap (~45 MB), buffers (~15-25 MB),
+ * the thread tsx's loader hooks run on, and margin: with 2 workers the finland transform
+ * peaked ~100 MB higher in the bench process than standalone (553 MB) at 96 MB each.
  */
-export const WORKER_BYTES = 96 * 1024 * 1024;
+export const WORKER_BYTES = 128 * 1024 * 1024;
 /** Below this many rows, starting workers (~0.3-1 s each: tsx, protobufjs, the modules) costs more than it saves. */
 const WORKER_MIN_ROWS = 200_000;
 

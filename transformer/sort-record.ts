@@ -86,6 +86,17 @@ export function envelopeOf(record: Uint8Array): Buffer {
   return buf.subarray((buf[end]! << 8) | buf[end + 1]!, end);
 }
 
+/**
+ * The occurred_at inside a sort record as a JSON value (a part's keyRange): a number when exact,
+ * else decimal text. No bigint per event on the writing path.
+ */
+export function occurredAtJsonOf(record: Uint8Array): number | string {
+  const hi = ((record[0]! << 24) | (record[1]! << 16) | (record[2]! << 8) | record[3]!) ^ 0x80000000;
+  const lo = ((record[4]! << 24) | (record[5]! << 16) | (record[6]! << 8) | record[7]!) >>> 0;
+  const n = hi * TWO_32 + lo;
+  return Number.isSafeInteger(n) ? n : occurredAtOf(record).toString();
+}
+
 /** The occurred_at inside a sort record. */
 export function occurredAtOf(record: Uint8Array): bigint {
   const hi = ((record[0]! << 24) | (record[1]! << 16) | (record[2]! << 8) | record[3]!) ^ 0x80000000; // signed

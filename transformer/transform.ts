@@ -10,7 +10,7 @@ import { checkDump } from './generate.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
 import { RejectLog, type RejectCounts } from './rejects.ts';
 import { resolveModules, selectModules } from './select-modules.ts';
-import { envelopeOf, occurredAtOf } from './sort-record.ts';
+import { envelopeOf, occurredAtJsonOf } from './sort-record.ts';
 
 /**
  * `seedline transform`: a dump data set → an events data set with ONE stream, `events`, of
@@ -129,7 +129,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
         stream = writer;
         for await (const batch of sorted) {
           for (const record of batch) {
-            const wait = writer.write(envelopeOf(record), jsonMicros(occurredAtOf(record)));
+            const wait = writer.write(envelopeOf(record), occurredAtJsonOf(record));
             if (wait) await wait;
           }
         }
@@ -192,12 +192,6 @@ async function copyPayloadProtos(out: string, files: readonly string[]): Promise
     copied.push(`schemas/${basename(file)}`);
   }
   return copied;
-}
-
-/** keyRange values are JSON: micros are exact as numbers up to year 2255, else a string. */
-function jsonMicros(micros: bigint): number | string {
-  const n = Number(micros);
-  return Number.isSafeInteger(n) ? n : micros.toString();
 }
 
 function sortedRecord(record: Record<string, number>): Record<string, number> {
