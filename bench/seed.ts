@@ -6,9 +6,9 @@
  * the broker is the limit. The queues are purged after every run, outside the timing.
  *
  * Sizes: 200,000 events with 1 queue; 30,000 with 12. With 12 durable queues this VM's broker
- * takes ~300–900 persistent events/s (each is written to 12 queue indexes), so 200,000 × 8 runs
- * took over an hour and was stopped; 30,000 × 8 runs finishes in 5–15 minutes and still
- * gives each timed run 30+ seconds, long past connection set-up and warm-up.
+ * took ~300–950 persistent events/s on 2026-11-23 (each is written to 12 queue indexes), so
+ * 200,000 × 8 runs took over an hour and was stopped; 30,000 × 8 runs finished in ~4 minutes on
+ * 2026-12-01 (~1,000–1,600 events/s, 19–29 s per timed run: long past connection set-up).
  *
  * Peak RSS is measured twice: in this process (tsx, the benchmark's own tables and the
  * baseline's heap included), and for the real CLI, `node bin/seedline.js seed`, run once per
