@@ -64,6 +64,40 @@ describe('CopyBinaryParser', () => {
     expect(parse(3, bytes)).toEqual({ tuples: expected, problem: null });
   });
 
+  it('joins a cut tuple of wide fields in as many rounds as it takes, at every offset', () => {
+    const rows = [
+      [Buffer.from('a'.repeat(2500)), null, Buffer.from('b'.repeat(3000))],
+      [Buffer.from('1'), Buffer.from('c'.repeat(4100)), Buffer.from('d')],
+      [Buffer.from('e'.repeat(10)), Buffer.from('f'.repeat(2049)), Buffer.from('g'.repeat(2047))],
+    ];
+    const expected = rows.map((r) => r.map((v) => (v === null ? '∅' : v.toString())));
+    const data = copyData(rows);
+    for (let cut = 0; cut <= data.length; cut++) {
+      expect(parse(3, [data.subarray(0, cut), data.subarray(cut)])).toEqual({ tuples: expected, problem: null });
+    }
+    for (const size of [1, 100, 2047, 2049]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < data.length; i += size) chunks.push(data.subarray(i, i + size));
+      expect(parse(3, chunks)).toEqual({ tuples: expected, problem: null });
+    }
+  });
+
+  it('keeps what it needs of a chunk whose memory the caller reuses (pg hands out views of its read buffer)', () => {
+    const data = copyData([...ROWS, [Buffer.from('4'), null, Buffer.from('y'.repeat(5000))]]);
+    const scratch = Buffer.alloc(300);
+    const tuples: string[][] = [];
+    const parser = new CopyBinaryParser(3, (buf, starts, lengths) => {
+      tuples.push([0, 1, 2].map((i) => (lengths[i]! < 0 ? '∅' : buf.toString('utf8', starts[i]!, starts[i]! + lengths[i]!))));
+    });
+    for (let i = 0; i < data.length; i += scratch.length) {
+      const n = data.copy(scratch, 0, i, i + scratch.length);
+      expect(parser.push(scratch.subarray(0, n))).toBeNull();
+      scratch.fill(0xee); // what the next socket read would do to it
+    }
+    expect(parser.end()).toBeNull();
+    expect(tuples).toEqual([...EXPECTED, ['4', '∅', 'y'.repeat(5000)]]);
+  });
+
   it('holds a long value over many chunks without re-reading each one', () => {
     const big = Buffer.alloc(5_000_000, 0x61);
     const data = copyData([[Buffer.from('1'), big, null]]);

@@ -10,6 +10,8 @@
  */
 export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_BYTES = COPY_SIGNATURE.length + 8;
+/** Bytes of the next chunk joined to a cut tuple at least: enough for a typical row's remaining fields. */
+const JOIN_AHEAD = 2048;
 /** Flags bit 16: every tuple carries an OID, which a query's COPY never asks for. */
 const FLAG_OIDS = 1 << 16;
 
@@ -35,7 +37,7 @@ export class CopyBinaryParser {
   private trailerSeen = false;
   /** Start of a tuple (or of the header) cut by the end of the last chunk. */
   private leftover: Buffer | null = null;
-  /** Chunks held back while the cut tuple still lacks bytes: joined once, when enough are there. */
+  /** The cut tuple's bytes so far (`leftover` first), joined once enough are there. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Bytes `leftover` + `pending` must reach before parsing again is worth it. */
@@ -52,20 +54,34 @@ export class CopyBinaryParser {
     this.lengths = new Int32Array(fieldCount);
   }
 
-  /** Feeds the next chunk; returns the first problem found (and keeps returning it). */
+  /**
+   * Feeds the next chunk, which need be valid only during the call (bytes kept for later
+   * are copied); returns the first problem found (and keeps returning it).
+   */
   push(chunk: Buffer): CopyProblem | null {
     if (this.problem) return this.problem;
-    let buf = chunk;
-    if (this.leftover) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.needed) return null;
-      buf = Buffer.concat(this.pending, this.pendingBytes);
+    let rest = chunk;
+    // A tuple cut by the last chunk: only its bytes (and a little more) are joined, never the
+    // whole next chunk, which is parsed where it is; and only once enough of them are there.
+    while (this.leftover) {
+      const missing = this.needed - this.pendingBytes;
+      if (rest.length < missing) {
+        this.pending.push(Buffer.from(rest)); // a copy: the caller may reuse the chunk's memory
+        this.pendingBytes += rest.length;
+        return null;
+      }
+      // A little more than the known minimum, so the tuple's later fields come in the same join.
+      const take = Math.min(rest.length, Math.max(missing, JOIN_AHEAD));
+      this.pending.push(rest.subarray(0, take));
+      const joined = Buffer.concat(this.pending, this.pendingBytes + take);
+      rest = rest.subarray(take);
       this.leftover = null;
       this.pending = [];
       this.pendingBytes = 0;
+      // Completes the tuple, or keeps it again, knowing now how many more bytes it needs.
+      if (this.parse(joined)) return this.problem;
     }
-    return this.parse(buf);
+    return rest.length > 0 ? this.parse(rest) : null;
   }
 
   /** The data ended: anything but a complete stream with its trailer is a problem. */
@@ -134,7 +150,7 @@ export class CopyBinaryParser {
   /** Keeps `buf[from…]` until at least `atLeast` bytes from `from` are there. */
   private keep(buf: Buffer, from: number, atLeast: number): null {
     this.consumed += from;
-    this.leftover = buf.subarray(from);
+    this.leftover = Buffer.from(buf.subarray(from)); // a copy, as above
     this.pending = [this.leftover];
     this.pendingBytes = this.leftover.length;
     this.needed = atLeast;
