@@ -11,7 +11,30 @@ import { inspectCommand } from '../transformer/inspect-cli.ts';
 import { modulesCommand } from '../transformer/modules-cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
+/**
+ * One short line per command for `seedline --help`'s list (each command's own --help keeps
+ * its full description), short enough not to wrap at 80 columns: a list of long, wrapped paragraphs is hard to scan.
+ */
+const SUMMARIES: Readonly<Record<string, string>> = {
+  demo: 'fixture → extract → transform → seed, no setup',
+  extract: 'dump tables to gzipped protobuf record files',
+  transform: 'turn a dump into one time-ordered event stream',
+  seed: 'replay events into RabbitMQ at a chosen rate',
+  tap: 'check every event arrived on the exchange',
+  report: 'render a seed run report as an HTML page',
+  modules: 'list modules, the tables they read, events',
+  inspect: 'print record files as JSON lines',
+  verify: "check a dump's checksums and counts",
+  schema: 'generate .proto files from the catalog',
+  fixture: 'create the legacy fixture database',
+};
+
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  return [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  for (const command of all) {
+    const summary = SUMMARIES[command.name()];
+    if (summary) command.summary(summary);
+  }
+  return all;
 }

@@ -13,9 +13,9 @@ export function buildProgram(): Command {
   const program = new Command('seedline')
     .description(
       'Move a legacy SQL database into an event-driven system:\n' +
-        '  extract   dump tables to gzipped protobuf record files (once, against production)\n' +
-        '  transform turn a dump into one time-ordered stream of events (locally, repeatedly)\n' +
-        '  seed      replay events into RabbitMQ at a controlled rate',
+        '  extract    dump it to protobuf record files (once, against production)\n' +
+        '  transform  turn the dump into one ordered event stream (locally, often)\n' +
+        '  seed       replay the events into RabbitMQ at a controlled rate',
     )
     .version(VERSION, '-V, --version')
     .option('-v, --verbose', 'print stack traces and driver details on errors')
