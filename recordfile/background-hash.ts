@@ -17,7 +17,10 @@ parentPort.on('message', (m) => {
   if (m.op === 'update') {
     let hash = hashes.get(m.id);
     if (!hash) hashes.set(m.id, (hash = createHash('sha256')));
-    hash.update(new Uint8Array(m.data));
+    hash.update(new Uint8Array(m.data, 0, m.length));
+    // Back to the reading thread for reuse: a transferred buffer left here would be freed only
+    // by this thread's garbage collector, which its tiny heap seldom runs (60+ MB piled up).
+    parentPort.postMessage({ op: 'free', data: m.data }, [m.data]);
   } else if (m.op === 'digest') {
     const hash = hashes.get(m.id) ?? createHash('sha256');
     hashes.delete(m.id);
@@ -39,12 +42,20 @@ let nextId = 0;
 let active = 0;
 const waiting = new Map<number, Waiter>();
 const exited = new WeakSet<Worker>();
+/** Chunk buffers the worker has hashed and handed back, for the next updates. */
+const free: ArrayBuffer[] = [];
+const MAX_FREE = 8;
+const BUFFER_BYTES = 1024 * 1024;
 
 function sharedWorker(): Worker {
   if (worker) return worker;
   const w = new Worker(WORKER_SOURCE, { eval: true });
   w.unref();
-  w.on('message', (m: { id: number; sha256: string }) => {
+  w.on('message', (m: { id: number; sha256: string } | { op: 'free'; data: ArrayBuffer }) => {
+    if ('op' in m) {
+      if (free.length < MAX_FREE) free.push(m.data);
+      return;
+    }
     const waiter = waiting.get(m.id);
     waiting.delete(m.id);
     waiter?.resolve(m.sha256);
@@ -81,9 +92,12 @@ export class BackgroundSha256 {
       this.local.update(chunk);
       return;
     }
-    // A copy that can be transferred: the reader's own buffer goes on to gunzip.
-    const data = new Uint8Array(chunk).buffer;
-    this.worker!.postMessage({ op: 'update', id: this.id, data }, [data]);
+    // A copy that can be transferred (the reader's own buffer goes on to gunzip), into a
+    // buffer the worker handed back when there is one.
+    let data = free.pop();
+    if (!data || data.byteLength < chunk.length) data = new ArrayBuffer(Math.max(chunk.length, BUFFER_BYTES));
+    new Uint8Array(data, 0, chunk.length).set(chunk);
+    this.worker!.postMessage({ op: 'update', id: this.id, data, length: chunk.length }, [data]);
   }
 
   /** The hex digest of everything passed to `update`. */
