@@ -37,10 +37,13 @@ const RATIO_TARGET = 0.9;
 const RSS_LIMIT = 200 * 1024 * 1024;
 const CHAT_PROTO = join(SCHEMAS_DIR, 'events', 'chat.proto');
 /** Events per topology at full size (see the top of this file for why 12 queues get fewer). */
-const SIZES = [
+const ALL_SIZES = [
   { queues: 1, full: 200_000 },
   { queues: 12, full: 30_000 },
 ] as const;
+/** `SEEDLINE_BENCH_SEED_QUEUES=1` (or 12) runs only that topology, e.g. for a quick before/after of the 1-queue ratio. */
+const ONLY_QUEUES = process.env.SEEDLINE_BENCH_SEED_QUEUES;
+const SIZES = ONLY_QUEUES ? ALL_SIZES.filter((s) => String(s.queues) === ONLY_QUEUES) : ALL_SIZES;
 const CLI = fileURLToPath(new globalThis.URL('../bin/seedline.js', import.meta.url));
 /** Loaded into the CLI's process: writes its peak RSS (bytes) to $SEEDLINE_BENCH_RSS_FILE on exit. */
 const PEAK_RSS_HOOK = `data:text/javascript,${encodeURIComponent('import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.SEEDLINE_BENCH_RSS_FILE,String(process.resourceUsage().maxRSS*1024)));')}`;
@@ -49,6 +52,7 @@ export const seedBench: Benchmark = {
   name: 'seed',
   description: 'seed() at unlimited rate vs a bare amqplib confirm-window loop, 1 and 12 bound queues',
   async run(ctx: BenchContext): Promise<BenchResult> {
+    if (SIZES.length === 0) throw new Error(`SEEDLINE_BENCH_SEED_QUEUES=${ONLY_QUEUES}: the topologies are ${ALL_SIZES.map((s) => s.queues).join(' and ')} queues`);
     const dir = await mkdtemp(join(tmpdir(), 'seedline-bench-seed-'));
     const lines: string[] = [];
     const problems: string[] = [];
