@@ -221,6 +221,24 @@ describe('readEncoded: the binary COPY path gives the row path’s bytes', () =>
     });
   });
 
+  it('a COPY page past the statement timeout fails with SOURCE_QUERY, as a row page does', async () => {
+    const source = new PostgresSource({ url: db.url, statementTimeoutMs: 300 });
+    await source.connect();
+    const pg = (await import('pg')).default;
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      const t = await source.describeTable('public.keys');
+      // The page waits for the lock until the statement timeout cancels it.
+      await locker.query('BEGIN; LOCK TABLE public.keys IN ACCESS EXCLUSIVE MODE');
+      await expect(readEncoded(source, t, protoType(t))).rejects.toMatchObject({ code: 'SOURCE_QUERY', message: expect.stringContaining('statement timeout') });
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+      await source.close();
+    }
+  });
+
   it('COPY data of another shape is an error naming the table, and the connection stays usable', async () => {
     await withSource(async (source) => {
       const t = await source.describeTable('public.keys');

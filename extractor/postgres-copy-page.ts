@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { SeedlineError } from '../common/errors.ts';
 import { binaryField, type FieldWriter } from './pg-binary-fields.ts';
 import { CopyBinaryParser, describeCopyProblem } from './pg-copy-binary.ts';
+import { copyOut } from './pg-copy-out.ts';
 import type { PgTableInfo } from './postgres-catalog.ts';
 import { ProtoWriter } from './proto-writer.ts';
 import type { RecordLayout } from './record-layout.ts';
@@ -57,26 +57,14 @@ export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: 
     for (let k = 0; k < keyColumns; k++) key[k] = buf.toString('utf8', starts[width + k]!, starts[width + k]! + lengths[width + k]!);
     keys.push(key);
   });
-  return new Promise<EncodedBatch>((resolve, reject) => {
-    let failure: unknown = null;
-    const stream = client.query(copyTo(sql));
-    stream.on('data', (chunk: Buffer) => {
-      if (failure) return;
-      try {
-        const problem = parser.push(chunk);
-        if (problem) failure = corrupt(table, describeCopyProblem(problem), problem.offset);
-      } catch (err) {
-        failure = err;
-      }
-    });
-    stream.on('error', (err) => reject(failure ?? err));
-    stream.on('end', () => {
-      const problem = failure ? null : parser.end();
-      if (problem) failure = corrupt(table, describeCopyProblem(problem), problem.offset);
-      if (failure) return reject(failure);
-      if (ends.length) plan.rowBytes = Math.max(plan.rowBytes, Math.ceil(out.pos / ends.length));
-      resolve({ bytes: out.take(0), ends, keys });
-    });
+  return copyOut(client, sql, (chunk) => {
+    const problem = parser.push(chunk);
+    if (problem) throw corrupt(table, describeCopyProblem(problem), problem.offset);
+  }).then(() => {
+    const problem = parser.end();
+    if (problem) throw corrupt(table, describeCopyProblem(problem), problem.offset);
+    if (ends.length) plan.rowBytes = Math.max(plan.rowBytes, Math.ceil(out.pos / ends.length));
+    return { bytes: out.take(0), ends, keys };
   });
 }
 
