@@ -86,3 +86,23 @@ describe('external sort', () => {
     expect(out).toEqual([...input].sort(Buffer.compare));
   });
 });
+
+describe('external sort of framed batches (what the worker threads send)', () => {
+  it('gives the same order as adding the records one by one, spilling in the middle of a batch', async () => {
+    const input = records(20_000, 11);
+    const framed: Buffer[] = [];
+    for (let i = 0; i < input.length; i += 3000) framed.push(Buffer.concat(input.slice(i, i + 3000).flatMap((r) => [Buffer.from([r.length]), r])));
+    const sorter = new ExternalSorter({ runBytes: 40_000, tmpDir: join(dir, 'runs') });
+    for (const batch of framed) await sorter.addFramed(batch);
+    const out = await drain(sorter);
+    expect(sorter.runCount).toBeGreaterThan(5);
+    await sorter.dispose();
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+
+  it('refuses a damaged batch', async () => {
+    const sorter = new ExternalSorter({ runBytes: 1 << 20, tmpDir: join(dir, 'runs') });
+    await expect(sorter.addFramed(Buffer.from([5, 1, 2]))).rejects.toThrow(/damaged batch/);
+    await sorter.dispose();
+  });
+});

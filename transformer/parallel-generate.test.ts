@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readManifest } from '../recordfile/index.ts';
+import { RecordSplitter, readManifest } from '../recordfile/index.ts';
 import { EventEncoder } from './event-encoder.ts';
 import { newStats } from './generate.ts';
 import { buildLookups } from './lookups/build.ts';
@@ -83,10 +83,14 @@ describe('modules on worker threads', () => {
       encoder: await EventEncoder.create(MODULES),
       rejects: new RejectLog(null),
       lookups: built.lookups,
-      emit: (record) => {
-        records.push(Buffer.from(record));
+      emit: () => {
+        throw new Error('the workers send framed batches');
+      },
+      emitFramed: async (framed) => {
+        const batch: Buffer[] = [];
+        expect(new RecordSplitter().push(framed, batch)).toBe(true);
+        records.push(...batch);
         options.onEmit?.();
-        return undefined;
       },
       checkpoint: () => {
         if (options.signal?.aborted) throw Object.assign(new Error('interrupted'), { code: 'INTERRUPTED' });

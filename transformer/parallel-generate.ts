@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SeedlineError, isSeedlineError, type ErrorCode } from '../common/errors.ts';
-import { RecordSplitter } from '../recordfile/index.ts';
 import type { GenerateOptions } from './generate.ts';
 import { planTasks, type GenerateTask } from './generate-tasks.ts';
 import type { GenerateWorkerData } from './generate-worker.ts';
@@ -20,6 +19,8 @@ import type { FromWorker, ToWorker, WorkerError } from './worker-messages.ts';
  * until every earlier task is done).
  */
 export interface ParallelGenerateOptions extends GenerateOptions {
+  /** Takes a batch of sort records in delimited framing (ExternalSorter.addFramed). */
+  emitFramed(framed: Buffer): Promise<void>;
   readonly workers: number;
   /** URL of the module list the workers load (default transformer/modules/index.ts; tests pass their own). */
   readonly modulesUrl?: string;
@@ -120,15 +121,7 @@ export async function generateInWorkers(options: ParallelGenerateOptions): Promi
         return;
       case 'events':
         serially(async () => {
-          const splitter = new RecordSplitter();
-          const records: Buffer[] = [];
-          if (!splitter.push(Buffer.from(message.records), records) || !splitter.finish()) {
-            throw new Error(`a worker sent a damaged batch of sort records (task ${message.task})`);
-          }
-          for (const record of records) {
-            const wait = options.emit(record);
-            if (wait) await wait;
-          }
+          await options.emitFramed(Buffer.from(message.records));
           stats.rows += message.rows;
           stats.events += message.events;
           worker.postMessage({ type: 'ack' } satisfies ToWorker);

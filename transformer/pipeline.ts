@@ -110,7 +110,7 @@ export async function runPipeline(
       checkpoint,
       stats,
     };
-    if (workers > 0) await generateInWorkers({ ...generate, workers, signal: options.signal });
+    if (workers > 0) await generateInWorkers({ ...generate, emitFramed: (framed) => active.addFramed(framed), workers, signal: options.signal });
     else await generateEvents(generate);
     phase = 'writing';
     const counted = (async function* () {

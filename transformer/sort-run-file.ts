@@ -45,6 +45,22 @@ export class SortRunWriter {
     return wait;
   }
 
+  /** Appends `source[start, end)` as one record, without a view of it. */
+  writeRange(source: Buffer, start: number, end: number): Promise<void> | undefined {
+    const length = end - start;
+    const needed = varint32Size(length) + length;
+    let wait: Promise<void> | undefined;
+    if (this.used + needed > this.block.length) {
+      wait = this.flush();
+      if (needed > this.block.length) this.block = Buffer.allocUnsafe(needed);
+    }
+    const pos = writeVarint32(this.block, this.used, length);
+    source.copy(this.block, pos, start, end);
+    this.used = pos + length;
+    this.records++;
+    return wait;
+  }
+
   async close(): Promise<void> {
     await this.flush();
     await this.handle!.close();
