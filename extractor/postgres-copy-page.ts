@@ -20,6 +20,13 @@ export interface CopyPlan {
   readonly keyColumns: number;
   /** Expected encoded bytes per row (grows with what is seen), to size the page's buffer. */
   rowBytes: number;
+  /**
+   * Two page buffers used in turn: page n + 2 reuses page n's, which its consumer has
+   * finished with by then (EncodedBatch: valid until the next page is asked for). Every
+   * ~32 MB of fresh Buffers makes V8 run a full GC, for the external memory alone.
+   */
+  readonly buffers: (Buffer | undefined)[];
+  turn: number;
 }
 
 /** null when a column's type or field has no binary path (read rows instead). */
@@ -33,7 +40,7 @@ export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string |
     selects.push(binary.select);
     writers.push(binary.write);
   }
-  return { select: selects.join(', '), writers, keyColumns: info.primaryKey.length, rowBytes: 256 };
+  return { select: selects.join(', '), writers, keyColumns: info.primaryKey.length, rowBytes: 256, buffers: [undefined, undefined], turn: 0 };
 }
 
 /**
@@ -44,7 +51,10 @@ export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string |
 export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: string, expectRows: number): Promise<EncodedBatch> {
   const { writers, keyColumns } = plan;
   const width = writers.length;
-  const out = new ProtoWriter(Math.max(4096, Math.min(expectRows * plan.rowBytes * 1.25, 64 * 1024 * 1024)));
+  const slot = plan.turn++ % plan.buffers.length;
+  const size = Math.max(4096, Math.min(Math.ceil(expectRows * plan.rowBytes * 1.25), 64 * 1024 * 1024));
+  const spare = plan.buffers[slot];
+  const out = new ProtoWriter(spare && spare.length >= size ? spare : Buffer.allocUnsafe(size));
   const ends: number[] = [];
   const keys: KeyValue[] = [];
   const parser = new CopyBinaryParser(width + keyColumns, (buf, starts, lengths) => {
@@ -64,7 +74,8 @@ export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: 
     const problem = parser.end();
     if (problem) throw corrupt(table, describeCopyProblem(problem), problem.offset);
     if (ends.length) plan.rowBytes = Math.max(plan.rowBytes, Math.ceil(out.pos / ends.length));
-    return { bytes: out.take(0), ends, keys };
+    plan.buffers[slot] = out.buf; // grown, maybe
+    return { bytes: out.buf.subarray(0, out.pos), ends, keys };
   });
 }
 

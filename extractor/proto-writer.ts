@@ -14,8 +14,9 @@ export class ProtoWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  /** Writes into `buffer` (replaced by a bigger one when it fills up). */
+  constructor(buffer: Buffer = Buffer.allocUnsafe(64 * 1024)) {
+    this.buf = buffer;
   }
 
   /** Room for `n` more bytes. */
@@ -24,14 +25,6 @@ export class ProtoWriter {
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
-  }
-
-  /** Hands out what was written and starts a fresh buffer (the old one now belongs to the caller). */
-  take(nextInitialBytes = this.buf.length): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(nextInitialBytes);
-    this.pos = 0;
-    return out;
   }
 
   tag(id: number, wireType: number): void {

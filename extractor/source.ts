@@ -105,6 +105,7 @@ export interface RowBatch {
  * the bytes rowEncoder would give for the same rows, back to back, without length prefixes.
  */
 export interface EncodedBatch {
+  /** Valid until the next batch is asked for: an adapter may reuse the memory. */
   readonly bytes: Buffer;
   /** Where each record ends in `bytes`; record i starts where record i - 1 ends (the first at 0). */
   readonly ends: readonly number[];
