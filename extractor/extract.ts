@@ -85,8 +85,12 @@ export interface ExtractResult {
 
 export const DEFAULT_CONCURRENCY = 1;
 export { DEFAULT_STATEMENT_TIMEOUT_MS, openSource };
-/** Per statement: one keyset page normally takes 1-2 s; a minute means the server is in trouble. */
-export const DEFAULT_GZIP_LEVEL = 6;
+/**
+ * gzip level 1: on the finland Messages it compresses ~4x faster than level 6 for an 11%
+ * bigger dump (243 vs 219 MB), and compression is most of what extraction costs the client
+ * (BENCHMARKS.md, "Extract"). A shorter run also holds the production snapshot for less time.
+ */
+export const DEFAULT_GZIP_LEVEL = 1;
 
 /**
  * Extracts tables into a dump: one stream per table named by the bare table name, each

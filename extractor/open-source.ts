@@ -12,6 +12,7 @@ export interface OpenSourceOptions {
   readonly allowReadCommitted?: boolean;
 }
 
+/** Per statement: one keyset page normally takes 1-2 s; a minute means the server is in trouble. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
