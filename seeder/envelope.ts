@@ -1,0 +1,269 @@
+import type { EventEnvelope } from '../common/protos.ts';
+
+/**
+ * The event envelope (schemas/events/envelope.proto) as the seeder needs it, decoded by hand
+ * from the record bytes: the same values protobufjs's `Event.decode` gives, without its
+ * per-event garbage. `occurred_at` is a number (µs since the epoch are far below 2^53: the
+ * year 2255 is 9e15), not a Long whose `toString` alone cost ~4 µs per event; the exact
+ * decimal text is kept beside it for the `occurred-at` header, also beyond 2^53. The strings
+ * that repeat from event to event (type, payload type, source table) are decoded once and
+ * shared. `payload` is a view into the record, as protobufjs's is.
+ */
+export class SeedEvent implements EventEnvelope {
+  id = '';
+  type = '';
+  /** µs since the epoch; exact up to 2^53 (larger values: see `occurredAtText`). */
+  occurred_at = 0;
+  /** `occurred_at` in decimal, exact for any int64. */
+  occurredAtText = '0';
+  key = '';
+  payload: Buffer = EMPTY;
+  payload_type = '';
+  sourceTable = '';
+  sourcePrimaryKey = '';
+  hasSource = false;
+
+  get source(): { table: string; primary_key: string } | null {
+    return this.hasSource ? { table: this.sourceTable, primary_key: this.sourcePrimaryKey } : null;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const TWO_32 = 2 ** 32;
+
+/** Decodes one `seedline.events.Event`; throws on bytes that are not one (like protobufjs). */
+export function decodeEnvelope(buf: Buffer): SeedEvent {
+  const e = new SeedEvent();
+  const end = buf.length;
+  let pos = 0;
+  while (pos < end) {
+    // Tags and lengths are varint32 (field numbers here are small, lengths below 2^31).
+    let tag = buf[pos++]!;
+    if (tag >= 0x80) {
+      const r = varint32(buf, pos - 1, end);
+      tag = r;
+      pos = readEnd;
+    }
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 2) {
+      let len = buf[pos++]!;
+      if (len >= 0x80) {
+        len = varint32(buf, pos - 1, end);
+        pos = readEnd;
+      }
+      const stop = pos + len;
+      if (stop > end || pos > end) throw new RangeError(`index out of range: ${pos} + ${len} > ${end}`);
+      switch (field) {
+        case 1:
+          e.id = text(buf, pos, stop);
+          break;
+        case 2:
+          e.type = typeCache.get(buf, pos, stop);
+          break;
+        case 4:
+          e.key = text(buf, pos, stop);
+          break;
+        case 5:
+          e.payload = buf.subarray(pos, stop);
+          break;
+        case 6:
+          decodeSource(buf, pos, stop, e);
+          break;
+        case 7:
+          e.payload_type = payloadTypeCache.get(buf, pos, stop);
+          break;
+        default:
+          if (field === 0 || field === 3) throw new Error(`invalid wire type 2 for field ${field}`);
+      }
+      pos = stop;
+    } else if (field === 3 && wire === 0) {
+      pos = int64(buf, pos, end, e);
+    } else {
+      if (field === 0 || (field >= 1 && field <= 7)) throw new Error(`invalid wire type ${wire} for field ${field}`);
+      pos = skip(buf, pos, end, wire);
+    }
+  }
+  if (pos > end) throw new RangeError(`index out of range: ${pos} > ${end}`);
+  return e;
+}
+
+/** Source { string table = 1; string primary_key = 2; } — repeated occurrences merge, like protobuf's. */
+function decodeSource(buf: Buffer, start: number, end: number, e: SeedEvent): void {
+  e.hasSource = true;
+  let pos = start;
+  while (pos < end) {
+    let tag = buf[pos++]!;
+    if (tag >= 0x80) {
+      tag = varint32(buf, pos - 1, end);
+      pos = readEnd;
+    }
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 2) {
+      let len = buf[pos++]!;
+      if (len >= 0x80) {
+        len = varint32(buf, pos - 1, end);
+        pos = readEnd;
+      }
+      const stop = pos + len;
+      if (stop > end || pos > end) throw new RangeError(`index out of range: ${pos} + ${len} > ${end}`);
+      if (field === 1) e.sourceTable = tableCache.get(buf, pos, stop);
+      else if (field === 2) e.sourcePrimaryKey = text(buf, pos, stop);
+      else if (field === 0) throw new Error('invalid field 0');
+      pos = stop;
+    } else {
+      if (field <= 2) throw new Error(`invalid wire type ${wire} for field ${field}`);
+      pos = skip(buf, pos, end, wire);
+    }
+  }
+  if (pos > end) throw new RangeError(`index out of range: ${pos} > ${end}`);
+}
+
+/** Where the last `varint32` ended (a module variable instead of a result object per call). */
+let readEnd = 0;
+
+/** A varint at `pos`, truncated to 32 bits as protobuf's uint32 reads do; sets `readEnd`. */
+function varint32(buf: Buffer, pos: number, end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (pos >= end) throw new RangeError('index out of range: truncated varint');
+    const b = buf[pos++]!;
+    if (shift < 32) value |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      readEnd = pos;
+      return value >>> 0;
+    }
+  }
+  throw new Error('invalid varint encoding');
+}
+
+/** int64 occurred_at: a number when exact, else the exact text from a bigint. Returns the end. */
+function int64(buf: Buffer, start: number, end: number, e: SeedEvent): number {
+  let lo = 0;
+  let hi = 0;
+  let pos = start;
+  let shift = 0;
+  for (;;) {
+    if (pos >= end) throw new RangeError('index out of range: truncated varint');
+    const b = buf[pos++]!;
+    if (shift < 28) lo |= (b & 0x7f) << shift;
+    else if (shift === 28) {
+      lo |= (b & 0x0f) << 28;
+      hi |= (b & 0x7f) >>> 4;
+    } else if (shift < 64) hi |= (b & 0x7f) << (shift - 32);
+    if (b < 0x80) break;
+    shift += 7;
+    if (shift >= 70) throw new Error('invalid varint encoding');
+  }
+  lo >>>= 0;
+  hi >>>= 0;
+  if (hi < 0x200000) {
+    // 0 ≤ value < 2^53: exact as a number.
+    const v = hi * TWO_32 + lo;
+    e.occurred_at = v;
+    e.occurredAtText = String(v);
+  } else if (hi >= 0xffe00000 && !(hi === 0xffe00000 && lo === 0)) {
+    // -2^53 < value < 0: two's complement, still exact.
+    const v = -((~hi >>> 0) * TWO_32 + ((~lo >>> 0) + 1));
+    e.occurred_at = v;
+    e.occurredAtText = String(v);
+  } else {
+    const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    e.occurred_at = Number(big);
+    e.occurredAtText = big.toString();
+  }
+  return pos;
+}
+
+function skip(buf: Buffer, start: number, end: number, wire: number): number {
+  let pos = start;
+  switch (wire) {
+    case 0:
+      while (pos < end && buf[pos]! >= 0x80) pos++;
+      if (pos >= end) throw new RangeError('index out of range: truncated varint');
+      return pos + 1;
+    case 1:
+      return pos + 8;
+    case 2: {
+      const len = varint32(buf, pos, end);
+      return readEnd + len;
+    }
+    case 5:
+      return pos + 4;
+    default:
+      // Groups (3, 4) are not in proto3; 6 and 7 do not exist.
+      throw new Error(`invalid wire type ${wire}`);
+  }
+}
+
+/**
+ * UTF-8 text. ASCII up to 64 bytes (ids, keys, primary keys) is read with `latin1Slice`, which
+ * gives the same string for bytes below 0x80 and is several times cheaper than `utf8Slice`
+ * for short strings; anything else goes through `utf8Slice`, as protobufjs does for buffers.
+ */
+function text(buf: Buffer, start: number, end: number): string {
+  if (end - start <= 64) {
+    let i = start;
+    while (i < end && buf[i]! < 0x80) i++;
+    if (i === end) return buf.latin1Slice(start, end);
+  }
+  return buf.utf8Slice(start, end);
+}
+
+/**
+ * Strings that repeat (event types, payload types, tables): the last few seen per field,
+ * compared byte for byte, so the common case allocates nothing. Bounded: at most `SIZE`
+ * entries, replaced round-robin.
+ */
+class StringCache {
+  private static readonly SIZE = 64;
+  private readonly bytes: Buffer[] = [];
+  private readonly strings: string[] = [];
+  private last = 0;
+  private nextSlot = 0;
+
+  get(buf: Buffer, start: number, end: number): string {
+    const n = this.bytes.length;
+    if (n > 0 && same(this.bytes[this.last]!, buf, start, end)) return this.strings[this.last]!;
+    for (let i = 0; i < n; i++) {
+      if (same(this.bytes[i]!, buf, start, end)) {
+        this.last = i;
+        return this.strings[i]!;
+      }
+    }
+    const s = text(buf, start, end);
+    if (end - start > 256) return s;
+    const copy = Buffer.from(buf.subarray(start, end));
+    let slot = n;
+    if (n < StringCache.SIZE) {
+      this.bytes.push(copy);
+      this.strings.push(s);
+    } else {
+      slot = this.nextSlot;
+      this.nextSlot = (this.nextSlot + 1) % StringCache.SIZE;
+      this.bytes[slot] = copy;
+      this.strings[slot] = s;
+    }
+    this.last = slot;
+    return s;
+  }
+}
+
+function same(known: Buffer, buf: Buffer, start: number, end: number): boolean {
+  const n = known.length;
+  if (n !== end - start) return false;
+  for (let i = 0; i < n; i++) if (known[i] !== buf[start + i]) return false;
+  return true;
+}
+
+const typeCache = new StringCache();
+const payloadTypeCache = new StringCache();
+const tableCache = new StringCache();
+
+declare global {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+    utf8Slice(start: number, end: number): string;
+  }
+}
