@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { SeedlineError, messageOf } from '../common/errors.ts';
-import type { EventEnvelope } from '../common/protos.ts';
 import { readPartBatches, type StreamEntry } from '../recordfile/index.ts';
 
 /** Decoded events handed on per batch: small batches keep the young GC generation cheap. */
 const BATCH = 256;
 
-export interface EventBatch {
+export interface EventBatch<E> {
   /** Stream index of `events[0]`; the others follow without gaps. */
   readonly first: number;
-  readonly events: EventEnvelope[];
+  readonly events: E[];
 }
 
 /**
@@ -18,12 +17,12 @@ export interface EventBatch {
  * `start` falls, earlier records are split off but not decoded. Every part that is read is
  * checked against its sha256 and record count.
  */
-export async function* readEventsFrom(
+export async function* readEventsFrom<E>(
   dir: string,
   stream: StreamEntry,
   start: number,
-  decode: (bytes: Uint8Array) => EventEnvelope,
-): AsyncGenerator<EventBatch> {
+  decode: (bytes: Buffer) => E,
+): AsyncGenerator<EventBatch<E>> {
   let partFirst = 0;
   for (const entry of stream.parts) {
     const partEnd = partFirst + entry.records;
@@ -38,7 +37,7 @@ export async function* readEventsFrom(
       let from = Math.max(0, start - index);
       while (from < raw.length) {
         const to = Math.min(raw.length, from + BATCH);
-        const events: EventEnvelope[] = new Array(to - from);
+        const events: E[] = new Array(to - from);
         for (let i = from; i < to; i++) {
           try {
             events[i - from] = decode(raw[i]!);

@@ -4,6 +4,7 @@ import type { Options } from 'amqplib';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
 import { SCHEMAS_DIR, loadProtos, type EventEnvelope } from '../common/protos.ts';
+import type { SeedEvent } from './envelope.ts';
 
 export type ContentType = 'protobuf' | 'json';
 
@@ -32,28 +33,58 @@ export const protobufBody: BodyEncoder = (event) => asBuffer(event.payload);
  */
 export function toMessage(event: EventEnvelope, runId: string, contentType: ContentType, body: BodyEncoder): OutgoingMessage {
   const micros = String(event.occurred_at);
-  return {
-    routingKey: event.type,
-    content: body(event),
-    options: {
+  return new ReusableMessage(runId, contentType).set(event, Number(micros), micros, event.source?.table ?? '', event.source?.primary_key ?? '', body(event));
+}
+
+/**
+ * One message object per slot of the publisher's window, filled again for every event the
+ * slot carries: the properties and headers objects are allocated once, not per event. The
+ * same properties and headers, in the same order, as `toMessage` (amqplib encodes them when
+ * `publish` is called and keeps no reference, so the next event may overwrite them).
+ */
+export class ReusableMessage implements OutgoingMessage {
+  routingKey = '';
+  content: Buffer = EMPTY;
+  readonly headers: Record<string, string>;
+  readonly options: Options.Publish & { headers: Record<string, string>; messageId: string; type: string; timestamp: number };
+
+  constructor(runId: string, contentType: ContentType) {
+    this.headers = { key: '', 'source-table': '', 'source-key': '', 'occurred-at': '', 'payload-type': '', 'run-id': runId };
+    this.options = {
       persistent: true,
       mandatory: true,
-      messageId: event.id,
-      type: event.type,
-      timestamp: Math.floor(Number(micros) / 1e6),
+      messageId: '',
+      type: '',
+      timestamp: 0,
       contentType: CONTENT_TYPES[contentType],
       appId: 'seedline',
-      headers: {
-        key: event.key,
-        'source-table': event.source?.table ?? '',
-        'source-key': event.source?.primary_key ?? '',
-        'occurred-at': micros,
-        'payload-type': event.payload_type,
-        'run-id': runId,
-      },
-    },
-  };
+      headers: this.headers,
+    };
+  }
+
+  /** Fills in a decoded `SeedEvent` (occurred_at already a number and its exact text). */
+  fill(event: SeedEvent, body: BodyEncoder): this {
+    return this.set(event, event.occurred_at, event.occurredAtText, event.sourceTable, event.sourcePrimaryKey, body(event));
+  }
+
+  set(event: Pick<EventEnvelope, 'id' | 'type' | 'key' | 'payload_type'>, occurredAt: number, micros: string, table: string, primaryKey: string, content: Buffer): this {
+    this.routingKey = event.type;
+    this.content = content;
+    const o = this.options;
+    o.messageId = event.id;
+    o.type = event.type;
+    o.timestamp = Math.floor(occurredAt / 1e6);
+    const h = this.headers;
+    h.key = event.key;
+    h['source-table'] = table;
+    h['source-key'] = primaryKey;
+    h['occurred-at'] = micros;
+    h['payload-type'] = event.payload_type;
+    return this;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * JSON bodies: the payload decoded with its `payload_type` from the event schemas and

@@ -1,9 +1,5 @@
 import { Histogram, type HistogramJson } from './histogram.ts';
-
-/** The part of amqplib's ConfirmChannel the meter wraps. */
-export interface PublishingChannel {
-  publish(exchange: string, routingKey: string, content: Buffer, options?: object, callback?: (err: unknown, ok?: unknown) => void): boolean;
-}
+import type { ConfirmObserver } from './publisher.ts';
 
 /** One second of a run, for the report's charts. */
 export interface SecondSample {
@@ -29,13 +25,15 @@ export interface SecondSample {
  * schedule), not from the moment it finally went out: when the broker stalls and the window
  * is full, the waiting shows up in the latency instead of being silently omitted
  * ("coordinated omission").
+ *
+ * The publisher keeps each event's intended send time in its window and reports the event's
+ * first ack (`onAck`) and every nack (`onNack`): whoever publishes it (first time, nack retry,
+ * or again after a reconnect), the latency is counted once, from the intended time.
  */
-export class Meter {
+export class Meter implements ConfirmObserver {
   readonly overall = new Histogram();
   readonly seconds: SecondSample[] = [];
   private readonly current = new Histogram();
-  /** Intended send time (ms, performance clock) of each published, unconfirmed message, by its options object. */
-  private readonly intended = new WeakMap<object, number>();
   private unsettled = 0;
   published = 0;
   confirmed = 0;
@@ -50,24 +48,9 @@ export class Meter {
     this.start = now;
   }
 
-  /**
-   * Wraps the channel's `publish` so each message's own confirm callback also reaches the
-   * meter: exact per message, whoever publishes it (first time, nack retry, or again after a
-   * reconnect), without the publisher knowing about measurement.
-   */
-  attach(channel: PublishingChannel): void {
-    const publish = channel.publish.bind(channel);
-    channel.publish = (exchange, routingKey, content, options, callback) =>
-      publish(exchange, routingKey, content, options, (err: unknown, ok?: unknown) => {
-        if (options) this.settle(options, err);
-        callback?.(err, ok);
-      });
-  }
-
-  /** Registers a message about to be published, with its intended send time. */
-  sent(options: object, intendedAt: number): void {
-    if (!this.intended.has(options)) this.unsettled++;
-    this.intended.set(options, intendedAt);
+  /** Counts an event being published (its intended send time travels with it in the publisher's window). */
+  sent(): void {
+    this.unsettled++;
     this.published++;
   }
 
@@ -75,20 +58,18 @@ export class Meter {
     return this.unsettled;
   }
 
-  private settle(options: object, err: unknown): void {
-    const at = this.intended.get(options);
-    if (at === undefined) return;
-    if (err == null) {
-      this.intended.delete(options);
-      this.unsettled--;
-      this.confirmed++;
-      const us = Math.max(0, (performance.now() - at) * 1000);
-      this.overall.record(us);
-      this.current.record(us);
-    } else if (err instanceof Error && err.message === 'message nacked') {
-      // Retried by the publisher; the latency keeps counting from the intended time.
-      this.nacked++;
-    }
+  /** The broker acked an event (the first time) that was due at `intendedAt` (ms, performance clock). */
+  onAck(intendedAt: number): void {
+    this.unsettled--;
+    this.confirmed++;
+    const us = Math.max(0, (performance.now() - intendedAt) * 1000);
+    this.overall.record(us);
+    this.current.record(us);
+  }
+
+  /** A nack: the publisher retries; the latency keeps counting from the intended time. */
+  onNack(): void {
+    this.nacked++;
   }
 
   /** Starts sampling once a second; `probe` adds the pacer's view. */

@@ -3,7 +3,8 @@ import type { EventEnvelope } from '../common/protos.ts';
 import type { Controllable, ControlCommand } from './control.ts';
 import { formatMicros } from './histogram.ts';
 import type { OutgoingMessage } from './message.ts';
-import { Meter, type PublishingChannel } from './meter.ts';
+import { Meter } from './meter.ts';
+import type { ConfirmObserver } from './publisher.ts';
 import { scheduleFor, type PaceOptions } from './pace-options.ts';
 import { Pacer } from './pacer.ts';
 import { FixedRate, toMicros } from './schedule.ts';
@@ -28,15 +29,18 @@ export interface PauseRecord {
 /**
  * Everything a seed run needs for pacing, selection and measurement, behind the few calls
  * the publishing loop makes: `select()` the batches, `delay()` before each event, `sent()`
- * right before publishing it, `attach()` each new channel, `pause()`/`resume()` on broker alarms.
+ * right before publishing it (it says the intended send time), `observe()` the publisher once,
+ * `pause()`/`resume()` on broker alarms.
  */
 export class Pace implements Controllable {
   pacer: Pacer | null = null;
   readonly selector: Selector;
   readonly pauses: PauseRecord[] = [];
   readonly meter: Meter;
-  /** Events sent, by type (each once), for the metrics endpoint. */
-  readonly publishedByType = new Map<string, number>();
+  /** Events sent, by type; the type of the last ones sent is counted in `runType`/`runCount` until it changes. */
+  private readonly byType = new Map<string, number>();
+  private runType = '';
+  private runCount = 0;
   private start = performance.now();
   private begun = false;
   private pendingControl: ControlCommand | null = null;
@@ -99,8 +103,11 @@ export class Pace implements Controllable {
     return true;
   }
 
-  /** Call right before publishing `message` (the event last asked about in `delay()`). */
-  sent(message: OutgoingMessage): void {
+  /**
+   * Call right before publishing `message` (the event last asked about in `delay()`). Returns
+   * its intended send time (ms, performance clock): where its confirm latency starts.
+   */
+  sent(message: OutgoingMessage): number {
     if (this.index !== this.sentCount) {
       // Not paced through delay(): it is due the moment it is sent.
       this.index = this.sentCount;
@@ -109,9 +116,23 @@ export class Pace implements Controllable {
     if (this.options.sentAtHeader) {
       (message.options.headers ??= {})['sent-at'] = String(Math.round(performance.timeOrigin + this.due));
     }
-    this.meter.sent(message.options, this.due);
-    this.publishedByType.set(message.routingKey, (this.publishedByType.get(message.routingKey) ?? 0) + 1);
+    this.meter.sent();
+    if (message.routingKey !== this.runType) this.flushType(message.routingKey);
+    this.runCount++;
     this.sentCount++;
+    return this.due;
+  }
+
+  /** Events sent, by type (each once), for the metrics endpoint. */
+  get publishedByType(): ReadonlyMap<string, number> {
+    this.flushType(this.runType);
+    return this.byType;
+  }
+
+  private flushType(next: string): void {
+    if (this.runCount > 0) this.byType.set(this.runType, (this.byType.get(this.runType) ?? 0) + this.runCount);
+    this.runType = next;
+    this.runCount = 0;
   }
 
   /** Ends the iteration once `--limit` events were selected (so the rest is not even read). */
@@ -122,19 +143,10 @@ export class Pace implements Controllable {
     }
   }
 
-  /** Measures on every channel `publisher` publishes on (it attaches a new one after a reconnect). */
-  observe<P extends { attach(channel: never): void }>(publisher: P): this {
-    const attach = publisher.attach.bind(publisher) as (channel: PublishingChannel) => void;
-    (publisher as { attach(channel: PublishingChannel): void }).attach = (channel) => {
-      this.attach(channel);
-      attach(channel);
-    };
+  /** Measures the confirms of `publisher` (it reports each event's first ack with its intended send time, and each nack). */
+  observe(publisher: { observer: ConfirmObserver | null }): this {
+    publisher.observer = this.meter;
     return this;
-  }
-
-  /** Call with every new publishing channel, before anything is published on it. */
-  attach(channel: PublishingChannel): void {
-    this.meter.attach(channel);
   }
 
   pause(reason: PauseRecord['reason'], now = performance.now()): void {

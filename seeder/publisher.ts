@@ -18,11 +18,24 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** One published event not yet behind the contiguously confirmed mark. */
-interface Slot {
-  message: OutgoingMessage | null;
+/** Hears of every event's first ack (with its intended send time) and of every nack: the meter. */
+export interface ConfirmObserver {
+  onAck(intendedAt: number): void;
+  onNack(): void;
+}
+
+/**
+ * One place of the window: the event it carries until the contiguously confirmed mark passes
+ * it. The message object is the slot's own, filled again for each event it carries.
+ */
+interface Slot<M> {
+  readonly message: M;
+  /** Sequence number of the event it carries (valid while `seq >= head`). */
+  seq: number;
   /** Index of the event in the events stream. */
   position: number;
+  /** The event's intended send time (performance clock, ms), for the latency. */
+  intendedAt: number;
   acked: boolean;
   nacks: number;
 }
@@ -33,15 +46,17 @@ interface Slot {
  * confirmed ("contiguously confirmed"), which is what a checkpoint records and where a
  * reconnect continues from.
  *
- * - `send()` only awaits when the window is full, the socket buffer is full (then it waits
- *   for 'drain'), the connection is being re-established, or a checkpoint must catch up.
+ * - Per event: `ready()` (a promise only when the window is full, the socket buffer is full —
+ *   then it waits for 'drain' —, the connection is being re-established, or a checkpoint must
+ *   catch up), then fill `nextMessage()` and `publishNext()`. No allocation per event: the
+ *   slots' messages are reused, and each slot has one confirm callback per channel.
  * - A nack is retried with exponential backoff, `RetryPolicy.attempts` times; then the run fails.
  * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
  *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
  * - With a checkpoint (`durableGate`), the window also counts events confirmed but not yet
  *   written to the checkpoint, so a crash republishes at most `maxInFlight` events.
  */
-export class ConfirmPublisher {
+export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   /** Events published (each counted once, however often it was sent). */
   published = 0;
   /** Events the broker acked (each counted once). */
@@ -58,6 +73,8 @@ export class ConfirmPublisher {
   failure: SeedlineError | null = null;
   /** Called whenever the contiguously confirmed mark moves (cheap; may be called often). */
   onAdvance: (() => void) | null = null;
+  /** Told of each event's first ack and of every nack (the meter). */
+  observer: ConfirmObserver | null = null;
 
   private channel: ConfirmChannel | null = null;
   /** Bumped on every attach/detach: confirms from an older channel are ignored. */
@@ -71,7 +88,9 @@ export class ConfirmPublisher {
   private durable: number | null = null;
   /** Stream position after the last event sent or skipped. */
   private nextPosition: number;
-  private readonly slots: Slot[];
+  private readonly slots: Slot<M>[];
+  /** Per slot, the confirm callback for the current channel (made anew on attach). */
+  private callbacks: Array<(err: unknown) => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private wake: (() => void) | null = null;
   private interrupted = false;
@@ -79,18 +98,22 @@ export class ConfirmPublisher {
   constructor(
     private readonly exchange: string,
     private readonly maxInFlight: number,
+    newMessage: () => M,
     private readonly nackRetry: RetryPolicy = DEFAULT_NACK_RETRY,
     startPosition = 0,
   ) {
-    this.slots = Array.from({ length: maxInFlight }, () => ({ message: null, position: 0, acked: false, nacks: 0 }));
+    this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0 }));
     this.nextPosition = startPosition;
   }
 
   /** Publishes on `channel` from now on; republishes what the previous channel left unconfirmed. */
   attach(channel: ConfirmChannel): void {
     this.channel = channel;
-    this.generation++;
+    const generation = ++this.generation;
     this.writable = true;
+    // One callback per slot and channel: a confirm names its slot, and one of an older channel
+    // (its generation) is ignored. A slot has at most one publish awaiting a confirm per channel.
+    this.callbacks = this.slots.map((_, index) => (err: unknown) => this.onConfirm(index, generation, err));
     channel.on('return', (msg: Message) => {
       const key = msg.fields.routingKey;
       this.returned.set(key, (this.returned.get(key) ?? 0) + 1);
@@ -166,17 +189,39 @@ export class ConfirmPublisher {
   }
 
   /**
-   * Publishes the event at stream `position`. Returns nothing when there was room (the
-   * common case: no promise, no microtask per event); otherwise a promise that publishes
-   * once there is.
+   * Resolves when the next event may be published: undefined when it may now (the common
+   * case: no promise, no microtask per event); otherwise a promise of true once it may, or
+   * false when the run was interrupted meanwhile (publish nothing then). Throws the run's
+   * failure.
    */
-  send(message: OutgoingMessage, position: number): Promise<void> | undefined {
-    if (!this.canPublish()) return this.sendLater(message, position);
-    this.publishNew(message, position);
-    return undefined;
+  ready(): Promise<boolean> | undefined {
+    if (this.canPublish()) return undefined;
+    return this.waitForRoom();
   }
 
-  /** Ctrl-C: a `send()` that is waiting gives up without publishing (confirms are still awaited). */
+  /** The message object to fill for the next event; only valid right after `ready()` said so. */
+  nextMessage(): M {
+    return this.slots[this.tail % this.maxInFlight]!.message;
+  }
+
+  /**
+   * Publishes `nextMessage()` (filled) as the event at stream `position`, intended to be sent
+   * at `intendedAt` (performance clock, ms: where its confirm latency starts).
+   */
+  publishNext(position: number, intendedAt: number): void {
+    const seq = this.tail++;
+    const slot = this.slots[seq % this.maxInFlight]!;
+    slot.seq = seq;
+    slot.position = position;
+    slot.intendedAt = intendedAt;
+    slot.acked = false;
+    slot.nacks = 0;
+    this.published++;
+    this.nextPosition = position + 1;
+    this.publish(seq);
+  }
+
+  /** Ctrl-C: a `ready()` that is waiting gives up without publishing (confirms are still awaited). */
   interrupt(): void {
     this.interrupted = true;
     this.notify();
@@ -198,35 +243,23 @@ export class ConfirmPublisher {
     return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight;
   }
 
-  private async sendLater(message: OutgoingMessage, position: number): Promise<void> {
+  private async waitForRoom(): Promise<boolean> {
     while (!this.canPublish()) {
       if (this.failure) throw this.failure;
-      if (this.interrupted) return;
+      if (this.interrupted) return false;
       await this.nextChange();
     }
-    this.publishNew(message, position);
-  }
-
-  private publishNew(message: OutgoingMessage, position: number): void {
-    const seq = this.tail++;
-    const slot = this.slots[seq % this.maxInFlight]!;
-    slot.message = message;
-    slot.position = position;
-    slot.acked = false;
-    slot.nacks = 0;
-    this.published++;
-    this.nextPosition = position + 1;
-    this.publish(seq);
+    return true;
   }
 
   private publish(seq: number): void {
     const channel = this.channel;
-    const message = this.slots[seq % this.maxInFlight]!.message;
-    if (!channel || !message) return;
-    const generation = this.generation;
+    if (!channel) return;
+    const index = seq % this.maxInFlight;
+    const message = this.slots[index]!.message;
     let ok: boolean;
     try {
-      ok = channel.publish(this.exchange, message.routingKey, message.content, message.options, (err: unknown) => this.onConfirm(seq, generation, err));
+      ok = channel.publish(this.exchange, message.routingKey, message.content, message.options, this.callbacks[index]);
     } catch (err) {
       // amqplib throws synchronously when the channel is closed: the close handler will
       // detach and reconnect; the event stays in the window and is sent again then.
@@ -237,18 +270,22 @@ export class ConfirmPublisher {
     if (!ok) this.writable = false;
   }
 
-  private onConfirm(seq: number, generation: number, err: unknown): void {
+  private onConfirm(index: number, generation: number, err: unknown): void {
     // A closing channel calls back every unconfirmed message with an error: not a verdict of
     // the broker. Those events are republished on the next channel.
-    if (generation !== this.generation || seq < this.head) return;
-    const slot = this.slots[seq % this.maxInFlight]!;
+    if (generation !== this.generation) return;
+    const slot = this.slots[index]!;
+    const seq = slot.seq;
+    if (seq < this.head) return;
     if (err == null) {
       if (slot.acked) return;
       slot.acked = true;
       this.confirmed++;
+      this.observer?.onAck(slot.intendedAt);
       if (seq === this.head) this.advance();
     } else if (messageOf(err) === 'message nacked') {
       this.nacked++;
+      this.observer?.onNack();
       this.retryLater(seq, slot);
     } else {
       return;
@@ -260,16 +297,15 @@ export class ConfirmPublisher {
     while (this.head < this.tail) {
       const slot = this.slots[this.head % this.maxInFlight]!;
       if (!slot.acked) break;
-      slot.message = null;
       this.head++;
     }
     this.onAdvance?.();
   }
 
-  private retryLater(seq: number, slot: Slot): void {
+  private retryLater(seq: number, slot: Slot<M>): void {
     slot.nacks++;
     if (slot.nacks > this.nackRetry.attempts) {
-      const id = slot.message?.options.messageId ?? '?';
+      const id = slot.message.options.messageId ?? '?';
       this.fail(
         new SeedlineError('PUBLISH_FAILED', `RabbitMQ rejected event ${id} (position ${slot.position}) ${slot.nacks} times (nack)`, {
           hint: 'a nack means the broker could not take the message: check queue length limits (x-overflow reject-publish) and the broker log, then run seed --resume',

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount } from '../common/progress.ts';
-import { envelopeType, type EventEnvelope } from '../common/protos.ts';
 import { readManifest, streamOf, type StreamEntry } from '../recordfile/index.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker.ts';
 import { CheckpointWriter, checkResumable, checkpointKey, defaultCheckpointPath, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
+import { decodeEnvelope } from './envelope.ts';
 import { readEventsFrom } from './event-reader.ts';
 import { BrokerLink, DEFAULT_RECONNECT, sleep, type ReconnectPolicy } from './link.ts';
 import { renderMetrics } from './metrics.ts';
 import { DEFAULT_METRICS_HOST, serveMetrics, type MetricsEndpoint } from './metrics-server.ts';
-import { jsonBody, protobufBody, toMessage, type ContentType } from './message.ts';
+import { ReusableMessage, jsonBody, protobufBody, type ContentType } from './message.ts';
 import { Pace } from './pace.ts';
 import type { Pacer } from './pacer.ts';
 import { ConfirmPublisher, DEFAULT_NACK_RETRY, type RetryPolicy } from './publisher.ts';
@@ -70,14 +70,12 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const stream = await eventsStream(options.events);
   const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange));
   const { runId, start } = await startingPoint(options, stream, exchange, url, checkpointFile);
-  const Event = await envelopeType();
-  const decode = (bytes: Uint8Array) => Event.decode(bytes) as unknown as EventEnvelope;
   const body = contentType === 'json' ? await jsonBody() : protobufBody;
   const signal = options.signal;
   if (signal?.aborted) throw new SeedlineError('INTERRUPTED', 'interrupted before anything was published');
 
   const progress = new Progress({ label: 'seed', mode: options.progress ?? 'auto' });
-  const publisher = new ConfirmPublisher(exchange, maxInFlight, options.nackRetry ?? DEFAULT_NACK_RETRY, start);
+  const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start);
   const pace = (options.pace ?? new Pace({ rate: options.rate })).observe(publisher);
   const info = { events: options.events, url: redactUrl(url), exchange, runId, contentType, total: stream.records, startPosition: start, checkpoint: checkpointFile };
   const run = new RunState(info, publisher, (line) => progress.log(line));
@@ -103,7 +101,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     run.pacer = pace.begin();
     run.start = performance.now();
 
-    for await (const batch of pace.limit(readEventsFrom(options.events, stream, start, decode))) {
+    let interrupted = false;
+    for await (const batch of pace.limit(readEventsFrom(options.events, stream, start, decodeEnvelope))) {
       if (signal?.aborted) break;
       for (let i = 0; i < batch.events.length; i++) {
         const position = batch.first + i;
@@ -111,12 +110,16 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
         if (!pace.selector.accepts(event)) continue;
         if (pace.delay(event, performance.now()) > 0 && !(await pace.waitUntilDue(event, signal))) break;
         if (signal?.aborted) break;
-        const message = toMessage(event, runId, contentType, body);
-        pace.sent(message);
-        const wait = publisher.send(message, position);
-        if (wait) await wait;
+        // The intended send time was taken in delay(), before any wait for room in the window.
+        const room = publisher.ready();
+        if (room && !(await room)) {
+          interrupted = true;
+          break;
+        }
+        const message = publisher.nextMessage().fill(event, body);
+        publisher.publishNext(position, pace.sent(message));
       }
-      if (signal?.aborted) break;
+      if (interrupted || signal?.aborted) break;
       publisher.skipTo(batch.first + batch.events.length);
     }
     await publisher.settle();
