@@ -87,7 +87,7 @@ export class EventEncoder {
     w.pos = writeEventId(w.buf, w.pos, table, pkJson, draft.type);
     if (draft.type !== '') {
       w.tag(2, 2);
-      w.string(draft.type);
+      w.constantString(draft.type);
     }
     if (draft.occurredAt !== 0n) {
       w.tag(3, 0);
@@ -115,7 +115,7 @@ export class EventEncoder {
     const source = w.fork();
     if (table !== '') {
       w.tag(1, 2);
-      w.string(table);
+      w.constantString(table);
     }
     if (pkJson !== '') {
       w.tag(2, 2);
@@ -124,7 +124,7 @@ export class EventEncoder {
     w.ldelim(source);
     if (payloadTypeName !== '') {
       w.tag(7, 2);
-      w.string(payloadTypeName);
+      w.constantString(payloadTypeName);
     }
     return w;
   }

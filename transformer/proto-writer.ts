@@ -9,6 +9,8 @@ import protobuf from 'protobufjs';
  * short strings (< 40 UTF-16 units) with lone surrogates written as protobufjs's own UTF-8
  * writer does (3 bytes of the surrogate), longer ones as Node's (U+FFFD).
  */
+const constantStrings = new Map<string, Buffer>();
+
 export class ScratchWriter {
   buf: Buffer = Buffer.allocUnsafe(64 * 1024);
   pos = 0;
@@ -97,6 +99,24 @@ export class ScratchWriter {
       this.reserve(len);
       this.pos += this.buf.write(value, this.pos, len, 'utf8');
     }
+  }
+
+  /**
+   * `string(value)` for the few strings repeated on every event (event type, table, payload
+   * type): their encoding (length prefix + UTF-8) is made once and copied, which costs less
+   * than encoding ~20-40 characters again per event.
+   */
+  constantString(value: string): void {
+    let encoded = constantStrings.get(value);
+    if (!encoded) {
+      const once = new ScratchWriter();
+      once.string(value);
+      encoded = once.copy(0);
+      if (constantStrings.size < 10_000) constantStrings.set(value, encoded);
+    }
+    this.reserve(encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
   }
 
   bytes(value: Uint8Array): void {
