@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChunkSizer } from './chunk-sizer.ts';
 import { generateProto } from './legacy-schema.ts';
 import { rowMasker } from './masking.ts';
 import { copyPage, copyPlan } from './postgres-copy-page.ts';
@@ -179,6 +180,16 @@ describe('readEncoded: the binary COPY path gives the row path’s bytes', () =>
       }
       const { rows } = await db.sql('SELECT count(*)::int AS n FROM public.keys');
       expect(rows[0].n).toBe(700);
+    });
+  });
+
+  it('asks for more rows per statement while statements are fast, as the row path does', async () => {
+    await withSource(async (source) => {
+      const t = await source.describeTable('public.keys');
+      const sizer = new ChunkSizer({ startRows: 25, minRows: 10, maxRows: 200 });
+      const sizes: number[] = [];
+      for await (const b of source.readEncoded(t, {}, { batchRows: 25, chunkSize: sizer }, recordLayout(t, protoType(t))!)!) sizes.push(b.ends.length);
+      expect(sizes).toEqual([25, 50, 100, 200, 200, 125]);
     });
   });
 
