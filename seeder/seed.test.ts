@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
+import { Pace } from './pace.ts';
 import { seed } from './seed.ts';
 import { SeedFailure } from './summary.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
@@ -192,15 +193,23 @@ describe('seed against the local RabbitMQ', () => {
         queueArguments: { 'x-max-length': 10, 'x-overflow': 'reject-publish' },
       });
       const few = await writeEventsDataset(events.slice(0, 30));
+      // Drain only once the broker has nacked 20 (a fixed delay raced the seed's own start-up
+      // on a loaded machine and sometimes drained before the queue was full).
+      const pace = new Pace();
+      const drainAfterNacks = setInterval(() => {
+        if (pace.meter.nacked < 20) return;
+        clearInterval(drainAfterNacks);
+        void consumer.startConsuming();
+      }, 10);
       try {
-        setTimeout(() => void consumer.startConsuming(), 300);
-        const result = await seed({ events: few, exchange, progress: 'off', checkpoint: false, nackRetry: { attempts: 20, baseMs: 100, maxMs: 200 } });
+        const result = await seed({ events: few, exchange, progress: 'off', checkpoint: false, pace, nackRetry: { attempts: 40, baseMs: 100, maxMs: 200 } });
         expect(result.confirmed).toBe(30);
         expect(result.nacked).toBeGreaterThanOrEqual(20);
         expect(result.retried).toBeGreaterThanOrEqual(20);
         const got = await consumer.waitFor(30);
         expect(new Set(got.map((m) => m.properties.messageId)).size).toBe(30);
       } finally {
+        clearInterval(drainAfterNacks);
         await consumer.close();
         await removeDataset(few);
       }
