@@ -1,6 +1,10 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
+import { readCheckpoint } from './checkpoint.ts';
 import { Pace } from './pace.ts';
+import { parseSelection } from './select.ts';
 import { seed } from './seed.ts';
 import { SeedFailure } from './summary.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
@@ -212,6 +216,26 @@ describe('seed against the local RabbitMQ', () => {
         clearInterval(drainAfterNacks);
         await consumer.close();
         await removeDataset(few);
+      }
+    });
+  });
+
+  it('--limit then --resume sends every event once: the checkpoint stops at the limit, not at the end of the batch read', async () => {
+    await withExchange(async (exchange) => {
+      const consumer = await TestConsumer.bind(exchange);
+      const checkpoint = join(dir, `.limit-${exchange}.json`);
+      try {
+        // 100 of the 300 events; reading goes by whole batches, so events past the 100th were read, not sent.
+        const first = await seed({ events: dir, exchange, progress: 'off', checkpoint, pace: new Pace({ selection: parseSelection({ limit: '100' }) }) });
+        expect(first.confirmed).toBe(100);
+        expect((await readCheckpoint(checkpoint))?.position).toBe(100);
+        const rest = await seed({ events: dir, exchange, progress: 'off', checkpoint, resume: true });
+        expect(rest.confirmed).toBe(200);
+        const got = await consumer.waitFor(300);
+        expect(new Set(got.map((m) => m.properties.messageId))).toEqual(new Set(events.map((e) => e.id)));
+      } finally {
+        await consumer.close();
+        await rm(checkpoint, { force: true });
       }
     });
   });

@@ -104,9 +104,16 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let interrupted = false;
     for await (const batch of pace.limit(readEventsFrom(options.events, stream, start, decodeEnvelope))) {
       if (signal?.aborted) break;
+      // Where this batch's handling ends: its end, or the first event past --limit, which was
+      // not sent and must not be skipped by the checkpoint (a --resume sends it).
+      let handledTo = batch.first + batch.events.length;
       for (let i = 0; i < batch.events.length; i++) {
         const position = batch.first + i;
         const event = batch.events[i]!;
+        if (pace.selector.full) {
+          handledTo = position;
+          break;
+        }
         if (!pace.selector.accepts(event)) continue;
         if (pace.delay(event, performance.now()) > 0 && !(await pace.waitUntilDue(event, signal))) break;
         if (signal?.aborted) break;
@@ -120,7 +127,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
         publisher.publishNext(position, pace.sent(message));
       }
       if (interrupted || signal?.aborted) break;
-      publisher.skipTo(batch.first + batch.events.length);
+      publisher.skipTo(handledTo);
     }
     await publisher.settle();
     await checkpoint?.finish();
