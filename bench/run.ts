@@ -10,9 +10,10 @@ import { extractBench } from './extract.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
+import { seedRateBench } from './seed-rate.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, seedRateBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -31,7 +31,7 @@ import { DEFAULT_MAX_IN_FLIGHT, seed } from '../seeder/seed.ts';
 import { chatMessages, type ChatMessageRow } from './chat-messages.ts';
 import { RssSampler, formatMB, formatRate, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 
-const URL = process.env.SEEDLINE_BENCH_AMQP ?? DEFAULT_URL;
+export const URL = process.env.SEEDLINE_BENCH_AMQP ?? DEFAULT_URL;
 const WINDOW = DEFAULT_MAX_IN_FLIGHT;
 const RATIO_TARGET = 0.9;
 const RSS_LIMIT = 200 * 1024 * 1024;
@@ -131,7 +131,7 @@ async function rounds(variants: readonly { name: string; run: () => Promise<numb
 }
 
 /** A private exchange with `n` durable queues bound to everything. */
-class Topology {
+export class Topology {
   private constructor(
     readonly exchange: string,
     readonly queues: string[],
@@ -291,7 +291,7 @@ function messageSent(row: ChatMessageRow): Record<string, unknown> {
 }
 
 /** Writing runs in a child process, so its memory and JIT state stay out of the measurement. */
-function inChild(dir: string, count: number): Promise<void> {
+export function inChild(dir: string, count: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [dir, String(count)], { stdio: 'inherit' });
     child.on('error', reject);
