@@ -50,6 +50,8 @@ export class Pace implements Controllable {
   private occurredAt: number | undefined;
   private due = 0;
   private sentCount = 0;
+  /** Ends the sleep of a waitUntilDue() that is waiting out a pause (see resume()). */
+  private wakeSleeper: (() => void) | null = null;
 
   constructor(private readonly options: PaceRunOptions = {}) {
     this.selector = new Selector(options.selection ?? {});
@@ -97,10 +99,25 @@ export class Pace implements Controllable {
   async waitUntilDue(event: Pick<EventEnvelope, 'occurred_at'>, signal: AbortSignal | undefined): Promise<boolean> {
     let wait: number;
     while ((wait = this.delay(event, performance.now())) > 0) {
-      await sleep(Math.min(wait, 250), signal);
+      await this.nap(Math.min(wait, 250), signal);
       if (signal?.aborted) return false;
     }
     return true;
+  }
+
+  /**
+   * sleep(), but a resume ends it at once: the schedule restarts at the resume, so a sender
+   * that slept on (up to 250 ms) would find that much of it overdue and send it in one burst.
+   */
+  private nap(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        if (this.wakeSleeper === wake) this.wakeSleeper = null;
+        resolve();
+      };
+      this.wakeSleeper = wake;
+      void sleep(ms, signal).then(wake);
+    });
   }
 
   /**
@@ -160,7 +177,10 @@ export class Pace implements Controllable {
     if (!this.reasons.delete(reason)) return;
     const open = this.pauses.findLast((p) => p.reason === reason && p.to === undefined);
     if (open) open.to = this.seconds(now);
-    if (this.reasons.size === 0) this.pacer?.resume(now);
+    if (this.reasons.size === 0) {
+      this.pacer?.resume(now);
+      this.wakeSleeper?.();
+    }
   }
 
   control(command: ControlCommand): string {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { OutgoingMessage } from './message.ts';
+import { Pace } from './pace.ts';
+
+const event = { occurred_at: 0 } as never;
+const message = (): OutgoingMessage => ({ routingKey: 'chat.message-sent', options: {} }) as unknown as OutgoingMessage;
+
+describe('Pace: resuming after a pause', () => {
+  // bench/seed-rate.ts found ~280 events (140 ms at 2000/s) sent at once after a control resume:
+  // the paused sender slept on in 250 ms steps while the schedule had restarted at the resume.
+  it('wakes the paused sender at the resume, so no burst of overdue events follows', async () => {
+    const pace = new Pace({ rate: 2000 });
+    pace.begin();
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect(await pace.waitUntilDue(event, undefined)).toBe(true);
+        pace.sent(message());
+      }
+      pace.control({ kind: 'pause' });
+      let resumedAt = 0;
+      // Not a multiple of the 250 ms sleep, so a sender that slept on would wake ~125 ms late.
+      setTimeout(() => {
+        resumedAt = performance.now();
+        pace.control({ kind: 'resume' });
+      }, 375);
+      expect(await pace.waitUntilDue(event, undefined)).toBe(true);
+      const wokeAfterMs = performance.now() - resumedAt;
+      let dueAtOnce = 0;
+      while (pace.delay(event, performance.now()) === 0) {
+        pace.sent(message());
+        dueAtOnce++;
+      }
+      expect(resumedAt).toBeGreaterThan(0);
+      // The wake is a resolved promise, not a timer: it cannot be late by a sleep step.
+      expect(wokeAfterMs).toBeLessThan(50);
+      expect(dueAtOnce).toBeLessThanOrEqual(100);
+    } finally {
+      pace.finish();
+    }
+  });
+});
