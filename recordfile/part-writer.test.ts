@@ -8,7 +8,7 @@ import { PartWriter } from './part-writer.ts';
 import { tempDir } from './test-support.ts';
 
 /**
- * PartWriter reuses its 256 KB batch buffers once gzip has consumed them. A batch reused too
+ * PartWriter reuses its 1 MB batch buffers once gzip has consumed them. A batch reused too
  * early would corrupt the part; these parts span many batches, with gzip busy (level 9) or
  * handed every batch at once (unbounded), and must be exactly the gzip of their framed records.
  */
@@ -17,7 +17,7 @@ let remove: () => Promise<void>;
 beforeEach(async () => ({ path: dir, remove } = await tempDir()));
 afterEach(() => remove());
 
-/** Deterministic, poorly compressible records of 1-3000 bytes, some larger than a batch. */
+/** Deterministic, poorly compressible records of 1-3000 bytes, a few larger than a batch (1 MB). */
 function records(seed: number, count: number): Buffer[] {
   let x = seed >>> 0 || 1;
   const next = () => {
@@ -28,7 +28,7 @@ function records(seed: number, count: number): Buffer[] {
   };
   const out: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    const size = i % 997 === 500 ? 300 * 1024 + (next() % 1000) : 1 + (next() % 3000);
+    const size = i % 997 === 500 ? 1100 * 1024 + (next() % 1000) : 1 + (next() % 3000);
     const b = Buffer.allocUnsafe(size);
     // Half random bytes, half a repeated pattern: zlib has real work to do.
     for (let j = 0; j < size; j++) b[j] = j % 2 === 0 ? next() & 0xff : (i + j) & 0x3f;
@@ -61,7 +61,7 @@ async function writePart(writer: PartWriter, messages: readonly Buffer[]): Promi
 async function expectExactPart(file: string, messages: readonly Buffer[], level: number, entry: Awaited<ReturnType<PartWriter['close']>>) {
   const bytes = await readFile(file);
   const expected = framed(messages);
-  expect(expected.length).toBeGreaterThan(8 * 256 * 1024); // many batches
+  expect(expected.length).toBeGreaterThan(6 * 1024 * 1024); // many batches
   expect(bytes.equals(gzipSync(expected, { level }))).toBe(true);
   expect(entry.records).toBe(messages.length);
   expect(entry.uncompressedBytes).toBe(expected.length);
@@ -72,7 +72,7 @@ async function expectExactPart(file: string, messages: readonly Buffer[], level:
 
 describe('PartWriter batch reuse', () => {
   it('writes exactly the gzip of the framed records across many reused batches', async () => {
-    const messages = records(7, 2500);
+    const messages = records(7, 5000);
     const file = join(dir, 'part-00000.pb.gz');
     const writer = await PartWriter.create(file, 'part-00000.pb.gz', { gzipLevel: 9 });
     await writePart(writer, messages);
@@ -80,8 +80,8 @@ describe('PartWriter batch reuse', () => {
   });
 
   it('keeps two unbounded parts written at once intact (batches shared between them)', async () => {
-    const a = records(11, 2000);
-    const b = records(12, 2000);
+    const a = records(11, 4500);
+    const b = records(12, 4500);
     const fileA = join(dir, 'a.pb.gz');
     const fileB = join(dir, 'b.pb.gz');
     const writerA = await PartWriter.create(fileA, 'a.pb.gz', { gzipLevel: 6, unbounded: true });
