@@ -33,6 +33,9 @@ const BATCH_BYTES = 1024 * 1024;
 const spareBatches: Buffer[] = [];
 const MAX_SPARE_BATCHES = 3;
 
+/** Batches gzip may hold before the producer waits: one being compressed, the next queued. */
+const MAX_BATCHES_IN_GZIP = 2;
+
 /** Compressed chunks (1 MB each) that may wait for the file before gzip is paused. */
 const MAX_PENDING_WRITES = 4;
 
@@ -58,6 +61,9 @@ export class PartWriter {
   private uncompressed = 0;
   private compressed = 0;
   private writeChain: Promise<void> = Promise.resolve();
+  /** Batches handed to gzip whose write callback has not come yet; woken when one comes. */
+  private batchesInGzip = 0;
+  private wake: (() => void) | null = null;
   /** Compressed chunks waiting for the file. */
   private pendingWrites = 0;
   private failure: unknown = null;
@@ -165,22 +171,28 @@ export class PartWriter {
     // once gzip has consumed it (not after an error: zlib may still be reading it).
     this.batch = takeBatch();
     this.batchUsed = 0;
-    const written = this.gzip.write(chunk, (err) => {
+    this.batchesInGzip++;
+    this.gzip.write(chunk, (err) => {
+      this.batchesInGzip--;
       if (!err && batch.length === BATCH_BYTES && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(batch);
+      const wake = this.wake;
+      this.wake = null;
+      wake?.();
     });
-    if (written || this.unbounded) return Promise.resolve();
+    // Wait only while gzip holds two batches: it compresses one while the next one fills. (Its
+    // 'drain' came once it held none, so zlib sat idle while the main thread filled a batch.)
+    if (this.unbounded || this.batchesInGzip < MAX_BATCHES_IN_GZIP) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const onDrain = () => {
+      const onError = (err: Error) => {
+        this.wake = null;
+        reject(err);
+      };
+      this.wake = () => {
         this.gzip.off('error', onError);
         resolve();
       };
-      const onError = (err: Error) => {
-        this.gzip.off('drain', onDrain);
-        reject(err);
-      };
-      this.gzip.once('drain', onDrain);
       this.gzip.once('error', onError);
-    }).then(() => this.writeChain);
+    });
   }
 
   private onCompressed(chunk: Buffer): void {
