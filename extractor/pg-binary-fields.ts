@@ -1,6 +1,6 @@
 import { SeedlineError } from '../common/errors.ts';
 import type { FieldLayout } from './record-layout.ts';
-import { ProtoWriter, WIRE } from './proto-writer.ts';
+import { ProtoWriter, WIRE } from '../common/proto-writer.ts';
 import { quoteIdent } from './postgres-catalog.ts';
 import type { ColumnValue } from './source.ts';
 

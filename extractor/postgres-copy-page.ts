@@ -4,7 +4,7 @@ import { binaryField, type FieldWriter } from './pg-binary-fields.ts';
 import { CopyBinaryParser, describeCopyProblem } from './pg-copy-binary.ts';
 import { copyOut } from './pg-copy-out.ts';
 import type { PgTableInfo } from './postgres-catalog.ts';
-import { ProtoWriter } from './proto-writer.ts';
+import { ProtoWriter } from '../common/proto-writer.ts';
 import type { RecordLayout } from './record-layout.ts';
 import type { EncodedBatch, KeyValue } from './source.ts';
 

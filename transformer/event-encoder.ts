@@ -81,7 +81,7 @@ export class EventEncoder {
     const w = this.writer;
     w.pos = 0;
     // Fields in number order, as protobufjs writes them; proto3 defaults ("", 0) are skipped.
-    w.reserve(38);
+    w.ensure(38);
     w.buf[w.pos++] = 0x0a; // 1: id, 36 ASCII bytes
     w.buf[w.pos++] = 36;
     w.pos = writeEventId(w.buf, w.pos, table, pkJson, draft.type);

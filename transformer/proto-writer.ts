@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { ProtoWriter } from '../common/proto-writer.ts';
 
 /**
  * Protobuf encoding without intermediate objects, for the transform's hot path: a growing
@@ -11,21 +12,15 @@ import protobuf from 'protobufjs';
  */
 const constantStrings = new Map<string, Buffer>();
 
-export class ScratchWriter {
-  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  /** Makes room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-
+/**
+ * The shared wire writer (common/proto-writer.ts) plus what the transform's encoders need:
+ * numbers up to 2^53 as varints, int64 from a bigint or number, protobufjs's UTF-8 for short
+ * strings with lone surrogates, constant strings encoded once, fork/ldelim for sub-messages.
+ */
+export class ScratchWriter extends ProtoWriter {
   /** A varint of a non-negative integer below 2^53. */
   varint(value: number): void {
-    this.reserve(10);
+    this.ensure(10);
     const buf = this.buf;
     let pos = this.pos;
     while (value > 0x7fffffff) {
@@ -40,26 +35,6 @@ export class ScratchWriter {
     this.pos = pos;
   }
 
-  /** A 64-bit varint of two 32-bit halves (two's complement for negatives: 10 bytes). */
-  varint64(lo: number, hi: number): void {
-    this.reserve(10);
-    const buf = this.buf;
-    let pos = this.pos;
-    lo >>>= 0;
-    hi >>>= 0;
-    while (hi) {
-      buf[pos++] = (lo & 127) | 128;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    while (lo > 127) {
-      buf[pos++] = (lo & 127) | 128;
-      lo >>>= 7;
-    }
-    buf[pos++] = lo;
-    this.pos = pos;
-  }
-
   /** An int64 from a bigint or an integer number, as protobufjs writes a Long of it. */
   int64(value: bigint | number): void {
     if (typeof value === 'number' ? value >= 0 && value <= Number.MAX_SAFE_INTEGER : value >= 0n && value <= MAX_SAFE) {
@@ -67,36 +42,33 @@ export class ScratchWriter {
       return;
     }
     const bits = BigInt.asUintN(64, BigInt(value));
-    this.varint64(Number(bits & 0xffffffffn), Number(bits >> 32n));
+    this.varint64(Number(bits >> 32n), Number(bits & 0xffffffffn));
   }
 
-  int32(value: number): void {
+  /** As the transform's encoders always did: the value truncated to 32 bits first. */
+  override int32(value: number): void {
     value |= 0;
-    if (value < 0) this.varint64(value, -1);
+    if (value < 0) this.varint64(-1, value);
     else this.varint(value);
   }
 
-  tag(field: number, wireType: number): void {
-    this.varint(((field << 3) | wireType) >>> 0);
-  }
-
-  string(value: string): void {
+  override string(value: string): void {
     const n = value.length;
     if (n < 40 && !isWellFormed(value)) {
-      this.reserve(n * 3 + 5);
+      this.ensure(n * 3 + 5);
       const len = utf8WriteLikeProtobufjs(value, this.buf, this.pos + 1);
       this.buf[this.pos] = len; // n < 40: at most 117 bytes, a one-byte length
       this.pos += 1 + len;
     } else if (n <= 42) {
       // At most 126 bytes: one length byte, written after the text.
-      this.reserve(n * 3 + 1);
+      this.ensure(n * 3 + 1);
       const len = this.buf.write(value, this.pos + 1, 'utf8');
       this.buf[this.pos] = len;
       this.pos += 1 + len;
     } else {
       const len = Buffer.byteLength(value, 'utf8');
       this.varint(len);
-      this.reserve(len);
+      this.ensure(len);
       this.pos += this.buf.write(value, this.pos, len, 'utf8');
     }
   }
@@ -114,21 +86,21 @@ export class ScratchWriter {
       encoded = once.copy(0);
       if (constantStrings.size < 10_000) constantStrings.set(value, encoded);
     }
-    this.reserve(encoded.length);
+    this.ensure(encoded.length);
     this.buf.set(encoded, this.pos);
     this.pos += encoded.length;
   }
 
   bytes(value: Uint8Array): void {
     this.varint(value.length);
-    this.reserve(value.length);
+    this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
   }
 
   /** Starts a length-delimited field's body (after its tag): returns the mark `ldelim` takes. */
   fork(): number {
-    this.reserve(1);
+    this.ensure(1);
     return this.pos++;
   }
 
@@ -141,7 +113,7 @@ export class ScratchWriter {
     }
     let extra = 0;
     for (let v = len >>> 7; v > 0; v >>>= 7) extra++;
-    this.reserve(extra);
+    this.ensure(extra);
     this.buf.copyWithin(mark + 1 + extra, mark + 1, this.pos);
     const end = this.pos + extra;
     this.pos = mark;
@@ -266,7 +238,7 @@ function writeField(w: ScratchWriter, f: FieldPlan, v: unknown): string | null {
       if (f.kind === 'sint64') {
         const x = BigInt.asIntN(64, BigInt(v));
         const zz = BigInt.asUintN(64, (x << 1n) ^ (x >> 63n));
-        w.varint64(Number(zz & 0xffffffffn), Number(zz >> 32n));
+        w.varint64(Number(zz >> 32n), Number(zz & 0xffffffffn));
       } else w.int64(v);
       return null;
     }
@@ -274,7 +246,7 @@ function writeField(w: ScratchWriter, f: FieldPlan, v: unknown): string | null {
       if (typeof v !== 'boolean') return `${f.name}: boolean expected`;
       if (!v && !f.presence) return null;
       w.tag(f.id, 0);
-      w.reserve(1);
+      w.ensure(1);
       w.buf[w.pos++] = v ? 1 : 0;
       return null;
     case 'string':
@@ -296,7 +268,7 @@ function writeField(w: ScratchWriter, f: FieldPlan, v: unknown): string | null {
       if (typeof v !== 'number') return `${f.name}: number expected`;
       if (Object.is(v, 0) && !f.presence) return null;
       w.tag(f.id, 1);
-      w.reserve(8);
+      w.ensure(8);
       w.pos = w.buf.writeDoubleLE(v, w.pos);
       return null;
   }

@@ -3,7 +3,8 @@ import protobuf from 'protobufjs';
 /**
  * A growable byte buffer that writes protobuf wire format the way protobufjs's Writer does
  * (same varints, zigzag, little-endian fixed and float bytes), for encoders that start from
- * bytes instead of JS objects. 64-bit integers come as two's-complement halves (`hi` signed
+ * bytes or fields instead of JS objects (extract: COPY tuples → records; the transform's
+ * ScratchWriter extends it). 64-bit integers come as two's-complement halves (`hi` signed
  * or not, `lo` unsigned), so no BigInt or Long is made per value.
  */
 export const WIRE = { varint: 0, fixed64: 1, delimited: 2, fixed32: 5 } as const;
