@@ -78,7 +78,7 @@ export async function readRunReport(file: string): Promise<RunReport> {
     throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report: it is not JSON (${messageOf(err)})`, { file, hint });
   }
   if (data?.format !== RUN_REPORT_FORMAT) {
-    throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report (expected format ${RUN_REPORT_FORMAT}, found ${JSON.stringify(data?.format)})`, { file, hint });
+    throw new SeedlineError('CONFIG_INVALID', `${file} is not a seedline run report (expected format ${RUN_REPORT_FORMAT}, found ${data?.format === undefined ? 'no "format" field' : JSON.stringify(data.format)})`, { file, hint });
   }
   const missing = (['seconds', 'latency', 'counts', 'controlPauses'] as const).find((k) => typeof data[k] !== 'object' || data[k] === null);
   if (missing || !Array.isArray(data.seconds)) {
