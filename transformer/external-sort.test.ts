@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,6 +85,26 @@ describe('external sort', () => {
     expect(sorter.runCount).toBeGreaterThan(1);
     await sorter.dispose();
     expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+});
+
+describe('external sort, merging runs of many read blocks (4 MB each, reused)', () => {
+  it('keeps every record intact when read blocks are recycled, records bigger than a block included', async () => {
+    let s = 9;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+    // ~30 MB in 3 runs: each run spans several read blocks; one record is bigger than a block.
+    const input = Array.from({ length: 3000 }, (_, i) => {
+      const r = Buffer.alloc(i === 1500 ? 5 * 1024 * 1024 : 1 + (next() % 20_000));
+      for (let j = 0; j < r.length; j += 997) r[j] = next() & 0xff;
+      return r;
+    });
+    const sorter = new ExternalSorter({ runBytes: 12 * 1024 * 1024, tmpDir: join(dir, 'runs') });
+    for (const r of input) await sorter.add(r);
+    const digests: string[] = [];
+    for await (const batch of sorter.sorted()) for (const r of batch) digests.push(createHash('sha1').update(r).digest('hex'));
+    expect(sorter.runCount).toBeGreaterThanOrEqual(3);
+    await sorter.dispose();
+    expect(digests).toEqual([...input].sort(Buffer.compare).map((r) => createHash('sha1').update(r).digest('hex')));
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SortRunWriter, readSortRun } from './sort-run-file.ts';
+import { sortIndex } from './sort-index.ts';
+import { ReadBlocks, SortRunWriter, readSortRun } from './sort-run-file.ts';
 
 /**
  * Sorts byte records (by `Buffer.compare`) in bounded memory: records are copied into one
@@ -21,8 +22,8 @@ export interface ExternalSortOptions {
   readonly checkpoint?: () => void;
 }
 
-/** Index bytes per record: chunk, offset, length (int32) and prefix (float64), plus the sort order. */
-const INDEX_BYTES = 24;
+/** Index bytes per record: chunk, offset, length, first 8 bytes (two uint32), plus the sort order and its spare. */
+const INDEX_BYTES = 28;
 /**
  * Records are copied into chunks of up to this size (a record larger than that gets its own).
  * Chunks are kept from one run to the next: fresh memory costs a page fault per 4 KB on first
@@ -47,8 +48,9 @@ export class ExternalSorter {
   private chunkOf = new Int32Array(FIRST_INDEX);
   private offsetOf = new Int32Array(FIRST_INDEX);
   private lengthOf = new Int32Array(FIRST_INDEX);
-  /** The first 6 bytes of each record as a number: most comparisons end there. */
-  private prefixOf = new Float64Array(FIRST_INDEX);
+  /** The first 8 bytes of each record (zero-padded) as two numbers: the radix sort's keys. */
+  private hiOf = new Uint32Array(FIRST_INDEX);
+  private loOf = new Uint32Array(FIRST_INDEX);
   private readonly runs: string[] = [];
   /** Records written to each run file, checked when it is read back. */
   private readonly runRecords = new Map<string, number>();
@@ -158,7 +160,8 @@ export class ExternalSorter {
     this.chunkOf[i] = this.chunk;
     this.offsetOf[i] = this.chunkUsed;
     this.lengthOf[i] = length;
-    this.prefixOf[i] = prefixAt(source, start, end);
+    this.hiOf[i] = uint32At(source, start, end);
+    this.loOf[i] = uint32At(source, start + 4, end);
     this.chunkUsed += length;
     this.used += length;
     this.count++;
@@ -166,14 +169,15 @@ export class ExternalSorter {
 
   private growIndex(): void {
     const size = this.chunkOf.length * 2;
-    const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+    const grow = <T extends Int32Array | Uint32Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
     this.chunkOf = grow(this.chunkOf, new Int32Array(size));
     this.offsetOf = grow(this.offsetOf, new Int32Array(size));
     this.lengthOf = grow(this.lengthOf, new Int32Array(size));
-    this.prefixOf = grow(this.prefixOf, new Float64Array(size));
+    this.hiOf = grow(this.hiOf, new Uint32Array(size));
+    this.loOf = grow(this.loOf, new Uint32Array(size));
   }
 
   /**
@@ -198,18 +202,12 @@ export class ExternalSorter {
   }
 
   private sortIndex(): Uint32Array {
-    const { chunks, chunkOf, offsetOf, lengthOf, prefixOf } = this;
-    const order = new Uint32Array(this.count);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => {
-      const pa = prefixOf[a]!;
-      const pb = prefixOf[b]!;
-      if (pa !== pb) return pa < pb ? -1 : 1;
+    const { chunks, chunkOf, offsetOf, lengthOf } = this;
+    return sortIndex(this.count, this.hiOf, this.loOf, (a, b) => {
       const oa = offsetOf[a]!;
       const ob = offsetOf[b]!;
       return chunks[chunkOf[a]!]!.compare(chunks[chunkOf[b]!]!, ob, ob + lengthOf[b]!, oa, oa + lengthOf[a]!);
     });
-    return order;
   }
 
   /** Forgets the records, keeps the chunks for the next run. */
@@ -227,7 +225,8 @@ export class ExternalSorter {
     this.chunkOf = new Int32Array(FIRST_INDEX);
     this.offsetOf = new Int32Array(FIRST_INDEX);
     this.lengthOf = new Int32Array(FIRST_INDEX);
-    this.prefixOf = new Float64Array(FIRST_INDEX);
+    this.hiOf = new Uint32Array(FIRST_INDEX);
+    this.loOf = new Uint32Array(FIRST_INDEX);
   }
 
   /** Writes the buffered records in order straight from the arena (no Buffer per record) and forgets them. */
@@ -279,34 +278,38 @@ export class ExternalSorter {
 }
 
 /**
- * The first 6 bytes as a big-endian number, zero-padded: comparing prefixes agrees with
- * comparing bytes whenever the prefixes differ (a shorter record pads with 0, which sorts first).
+ * 4 bytes as a big-endian unsigned number, zero-padded past `end`: ordering by these numbers
+ * agrees with ordering by bytes whenever they differ (a shorter record pads with 0, which sorts first).
  */
-function prefixAt(source: Uint8Array, start: number, end: number): number {
-  let p = 0;
-  for (let i = start; i < start + 6; i++) p = p * 256 + (i < end ? source[i]! : 0);
-  return p;
+function uint32At(source: Uint8Array, start: number, end: number): number {
+  if (start + 4 <= end) return ((source[start]! << 24) | (source[start + 1]! << 16) | (source[start + 2]! << 8) | source[start + 3]!) >>> 0;
+  let v = 0;
+  for (let i = start; i < start + 4; i++) v = v * 256 + (i < end ? source[i]! : 0);
+  return v;
 }
 
-/** A sorted run being read: the current record and the rest of its batch. */
+/** A sorted run being read: the current record (and its first 8 bytes as numbers) and the rest of its batch. */
 class RunCursor {
   readonly order: number;
   private readonly batches: AsyncGenerator<Buffer[]>;
   private batch: Buffer[] = [];
   private index = 0;
+  head: Buffer = EMPTY;
+  /** The head's first 8 bytes: most comparisons in the merge end there, without a call into C++. */
+  hi = 0;
+  lo = 0;
 
-  constructor(file: string, records: number, order: number) {
+  constructor(file: string, records: number, order: number, blocks: ReadBlocks) {
     this.order = order;
-    this.batches = readSortRun(file, records);
-  }
-
-  get head(): Buffer {
-    return this.batch[this.index]!;
+    this.batches = readSortRun(file, records, blocks);
   }
 
   /** Moves to the next record; false at the end. Synchronous within a batch. */
   advance(): boolean | Promise<boolean> {
-    if (++this.index < this.batch.length) return true;
+    if (++this.index < this.batch.length) {
+      this.setHead(this.batch[this.index]!);
+      return true;
+    }
     return this.load();
   }
 
@@ -317,6 +320,7 @@ class RunCursor {
       if (next.value.length > 0) {
         this.batch = next.value;
         this.index = 0;
+        this.setHead(this.batch[0]!);
         return true;
       }
     }
@@ -325,9 +329,19 @@ class RunCursor {
   close(): void {
     void this.batches.return(undefined);
   }
+
+  private setHead(record: Buffer): void {
+    this.head = record;
+    this.hi = uint32At(record, 0, record.length);
+    this.lo = uint32At(record, 4, record.length);
+  }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function before(a: RunCursor, b: RunCursor): boolean {
+  if (a.hi !== b.hi) return a.hi < b.hi;
+  if (a.lo !== b.lo) return a.lo < b.lo;
   const c = Buffer.compare(a.head, b.head);
   return c < 0 || (c === 0 && a.order < b.order);
 }
@@ -335,7 +349,8 @@ function before(a: RunCursor, b: RunCursor): boolean {
 /** k-way merge of sorted run files with a binary min-heap of cursors. */
 async function* mergeRuns(runs: readonly { file: string; records: number }[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
   const heap: RunCursor[] = [];
-  const cursors = runs.map((run, i) => new RunCursor(run.file, run.records, i));
+  const blocks = new ReadBlocks();
+  const cursors = runs.map((run, i) => new RunCursor(run.file, run.records, i, blocks));
   try {
     for (const cursor of cursors) if (await cursor.load()) heapPush(heap, cursor);
     let out: Buffer[] = [];
@@ -356,6 +371,7 @@ async function* mergeRuns(runs: readonly { file: string; records: number }[], ch
         checkpoint?.();
         yield out;
         out = [];
+        blocks.recycle(); // the consumer is done with the views in out: blocks read past may be reused
       }
     }
     if (out.length > 0) yield out;
