@@ -9,7 +9,7 @@ import { lookupsFor, lookupTables } from './lookups/build.ts';
 import type { EventModule, RowContext } from './module.ts';
 import type { RejectLog, RejectRecord } from './rejects.ts';
 import { planTasks, type GenerateTask, type TaskPart } from './generate-tasks.ts';
-import { sortRecord } from './sort-record.ts';
+import type { SortFields } from './sort-record.ts';
 
 /**
  * Reads the legacy tables of a dump and runs each module over its rows: every event becomes a
@@ -26,7 +26,8 @@ export interface GenerateOptions {
   readonly rejects: RejectLog;
   /** The lookups the modules declared, built beforehand (lookups/build.ts). */
   readonly lookups: Partial<Lookups>;
-  emit(record: Buffer): Promise<void> | undefined;
+  /** Takes one event: its place in the stream order and its envelope (a view: copy it before returning). */
+  emit(fields: SortFields, envelope: Uint8Array): Promise<void> | undefined;
   /** Called between batches; throws to stop (Ctrl-C). */
   checkpoint(): void;
   /** Updated as rows are read (progress display reads it). */
@@ -95,7 +96,7 @@ export interface TaskSink {
   readonly lookups: Partial<Lookups>;
   /** The module's state() for this task (stateful modules get one task for all their rows). */
   readonly state: unknown;
-  emit(record: Buffer): Promise<void> | undefined;
+  emit(fields: SortFields, envelope: Uint8Array): Promise<void> | undefined;
   reject(reject: RejectRecord): Promise<void> | undefined;
   checkpoint(): void;
   readonly stats: GenerateStats;
@@ -147,8 +148,8 @@ async function runModuleOnPart(
       if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts.map((d) => d.type));
       for (let i = 0; i < drafts.length; i++) {
         const draft = drafts[i]!;
-        const envelope = encoder.encodeView(module, table, pkJson, draft); // sortRecord copies it
-        const wait = sink.emit(sortRecord({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope));
+        const envelope = encoder.encodeView(module, table, pkJson, draft); // the sink copies it
+        const wait = sink.emit({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope);
         if (wait) await wait;
         stats.events++;
         stats.eventsByType[draft.type] = (stats.eventsByType[draft.type] ?? 0) + 1;

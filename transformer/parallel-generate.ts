@@ -121,10 +121,11 @@ export async function generateInWorkers(options: ParallelGenerateOptions): Promi
         return;
       case 'events':
         serially(async () => {
-          await options.emitFramed(Buffer.from(message.records));
+          await options.emitFramed(Buffer.from(message.records, 0, message.length));
           stats.rows += message.rows;
           stats.events += message.events;
-          worker.postMessage({ type: 'ack' } satisfies ToWorker);
+          // The sorter has copied the records: the memory goes back to the worker for its next batch.
+          worker.postMessage({ type: 'ack', buffer: message.records } satisfies ToWorker, [message.records]);
         });
         return;
       case 'rejects':

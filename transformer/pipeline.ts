@@ -10,6 +10,7 @@ import { MODULES } from './modules/index.ts';
 import { generateInWorkers } from './parallel-generate.ts';
 import type { RejectLog } from './rejects.ts';
 import type { SelectedModule } from './select-modules.ts';
+import { sortRecord, type SortFields } from './sort-record.ts';
 
 /**
  * The part of a transform every output shares: check the dump, build the lookups the modules
@@ -106,7 +107,7 @@ export async function runPipeline(
       encoder,
       rejects: options.rejects,
       lookups: built.lookups,
-      emit: (record: Buffer) => active.add(record),
+      emit: (fields: SortFields, envelope: Uint8Array) => active.add(sortRecord(fields, envelope)),
       checkpoint,
       stats,
     };

@@ -31,30 +31,54 @@ const TAG_INT = 0x01;
 const TAG_STRING = 0x02;
 
 export function sortRecord(fields: SortFields, envelope: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(sortRecordLength(fields, envelope.length));
+  writeSortRecord(out, 0, fields, envelope);
+  return out;
+}
+
+/**
+ * Bytes of the sort record of `fields` with an envelope of `envelopeLength` bytes. Call just
+ * before `writeSortRecord` of the same fields: it keeps the JSON of string key parts for it.
+ */
+export function sortRecordLength(fields: SortFields, envelopeLength: number): number {
   const pk = fields.pk;
   const single = !Array.isArray(pk);
   const count = single ? 1 : (pk as readonly PrimaryKeyPart[]).length;
-  const table = tableBytes(fields.table);
-  let keyLength = 8 + 1 + table.length + 1 + 1 + 2;
-  let json: string[] | null = null;
+  let keyLength = 8 + 1 + tableBytes(fields.table).length + 1 + 1 + 2;
+  preparedFor = fields;
   for (let i = 0; i < count; i++) {
     const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
     if (typeof part === 'string') {
-      json ??= [];
       json[i] = JSON.stringify(part);
       keyLength += 1 + Buffer.byteLength(json[i]!, 'utf8') + 1;
     } else keyLength += 1 + 8;
   }
-  const out = Buffer.allocUnsafe(keyLength + envelope.length + 2);
-  let pos = writeOrderedInt64(out, 0, fields.occurredAt);
+  preparedKeyLength = keyLength;
+  return keyLength + envelopeLength + 2;
+}
+
+/**
+ * Writes the sort record of `fields` and `envelope` at `pos` of `out` (which has room for
+ * `sortRecordLength` bytes, asked just before); returns the position after it. A generation
+ * worker writes records straight into the batch it sends: no Buffer per event.
+ */
+export function writeSortRecord(out: Buffer, pos: number, fields: SortFields, envelope: Uint8Array): number {
+  if (preparedFor !== fields) sortRecordLength(fields, envelope.length);
+  preparedFor = null;
+  const keyLength = preparedKeyLength;
+  const pk = fields.pk;
+  const single = !Array.isArray(pk);
+  const count = single ? 1 : (pk as readonly PrimaryKeyPart[]).length;
+  const start = pos;
+  pos = writeOrderedInt64(out, pos, fields.occurredAt);
   out[pos++] = fields.moduleIndex;
-  pos += table.copy(out, pos);
+  pos += tableBytes(fields.table).copy(out, pos);
   out[pos++] = 0;
   for (let i = 0; i < count; i++) {
     const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
     if (typeof part === 'string') {
       out[pos++] = TAG_STRING;
-      pos += out.write(json![i]!, pos, 'utf8');
+      pos += out.write(json[i]!, pos, 'utf8');
       out[pos++] = 0; // JSON text has no raw NUL: \u0000 is escaped
     } else {
       out[pos++] = TAG_INT;
@@ -64,9 +88,16 @@ export function sortRecord(fields: SortFields, envelope: Uint8Array): Buffer {
   out[pos++] = TAG_END;
   pos = out.writeUInt16BE(fields.eventIndex, pos);
   out.set(envelope, pos);
-  out.writeUInt16BE(keyLength, pos + envelope.length);
-  return out;
+  pos += envelope.length;
+  out.writeUInt16BE(keyLength, pos);
+  if (pos + 2 - start !== keyLength + envelope.length + 2) throw new Error('sort record length changed between sortRecordLength and writeSortRecord');
+  return pos + 2;
 }
+
+/** What sortRecordLength worked out last, for writeSortRecord: the fields, key length and JSON of string key parts. */
+let preparedFor: SortFields | null = null;
+let preparedKeyLength = 0;
+const json: string[] = [];
 
 const tables = new Map<string, Buffer>();
 

@@ -5,14 +5,14 @@ import type { RejectRecord } from './rejects.ts';
 /** What the main thread and a generation worker (generate-worker.ts) say to each other. */
 export type ToWorker =
   | { readonly type: 'task'; readonly task: GenerateTask }
-  /** One `events` batch has been added to the sorter: the worker may send another. */
-  | { readonly type: 'ack' }
+  /** One `events` batch has been added to the sorter: the worker may send another; its memory comes back. */
+  | { readonly type: 'ack'; readonly buffer: ArrayBuffer }
   | { readonly type: 'stop' };
 
 export type FromWorker =
   | { readonly type: 'ready' }
-  /** Sort records, framed (varint length + bytes); `rows`/`events`: read and made since the last message. */
-  | { readonly type: 'events'; readonly task: number; readonly records: ArrayBuffer; readonly rows: number; readonly events: number }
+  /** Sort records, framed (varint length + bytes), in `records[0, length)`; `rows`/`events`: read and made since the last message. */
+  | { readonly type: 'events'; readonly task: number; readonly records: ArrayBuffer; readonly length: number; readonly rows: number; readonly events: number }
   | { readonly type: 'rejects'; readonly task: number; readonly rejects: RejectRecord[] }
   | { readonly type: 'done'; readonly task: number; readonly stats: GenerateStats; readonly rows: number; readonly events: number }
   | { readonly type: 'error'; readonly task: number; readonly error: WorkerError };
