@@ -5,6 +5,7 @@ import { generateProto } from './legacy-schema.ts';
 import { rowMasker } from './masking.ts';
 import { copyPage, copyPlan } from './postgres-copy-page.ts';
 import { PostgresSource } from './postgres-source.ts';
+import type { PgTableInfo } from './postgres-catalog.ts';
 import { recordLayout } from './record-layout.ts';
 import { rowEncoder } from './row-encoder.ts';
 import type { ColumnValue, KeyRange, KeyValue, TableInfo } from './source.ts';
@@ -51,6 +52,8 @@ beforeAll(async () => {
     CREATE EXTENSION IF NOT EXISTS citext;
     CREATE TABLE public.ci (id citext PRIMARY KEY, v citext);
     INSERT INTO public.ci VALUES ('b', NULL), ('A', ''), ('Åä''😀', ' x '), ('a''b\', 'y');
+    CREATE TABLE public.tskey (k timestamptz PRIMARY KEY, ts timestamp);
+    INSERT INTO public.tskey VALUES ('2021-03-28 00:30:00+00', '2021-03-28 03:30'), ('2021-10-31 00:30:00+00', '2021-10-31 03:30'), ('2021-07-01 00:00+00', '2021-07-01 12:00');
     CREATE TABLE public.inf (id int PRIMARY KEY, at timestamptz);
     INSERT INTO public.inf VALUES (1, '2020-01-01'), (2, 'infinity'), (3, '-infinity'), (4, '294276-12-31 23:59:59.999999+00');`);
 });
@@ -59,8 +62,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function withSource<T>(fn: (s: PostgresSource) => Promise<T>): Promise<T> {
-  const source = new PostgresSource({ url: db.url, sourceTimezone: 'Europe/Helsinki' });
+async function withSource<T>(fn: (s: PostgresSource) => Promise<T>, sourceTimezone = 'Europe/Helsinki'): Promise<T> {
+  const source = new PostgresSource({ url: db.url, sourceTimezone });
   await source.connect();
   try {
     return await fn(source);
@@ -115,7 +118,7 @@ async function readEncoded(source: PostgresSource, table: TableInfo, type: proto
   return out;
 }
 
-async function expectSameBytes(table: string, change?: (proto: string) => string, mask: Record<string, string> = {}): Promise<void> {
+async function expectSameBytes(table: string, change?: (proto: string) => string, mask: Record<string, string> = {}, zone?: string): Promise<void> {
   await withSource(async (source) => {
     const t = await source.describeTable(table);
     const type = protoType(t, change);
@@ -123,13 +126,32 @@ async function expectSameBytes(table: string, change?: (proto: string) => string
     const encoded = await readEncoded(source, t, type, mask);
     expect(rows.records.length).toBeGreaterThan(0);
     expect(encoded).toEqual(rows);
-  });
+  }, zone);
 }
 
 describe('readEncoded: the binary COPY path gives the row path’s bytes', () => {
   it('every type at its edges, NULL absent and empty present (generated .proto: nullable fields optional)', async () => {
     await expectSameBytes('public.types');
     await expectSameBytes('public.ci'); // an extension's type, and a key compared case-insensitively
+  });
+
+  it('naive timestamps: cast in the session zone for a zone name, AT TIME ZONE for an abbreviation, as the row path reads them', async () => {
+    // CET as an abbreviation is +1 all year; the zone CET has summer time: 2021-03-28 03:30 tells them apart.
+    for (const zone of ['Europe/Helsinki', 'CET', 'UTC', 'America/St_Johns']) await expectSameBytes('public.types', undefined, {}, zone);
+    await expectSameBytes('public.tskey', undefined, {}, 'Europe/Helsinki');
+    await withSource(async (source) => {
+      const t = await source.describeTable('public.tskey');
+      // A timestamptz key keeps its text in UTC (the session zone is left alone for it).
+      expect((await readEncoded(source, t, protoType(t))).keys[0]).toEqual(['2021-03-28 00:30:00+00']);
+    });
+    const plan = (zone: string, isName: boolean, table = 'public.types') =>
+      withSource(async (source) => {
+        const t = await source.describeTable(table);
+        return copyPlan(t as PgTableInfo, recordLayout(t, protoType(t))!, zone, isName);
+      }, zone);
+    expect((await plan('Europe/Helsinki', true))!.sessionZone).toBe('Europe/Helsinki');
+    expect((await plan('CET', false))!.sessionZone).toBeUndefined();
+    expect((await plan('Europe/Helsinki', true, 'public.tskey'))!.sessionZone).toBeUndefined();
   });
 
   it('non-optional fields, where protobufjs leaves out 0, false, "" and +0 but writes int64 text "0"', async () => {

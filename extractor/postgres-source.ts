@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
-import { copyPage, copyPlan } from './postgres-copy-page.ts';
+import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
 import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
 import type { RecordLayout } from './record-layout.ts';
@@ -47,6 +47,8 @@ export class PostgresSource implements Source {
    */
   private binaryCopy = false;
   private readonly tables = new Map<string, PgTableInfo>();
+  /** The source zone is no time-zone abbreviation (checkTimezone): see copyPlan. */
+  private zoneIsName = false;
 
   constructor(options: PostgresSourceOptions) {
     this.options = options;
@@ -155,10 +157,10 @@ export class PostgresSource implements Source {
     const info = this.readable(table);
     // A heap table is one long pass: the row path's cursor reads it.
     if (info.primaryKey.length === 0) return null;
-    const plan = copyPlan(info, layout, this.options.sourceTimezone);
+    const plan = copyPlan(info, layout, this.options.sourceTimezone, this.zoneIsName);
     if (!plan) return null;
     return this.keysetPages(info, range, options, (client, page) => {
-      const sql = `COPY (${keysetSelect(info, plan.select, page, bindLiteral)}) TO STDOUT (FORMAT binary)`;
+      const sql = copyStatement(plan, keysetSelect(info, plan.select, page, bindLiteral));
       return copyPage(client, sql, plan, info.qualifiedName, page.limit);
     });
   }
@@ -300,8 +302,13 @@ export class PostgresSource implements Source {
 
   private async checkTimezone(client: pg.Client, zone: string): Promise<void> {
     // pg_timezone_names only: AT TIME ZONE also takes POSIX strings like '+3', whose sign is inverted.
-    const { rowCount } = await client.query('SELECT 1 FROM pg_timezone_names WHERE name = $1', [zone]);
-    if (!rowCount) {
+    // Every value arrives as text (TEXT_TYPES): the boolean is 't' or 'f'.
+    const { rows } = await client.query<{ abbrev: string }>(
+      'SELECT EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE lower(abbrev) = lower($1)) AS abbrev FROM pg_timezone_names WHERE name = $1',
+      [zone],
+    );
+    this.zoneIsName = rows.length > 0 && rows[0]!.abbrev === 'f';
+    if (!rows.length) {
       throw new SeedlineError('USAGE', `--source-timezone ${zone} is not a time zone this server knows`, {
         option: 'source-timezone',
         hint: 'use an IANA zone name such as Europe/Helsinki or UTC',
