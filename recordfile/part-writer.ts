@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
+import { constants, crc32, deflateRaw } from 'node:zlib';
 import { writeVarint32, varint32Size } from './framing.ts';
 import type { PartEntry } from './manifest.ts';
 
@@ -16,43 +16,74 @@ export interface PartWriterOptions {
 }
 
 /**
- * Records are gathered into batches of about this size before they go to gzip, and gzip's
- * output comes in chunks of this size. Each batch and chunk is a round trip between the main
- * thread and libuv's pool: at 1 MB rather than 256 KB, a 1.2 M-row extract switches context
- * ~10 k rather than ~23 k times and spends ~10 % less CPU. The bytes are the same.
+ * Records are gathered into batches of about this size; each batch is compressed as one
+ * segment of the part's deflate stream. Each batch is a round trip between the main thread and
+ * libuv's pool: at 1 MB rather than 256 KB, a 1.2 M-row extract switches context ~10 k rather
+ * than ~23 k times and spends ~10 % less CPU.
  */
 const BATCH_BYTES = 1024 * 1024;
 
 /**
- * Batch buffers gzip has finished with, for the next batches (of any part on this thread).
+ * Batch buffers zlib has finished with, for the next batches (of any part on this thread).
  * A fresh 256 KB buffer per flush was ~670 MB of allocation per 1.2 M-row extract, much of
- * the garbage collector's work. A batch comes back only from gzip's write callback: zlib reads
- * its input on libuv's pool until then. Parts written in parallel (`unbounded`) may hold many
+ * the garbage collector's work. A batch comes back only once its segment is compressed: zlib
+ * reads it on libuv's pool until then. Parts written in parallel (`unbounded`) may hold many
  * batches at once; past this many spare ones, returned batches are left to the collector.
  */
 const spareBatches: Buffer[] = [];
-const MAX_SPARE_BATCHES = 3;
+const MAX_SPARE_BATCHES = 4;
 
-/** Batches gzip may hold before the producer waits: one being compressed, the next queued. */
-const MAX_BATCHES_IN_GZIP = 2;
+/**
+ * Segments being compressed or waiting for the file before the producer waits: two compress at
+ * once (libuv's pool has 4 threads) while a third is queued, so one part keeps two cores busy.
+ */
+const MAX_SEGMENTS_IN_FLIGHT = 3;
 
-/** Compressed chunks (1 MB each) that may wait for the file before gzip is paused. */
+/** Compressed segments that may wait for the file before the producer waits. */
 const MAX_PENDING_WRITES = 4;
+
+/** Each segment starts with the previous one's last 32 KB as its dictionary: the deflate window. */
+const DICTIONARY_BYTES = 32 * 1024;
+
+/** Output buffer of one segment's deflate: a compressed 1 MB batch fits in one (level 0 adds 5 bytes per 64 KB). */
+const SEGMENT_OUT_BYTES = BATCH_BYTES + 64 * 1024;
+
+/** Ends a deflate stream whose last segment ended with a sync flush: an empty final block. */
+const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 function takeBatch(): Buffer {
   return spareBatches.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+}
+
+/** gzip's header as zlib writes it (no name, no mtime; XFL by level; OS 3, Unix). */
+function gzipHeader(level: number): Buffer {
+  const xfl = level === 9 ? 2 : level < 2 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
+}
+
+interface Segment {
+  out: Buffer | null;
+  done: boolean;
 }
 
 /**
  * Writes one part: framed records → gzip → a temporary file beside the final name.
  * `close()` flushes, fsyncs and renames it into place, so a reader never sees half a part.
  * `abort()` removes the temporary file.
+ *
+ * The part is one gzip member whose deflate stream is compressed in segments (pigz's way):
+ * each batch is deflated on its own, primed with the previous batch's last 32 KB and ended
+ * with a sync flush (byte-aligned, no final block), so segments compress in parallel on
+ * libuv's pool and their outputs, concatenated in order, are one valid deflate stream; an
+ * empty final block, the CRC-32 (computed here, over the batches) and the length end it.
+ * With one worker, zlib was one thread: the longest chain of the run. The bytes depend only
+ * on the records (batch boundaries), not on timing.
  */
 export class PartWriter {
   readonly file: string;
   readonly tmpFile: string;
   private readonly relativeName: string;
-  private readonly gzip: Gzip;
+  private readonly level: number;
   private readonly hash = createHash('sha256');
   private handle: FileHandle | null = null;
   private batch: Buffer = takeBatch();
@@ -60,13 +91,18 @@ export class PartWriter {
   private records = 0;
   private uncompressed = 0;
   private compressed = 0;
+  private crc = 0;
+  /** The last 32 KB given to the previous segment, for the next one. */
+  private dictionary: Buffer | null = null;
   private writeChain: Promise<void> = Promise.resolve();
-  /** Batches handed to gzip whose write callback has not come yet; woken when one comes. */
-  private batchesInGzip = 0;
-  private wake: (() => void) | null = null;
-  /** Compressed chunks waiting for the file. */
+  /** Segments handed to zlib whose output has not been handed to the file yet, in order. */
+  private readonly segments: Segment[] = [];
+  /** Compressed segments waiting for the file. */
   private pendingWrites = 0;
+  /** The producer waiting for room (segments or writes); woken when either drains. */
+  private wake: (() => void) | null = null;
   private failure: unknown = null;
+  private aborted = false;
   private firstKey: unknown = undefined;
   private lastKey: unknown = undefined;
   private readonly unbounded: boolean;
@@ -76,16 +112,14 @@ export class PartWriter {
     this.relativeName = relativeName;
     this.tmpFile = join(dirname(file), `.${basename(file)}.tmp`);
     this.unbounded = options.unbounded ?? false;
-    // 1 MB of output per chunk (zlib's default is 16 KB): 64x fewer file writes and hash updates.
-    this.gzip = createGzip({ level: options.gzipLevel ?? 6, chunkSize: BATCH_BYTES });
-    this.gzip.on('data', (chunk: Buffer) => this.onCompressed(chunk));
-    this.gzip.on('error', (err) => (this.failure ??= err));
+    this.level = options.gzipLevel ?? 6;
   }
 
   /** `relativeName` is what the manifest will call the file (relative to the data set). */
   static async create(file: string, relativeName: string, options: PartWriterOptions = {}): Promise<PartWriter> {
     const writer = new PartWriter(file, relativeName, options);
     writer.handle = await open(writer.tmpFile, 'w');
+    writer.emit(gzipHeader(writer.level));
     return writer;
   }
 
@@ -129,12 +163,12 @@ export class PartWriter {
   /** Finishes the part and renames it into place; returns its manifest entry. */
   async close(): Promise<PartEntry> {
     await this.flushBatch();
-    await new Promise<void>((resolve, reject) => {
-      this.gzip.once('end', resolve);
-      this.gzip.once('error', reject);
-      this.gzip.end();
-      this.gzip.resume();
-    });
+    while (this.segments.length > 0 && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
+    const trailer = Buffer.allocUnsafe(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.uncompressed % 2 ** 32, 4);
+    this.emit(Buffer.concat([FINAL_EMPTY_BLOCK, trailer]));
     await this.writeChain;
     if (this.failure) throw this.failure;
     const handle = this.handle!;
@@ -155,7 +189,9 @@ export class PartWriter {
 
   /** Drops the part: nothing is left under either name. */
   async abort(): Promise<void> {
-    this.gzip.destroy();
+    this.aborted = true;
+    this.failure ??= new Error('part aborted');
+    this.wakeProducer();
     await this.writeChain.catch(() => {});
     await this.handle?.close().catch(() => {});
     this.handle = null;
@@ -165,51 +201,75 @@ export class PartWriter {
   private flushBatch(): Promise<void> {
     if (this.batchUsed === 0) return Promise.resolve();
     const batch = this.batch;
-    const chunk = batch.subarray(0, this.batchUsed);
-    this.uncompressed += this.batchUsed;
-    // The batch is handed to gzip; the next records go into a spare one. This one is spare again
-    // once gzip has consumed it (not after an error: zlib may still be reading it).
+    const used = this.batchUsed;
+    const input = batch.subarray(0, used);
+    this.uncompressed += used;
+    this.crc = crc32(input, this.crc);
+    const segment: Segment = { out: null, done: false };
+    this.segments.push(segment);
+    deflateRaw(
+      input,
+      {
+        level: this.level,
+        chunkSize: SEGMENT_OUT_BYTES,
+        finishFlush: constants.Z_SYNC_FLUSH,
+        ...(this.dictionary ? { dictionary: this.dictionary } : {}),
+      },
+      (err, out) => {
+        // zlib has read the batch to its end: it is spare again (not after an error: maybe not).
+        if (!err && batch.length === BATCH_BYTES && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(batch);
+        if (err) this.failure ??= err;
+        else segment.out = out;
+        segment.done = true;
+        this.drainSegments();
+      },
+    );
+    // A copy: the batch is reused once compressed, and the next segment may start before that.
+    this.dictionary = Buffer.from(input.subarray(Math.max(0, used - DICTIONARY_BYTES)));
+    // The next records go into a spare batch.
     this.batch = takeBatch();
     this.batchUsed = 0;
-    this.batchesInGzip++;
-    this.gzip.write(chunk, (err) => {
-      this.batchesInGzip--;
-      if (!err && batch.length === BATCH_BYTES && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(batch);
-      const wake = this.wake;
-      this.wake = null;
-      wake?.();
-    });
-    // Wait only while gzip holds two batches: it compresses one while the next one fills. (Its
-    // 'drain' came once it held none, so zlib sat idle while the main thread filled a batch.)
-    if (this.unbounded || this.batchesInGzip < MAX_BATCHES_IN_GZIP) return Promise.resolve();
+    if (this.unbounded || !this.mustWait()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        this.wake = null;
-        reject(err);
-      };
-      this.wake = () => {
-        this.gzip.off('error', onError);
-        resolve();
-      };
-      this.gzip.once('error', onError);
+      this.wake = () => (this.failure ? reject(this.failure) : resolve());
     });
   }
 
-  private onCompressed(chunk: Buffer): void {
+  private mustWait(): boolean {
+    return this.segments.length >= MAX_SEGMENTS_IN_FLIGHT || this.pendingWrites >= MAX_PENDING_WRITES;
+  }
+
+  /** Hands finished segments to the file in order; an unfinished one holds back those after it. */
+  private drainSegments(): void {
+    while (this.segments.length > 0 && this.segments[0]!.done) {
+      const { out } = this.segments.shift()!;
+      if (out && !this.failure) this.emit(out);
+    }
+    if (this.failure || !this.mustWait()) this.wakeProducer();
+  }
+
+  private wakeProducer(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Compressed bytes, in file order: hashed, counted, and written after those before them. */
+  private emit(chunk: Buffer): void {
+    if (this.aborted) return;
     this.hash.update(chunk);
     this.compressed += chunk.length;
-    // File writes are chained so they land in order. gzip is paused only once a few are pending:
-    // pausing on every one made zlib wait for the disk and for two more turns of the main thread
-    // per chunk, and that thread is busy decoding rows.
-    if (++this.pendingWrites >= MAX_PENDING_WRITES) this.gzip.pause();
+    this.pendingWrites++;
     this.writeChain = this.writeChain
       .then(() => writeAll(this.handle!, chunk))
       .then(
         () => {
-          if (this.pendingWrites-- === MAX_PENDING_WRITES) this.gzip.resume();
+          this.pendingWrites--;
+          if (!this.mustWait()) this.wakeProducer();
         },
         (err) => {
           this.failure ??= err;
+          this.wakeProducer();
         },
       );
   }
