@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
 import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
+import { compileRowDecoder } from './legacy-row-decoder.ts';
 
 /**
  * Legacy rows as modules see them: plain objects with one property per column, named as the
@@ -140,6 +141,14 @@ interface FieldPlan {
 export async function rowDecoder(table: string): Promise<RowDecoder> {
   const { file, messageType } = legacySchema(table);
   const type = lookupType(await loadProtos([file]), messageType, [file]);
+  return { type, decode: compileRowDecoder(type) ?? protobufjsRowDecode(type) };
+}
+
+/**
+ * The same rows through protobufjs: for message types the hand-compiled decoder does not
+ * handle, and the reference its test compares it with.
+ */
+export function protobufjsRowDecode(type: protobuf.Type): (bytes: Uint8Array) => LegacyRow {
   const plan: FieldPlan[] = type.fieldsArray.map((f) => ({
     name: f.name,
     nullable: f.options?.['proto3_optional'] === true,
@@ -148,24 +157,21 @@ export async function rowDecoder(table: string): Promise<RowDecoder> {
     bytes: f.type === 'bytes',
   }));
   const hasOwn = Object.prototype.hasOwnProperty;
-  return {
-    type,
-    decode(bytes) {
-      const message = type.decode(bytes) as unknown as Record<string, unknown>;
-      const row: Record<string, unknown> = {};
-      for (const f of plan) {
-        const present = hasOwn.call(message, f.name);
-        if (!present && f.nullable) {
-          row[f.name] = null;
-          continue;
-        }
-        const value = message[f.name];
-        if (f.long) row[f.name] = longToBigInt(value, f.unsigned);
-        else if (f.bytes && !present) row[f.name] = new Uint8Array(0);
-        else row[f.name] = value;
+  return (bytes) => {
+    const message = type.decode(bytes) as unknown as Record<string, unknown>;
+    const row: Record<string, unknown> = {};
+    for (const f of plan) {
+      const present = hasOwn.call(message, f.name);
+      if (!present && f.nullable) {
+        row[f.name] = null;
+        continue;
       }
-      return row;
-    },
+      const value = message[f.name];
+      if (f.long) row[f.name] = longToBigInt(value, f.unsigned);
+      else if (f.bytes && !present) row[f.name] = new Uint8Array(0);
+      else row[f.name] = value;
+    }
+    return row;
   };
 }
 

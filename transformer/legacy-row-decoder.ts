@@ -1,0 +1,265 @@
+import { isUtf8 } from 'node:buffer';
+import protobuf from 'protobufjs';
+
+/**
+ * A hand-compiled decoder from a legacy row message's bytes straight to the row object that
+ * modules see (legacy-rows.ts): one pass over the wire bytes, one object per row. protobufjs
+ * makes a message object, a Long per int64 and then our row object from it (with four BigInt
+ * operations per int64): about a sixth of a transform worker's time went there.
+ *
+ * The same row as the protobufjs path, field for field (legacy-row-decoder.test.ts compares
+ * them on every fixture table): properties in the .proto's field order; an absent proto3
+ * `optional` field is null, another absent field its default (0, 0n, false, "", empty bytes);
+ * the last occurrence of a field wins; unknown fields are skipped; strings must be valid UTF-8
+ * (protobufjs 8 rejects invalid UTF-8 too); bytes are views of the record, as protobufjs gives.
+ * Throws on damaged bytes; the caller names the file and record.
+ */
+export type RowDecode = (bytes: Uint8Array) => Record<string, unknown>;
+
+type Kind = 'int32' | 'uint32' | 'sint32' | 'int64' | 'uint64' | 'sint64' | 'bool' | 'string' | 'bytes' | 'double' | 'float' | 'enum';
+
+interface FieldPlan {
+  readonly name: string;
+  readonly kind: Kind;
+  /** proto3 `optional`: absent means NULL. */
+  readonly nullable: boolean;
+}
+
+const KINDS = new Set<string>(['int32', 'uint32', 'sint32', 'int64', 'uint64', 'sint64', 'bool', 'string', 'bytes', 'double', 'float']);
+
+/** A decoder for `type`, or null when it has a field this decoder does not handle (repeated, map, message, fixed-width integers). */
+export function compileRowDecoder(type: protobuf.Type): RowDecode | null {
+  type.setup();
+  const byId = new Map<number, FieldPlan>();
+  const order: FieldPlan[] = [];
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    if (field.repeated || field.map) return null;
+    const isEnum = field.resolvedType instanceof protobuf.Enum;
+    if (!isEnum && (field.resolvedType || !KINDS.has(field.type))) return null;
+    const plan: FieldPlan = { name: field.name, kind: isEnum ? 'enum' : (field.type as Kind), nullable: field.options?.['proto3_optional'] === true };
+    byId.set(field.id, plan);
+    order.push(plan);
+  }
+  const ids = [...byId.keys()];
+  const maxId = Math.max(0, ...ids);
+  // A dense table by field number (legacy tables number their fields 1..n).
+  const table: (FieldPlan | undefined)[] = Array.from({ length: maxId + 1 }, (_, id) => byId.get(id));
+  const blank = blankRow(order);
+  return (bytes) => {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const r = new WireReader(buf);
+    const row = blank();
+    while (r.pos < r.end) {
+      const tag = r.uint32();
+      const id = tag >>> 3;
+      const wire = tag & 7;
+      const f = id < table.length ? table[id] : undefined;
+      if (f === undefined || wire !== wireTypeOf(f.kind)) {
+        r.skip(wire);
+        continue;
+      }
+      row[f.name] = readValue(r, f.kind);
+    }
+    if (r.pos !== r.end) throw new RangeError(`index out of range: a field runs past the end of the ${buf.length}-byte message`);
+    return row;
+  };
+}
+
+/**
+ * A function making a row with every field at NULL or its default, in field order: an object
+ * literal compiled once per table (as protobufjs compiles its decoders), so every row of a
+ * table has one shape and is made in one step. Field names come from the .proto (JSON-quoted).
+ */
+function blankRow(order: readonly FieldPlan[]): () => Record<string, unknown> {
+  const props = order.map((f) => `${JSON.stringify(f.name)}: ${f.nullable ? 'null' : defaultSource(f.kind)}`);
+  return new Function(`return function blankRow() { return { ${props.join(', ')} }; };`)() as () => Record<string, unknown>;
+}
+
+function defaultSource(kind: Kind): string {
+  switch (kind) {
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+      return '0n';
+    case 'bool':
+      return 'false';
+    case 'string':
+      return '""';
+    case 'bytes':
+      return 'new Uint8Array(0)';
+    default:
+      return '0';
+  }
+}
+
+function wireTypeOf(kind: Kind): number {
+  if (kind === 'string' || kind === 'bytes') return 2;
+  if (kind === 'double') return 1;
+  if (kind === 'float') return 5;
+  return 0;
+}
+
+function readValue(r: WireReader, kind: Kind): unknown {
+  switch (kind) {
+    case 'int32':
+    case 'enum':
+      return r.uint32() | 0;
+    case 'uint32':
+      return r.uint32() >>> 0;
+    case 'sint32': {
+      const v = r.uint32();
+      return ((v >>> 1) ^ -(v & 1)) | 0;
+    }
+    case 'int64':
+      r.varint64();
+      return signedBigint(r.hi, r.lo);
+    case 'uint64':
+      r.varint64();
+      return unsignedBigint(r.hi, r.lo);
+    case 'sint64': {
+      r.varint64();
+      const mask = -(r.lo & 1);
+      const lo = (((r.lo >>> 1) | (r.hi << 31)) ^ mask) >>> 0;
+      const hi = ((r.hi >>> 1) ^ mask) >>> 0;
+      return signedBigint(hi, lo);
+    }
+    case 'bool':
+      r.varint64();
+      return r.lo !== 0 || r.hi !== 0;
+    case 'string': {
+      const [start, end] = r.delimited();
+      const text = r.buf.toString('utf8', start, end);
+      // Invalid UTF-8 decodes to U+FFFD: only then is the check needed (valid text may hold U+FFFD too).
+      if (text.indexOf('\ufffd') >= 0 && !isUtf8(r.buf.subarray(start, end))) throw new Error(`invalid UTF-8 in a string field at byte ${start}`);
+      return text;
+    }
+    case 'bytes': {
+      const [start, end] = r.delimited();
+      return r.buf.subarray(start, end);
+    }
+    case 'double':
+      return r.double();
+    case 'float':
+      return r.float();
+  }
+}
+
+const TWO_32 = 4294967296;
+
+/** Two's-complement 64 bits as a bigint; one BigInt() call when the value fits in a double. */
+function signedBigint(hi: number, lo: number): bigint {
+  const h = hi | 0;
+  if (h >= -0x200000 && h < 0x200000) return BigInt(h * TWO_32 + lo);
+  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+}
+
+function unsignedBigint(hi: number, lo: number): bigint {
+  if (hi >>> 0 < 0x200000) return BigInt((hi >>> 0) * TWO_32 + lo);
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** The protobuf wire format, read from a Buffer: varints, length-delimited ranges, fixed-width numbers. */
+class WireReader {
+  readonly buf: Buffer;
+  pos = 0;
+  readonly end: number;
+  /** The last varint64: two's-complement halves. */
+  hi = 0;
+  lo = 0;
+
+  constructor(buf: Buffer) {
+    this.buf = buf;
+    this.end = buf.length;
+  }
+
+  /** A varint's low 32 bits (protobufjs's uint32(): longer varints are read to their end). */
+  uint32(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let value = 0;
+    let shift = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= this.end) throw outOfRange(this);
+      const b = buf[pos++]!;
+      if (shift < 32) value |= (b & 0x7f) << shift;
+      shift += 7;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    throw new Error(`invalid varint encoding at byte ${this.pos}`);
+  }
+
+  varint64(): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= this.end) throw outOfRange(this);
+      const b = buf[pos++]!;
+      if (i < 4) lo |= (b & 0x7f) << (7 * i);
+      else if (i === 4) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >> 4;
+      } else hi |= (b & 0x7f) << (7 * i - 32);
+      if (b < 0x80) {
+        this.pos = pos;
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        return;
+      }
+    }
+    throw new Error(`invalid varint encoding at byte ${this.pos}`);
+  }
+
+  /** A length prefix and the [start, end) of the bytes it covers. */
+  delimited(): [number, number] {
+    const length = this.uint32();
+    const start = this.pos;
+    const end = start + length;
+    if (end > this.end) throw outOfRange(this);
+    this.pos = end;
+    return [start, end];
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw outOfRange(this);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  float(): number {
+    if (this.pos + 4 > this.end) throw outOfRange(this);
+    const v = this.buf.readFloatLE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  skip(wire: number): void {
+    switch (wire) {
+      case 0:
+        this.varint64();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2:
+        this.delimited();
+        return;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new Error(`invalid wire type ${wire} at byte ${this.pos}`);
+    }
+    if (this.pos > this.end) throw outOfRange(this);
+  }
+}
+
+function outOfRange(r: WireReader): RangeError {
+  return new RangeError(`index out of range: the message ends at byte ${r.end}, in a field at byte ${r.pos}`);
+}
