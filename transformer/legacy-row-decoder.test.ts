@@ -73,7 +73,7 @@ describe('hand-compiled legacy row decoder', () => {
     expect(decode(bytes)).toMatchObject({ MessageId: 5n, SenderId: 9 });
   });
 
-  it('throws on damaged bytes, as protobufjs does: cut short, invalid UTF-8', async () => {
+  it('throws on damaged bytes, as protobufjs does: cut short, invalid UTF-8, field number 0', async () => {
     const type = await typeOf('Messages');
     const decode = compileRowDecoder(type)!;
     const reference = protobufjsRowDecode(type);
@@ -85,5 +85,8 @@ describe('hand-compiled legacy row decoder', () => {
     invalid[invalid.indexOf('hello')] = 0xff;
     expect(() => reference(invalid)).toThrow();
     expect(() => decode(invalid)).toThrow(/invalid UTF-8/);
+    const fieldZero = Buffer.from([0x00, 0x01]);
+    expect(() => reference(fieldZero)).toThrow();
+    expect(() => decode(fieldZero)).toThrow(/field number 0/);
   });
 });

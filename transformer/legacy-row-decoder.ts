@@ -10,7 +10,8 @@ import protobuf from 'protobufjs';
  * The same row as the protobufjs path, field for field (legacy-row-decoder.test.ts compares
  * them on every fixture table): properties in the .proto's field order; an absent proto3
  * `optional` field is null, another absent field its default (0, 0n, false, "", empty bytes);
- * the last occurrence of a field wins; unknown fields are skipped; strings must be valid UTF-8
+ * the last occurrence of a field wins; unknown fields are skipped (groups, which nothing writes,
+ * are refused); field number 0 is refused; strings must be valid UTF-8
  * (protobufjs 8 rejects invalid UTF-8 too); bytes are views of the record, as protobufjs gives.
  * Throws on damaged bytes; the caller names the file and record.
  */
@@ -54,6 +55,7 @@ export function compileRowDecoder(type: protobuf.Type): RowDecode | null {
       const tag = r.uint32();
       const id = tag >>> 3;
       const wire = tag & 7;
+      if (id === 0) throw new Error(`invalid tag ${tag} (field number 0) at byte ${r.pos - 1}`);
       const f = id < table.length ? table[id] : undefined;
       if (f === undefined || wire !== wireTypeOf(f.kind)) {
         r.skip(wire);
