@@ -26,7 +26,7 @@ export interface GenerateOptions {
   readonly rejects: RejectLog;
   /** The lookups the modules declared, built beforehand (lookups/build.ts). */
   readonly lookups: Partial<Lookups>;
-  /** Takes one event: its place in the stream order and its envelope (a view: copy it before returning). */
+  /** Takes one event: its place in the stream order and its envelope (both reused after it returns: copy them). */
   emit(fields: SortFields, envelope: Uint8Array): Promise<void> | undefined;
   /** Called between batches; throws to stop (Ctrl-C). */
   checkpoint(): void;
@@ -133,6 +133,7 @@ async function runModuleOnPart(
     lookups: shared.lookups,
     state: shared.state,
   };
+  const fields: { occurredAt: bigint; moduleIndex: number; table: string; pk: PrimaryKey; eventIndex: number } = { occurredAt: 0n, moduleIndex, table, pk: 0, eventIndex: 0 };
   let read = 0;
   reading: for await (const batch of decodePart(part.file, decoder.decode, { expect: part.entry })) {
     sink.checkpoint();
@@ -145,11 +146,15 @@ async function runModuleOnPart(
       const pkJson = primaryKeyJson(pk);
       pending.length = 0;
       const drafts = runGenerator(module, row, ctx, pkJson);
-      if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts.map((d) => d.type));
+      if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
       for (let i = 0; i < drafts.length; i++) {
         const draft = drafts[i]!;
         const envelope = encoder.encodeView(module, table, pkJson, draft); // the sink copies it
-        const wait = sink.emit({ occurredAt: draft.occurredAt, moduleIndex, table, pk, eventIndex: i }, envelope);
+        // One fields object per part, refilled per event: the sink reads it before it returns.
+        fields.occurredAt = draft.occurredAt;
+        fields.pk = pk;
+        fields.eventIndex = i;
+        const wait = sink.emit(fields, envelope);
         if (wait) await wait;
         stats.events++;
         stats.eventsByType[draft.type] = (stats.eventsByType[draft.type] ?? 0) + 1;
@@ -188,9 +193,12 @@ function bug(module: EventModule, table: string, what: string, err: unknown): Se
   );
 }
 
-/** Two events of one type from one row would get the same id. */
-function checkDistinctTypes(module: EventModule, table: string, pkJson: string, types: readonly string[]): void {
-  if (new Set(types).size === types.length) return;
+/** Two events of one type from one row would get the same id. (A loop: most rows with several events have two.) */
+function checkDistinctTypes(module: EventModule, table: string, pkJson: string, drafts: readonly { readonly type: string }[]): void {
+  let distinct = true;
+  for (let i = 1; i < drafts.length && distinct; i++) for (let j = 0; j < i; j++) if (drafts[i]!.type === drafts[j]!.type) distinct = false;
+  if (distinct) return;
+  const types = drafts.map((d) => d.type);
   throw new SeedlineError(
     'TRANSFORM_FAILED',
     `module ${module.name} emitted two events of the same type for ${table} row ${pkJson} (${types.join(', ')}): their ids would collide`,
