@@ -9,7 +9,7 @@ import { ReadBlocks, SortRunWriter, readSortRun } from './sort-run-file.ts';
  * `runBytes`, then that run is sorted and spilled to a temporary record file; at the end the
  * runs are k-way merged with a binary heap. Runs are plain framed records (sort-run-file.ts). With more runs than `fanIn`, groups of runs are
  * first merged into bigger runs, so open files and read buffers stay bounded too.
- * When everything fits in one run, nothing touches the disk.
+ * The last run is merged straight from memory; when everything fits in one run, nothing touches the disk.
  */
 export interface ExternalSortOptions {
   /** Bytes of records (plus 16 bytes of index per record) held in memory before a run is spilled. */
@@ -88,22 +88,29 @@ export class ExternalSorter {
       yield* this.sortedInMemory(true);
       return;
     }
-    if (this.count > 0) await this.spill();
-    this.release();
-    while (this.runs.length > this.fanIn) {
+    // The records still in memory are the last run: merged from memory, not spilled and read back.
+    const inMemory = this.count > 0 ? 1 : 0;
+    while (this.runs.length + inMemory > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
-      const merged = await this.writeRun(mergeRuns(this.withCounts(group), this.options.checkpoint));
+      const merged = await this.writeRun(mergeRuns(this.sources(group), this.options.checkpoint));
       for (const file of group) {
         await rm(file, { force: true });
         this.runRecords.delete(file);
       }
       this.runs.push(merged);
     }
-    yield* mergeRuns(this.withCounts(this.runs), this.options.checkpoint);
+    const sources = this.sources(this.runs);
+    if (inMemory) sources.push(() => toAsync(this.sortedInMemory(true)));
+    else this.release();
+    yield* mergeRuns(sources, this.options.checkpoint);
   }
 
-  private withCounts(files: readonly string[]): { file: string; records: number }[] {
-    return files.map((file) => ({ file, records: this.runRecords.get(file)! }));
+  /** The batches of each run file, read with `blocks`, checked against the records written. */
+  private sources(files: readonly string[]): RunSource[] {
+    return files.map((file) => {
+      const records = this.runRecords.get(file)!;
+      return (blocks: ReadBlocks) => readSortRun(file, records, blocks);
+    });
   }
 
   /** Removes the spilled runs. */
@@ -299,9 +306,9 @@ class RunCursor {
   hi = 0;
   lo = 0;
 
-  constructor(file: string, records: number, order: number, blocks: ReadBlocks) {
+  constructor(batches: AsyncGenerator<Buffer[]>, order: number) {
     this.order = order;
-    this.batches = readSortRun(file, records, blocks);
+    this.batches = batches;
   }
 
   /** Moves to the next record; false at the end. Synchronous within a batch. */
@@ -346,11 +353,18 @@ function before(a: RunCursor, b: RunCursor): boolean {
   return c < 0 || (c === 0 && a.order < b.order);
 }
 
-/** k-way merge of sorted run files with a binary min-heap of cursors. */
-async function* mergeRuns(runs: readonly { file: string; records: number }[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
+/** A sorted run's batches: a run file read with the merge's shared blocks, or the run kept in memory. */
+type RunSource = (blocks: ReadBlocks) => AsyncGenerator<Buffer[]>;
+
+async function* toAsync(batches: Iterable<Buffer[]>): AsyncGenerator<Buffer[]> {
+  yield* batches;
+}
+
+/** k-way merge of sorted runs with a binary min-heap of cursors. */
+async function* mergeRuns(runs: readonly RunSource[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
   const heap: RunCursor[] = [];
   const blocks = new ReadBlocks();
-  const cursors = runs.map((run, i) => new RunCursor(run.file, run.records, i, blocks));
+  const cursors = runs.map((run, i) => new RunCursor(run(blocks), i));
   try {
     for (const cursor of cursors) if (await cursor.load()) heapPush(heap, cursor);
     let out: Buffer[] = [];
