@@ -57,4 +57,14 @@ describe('ChunkSizer byte bound', () => {
     sizer.observe(sizer.rows, sizer.rows, 10);
     expect(sizer.rows).toBeLessThanOrEqual(2_000);
   });
+
+  it('takes a new byte bound (record-byte pages) from the next observation on', () => {
+    const sizer = new ChunkSizer({ startRows: 1_000, maxRows: 20_000, maxPageBytes: 1_000_000 });
+    sizer.observeBytes(1_000, 1_000 * 500);
+    for (let i = 0; i < 10; i++) sizer.observe(sizer.rows, sizer.rows, 10);
+    expect(sizer.rows).toBe(2_000);
+    sizer.setMaxPageBytes(4_000_000);
+    for (let i = 0; i < 10; i++) sizer.observe(sizer.rows, sizer.rows, 10);
+    expect(sizer.rows).toBe(8_000);
+  });
 });

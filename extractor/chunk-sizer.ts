@@ -24,7 +24,7 @@ export class ChunkSizer {
   private readonly max: number;
   private readonly low: number;
   private readonly high: number;
-  private readonly maxPageBytes: number;
+  private maxPageBytes: number;
   /** Average encoded bytes per row seen so far (0 until the first page). */
   private rowBytes = 0;
 
@@ -49,6 +49,11 @@ export class ChunkSizer {
     if (ms < this.low) next = asked * Math.min(2, middle / Math.max(ms, 1));
     else if (ms > this.high) next = asked * (middle / ms);
     this.size = clamp(Math.round(next), this.min, this.byteBound());
+  }
+
+  /** A new bound on a page's encoded bytes (pages already asked for keep theirs). */
+  setMaxPageBytes(bytes: number): void {
+    this.maxPageBytes = bytes;
   }
 
   /** `rows` rows encoded to `bytes` bytes: wide rows get smaller pages. */

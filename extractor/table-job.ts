@@ -33,6 +33,14 @@ export interface PlannedTable {
 
 export const DEFAULT_MIN_ROWS_PER_RANGE = 100_000;
 
+/**
+ * Encoded bytes a page may hold when the source hands out record bytes (readEncoded): a page is
+ * then one buffer, not JS values, so it may be larger than a row page (DEFAULT_CHUNK). On
+ * finland's Messages 4 MB pages (~7,500 rows) rather than 1 MB took ~0.3-0.5 s less server CPU
+ * per 1.2 M rows (fewer statements, each an index descent and a COPY start), same bytes.
+ */
+export const ENCODED_PAGE_BYTES = 4 * 1024 * 1024;
+
 export interface JobOptions {
   /** Rows per statement; the first guess when `adaptiveBatch`. */
   readonly batchRows: number;
@@ -158,6 +166,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     const layout = source.readEncoded ? recordLayout(info, type, planned.table.mask) : null;
     const encoded = layout ? source.readEncoded!(info, range, readOptions, layout) : null;
     if (encoded) {
+      sizer?.setMaxPageBytes(ENCODED_PAGE_BYTES);
       // Records arrive as bytes (the source encoded and masked them; its text is valid UTF-8).
       for await (const batch of encoded) {
         const { bytes, ends, keys } = batch;
