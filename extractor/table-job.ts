@@ -170,12 +170,18 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       // Records arrive as bytes (the source encoded and masked them; its text is valid UTF-8).
       for await (const batch of encoded) {
         const { bytes, ends, keys } = batch;
-        let start = 0;
-        for (let i = 0; i < ends.length; i++) {
-          const end = ends[i]!;
-          const wait = put(bytes.subarray(start, end), keys[i]);
-          if (wait) await wait;
-          start = end;
+        // As put() for each record, a run of records at a time (no view and call per record):
+        // the part ends after the record that fills it.
+        let i = 0;
+        while (i < ends.length) {
+          if (!part) await openPart();
+          const p: PartWriter = part!;
+          const next = p.writeRecords(bytes, ends, i, ends.length, options.maxPartBytes);
+          if (keyed) p.noteKeys(keys[i], keys[next - 1]);
+          lastKey = keys[next - 1];
+          i = next;
+          if (p.backlog) await p.backlog;
+          if (p.uncompressedBytes >= options.maxPartBytes) await commit();
         }
         await pageDone(ends.length, bytes.length);
       }

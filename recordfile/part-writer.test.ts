@@ -107,6 +107,48 @@ describe('PartWriter batch reuse', () => {
     expect(entry).toMatchObject({ records: 0, uncompressedBytes: 0, compressedBytes: 20 });
   });
 
+  it('writeRecords writes what write() writes, stops where the part is full, and says when to wait', async () => {
+    const messages = records(5, 4000);
+    const page = Buffer.concat(messages);
+    const ends: number[] = [];
+    messages.reduce((end, m) => (ends.push(end + m.length), end + m.length), 0);
+    const one = join(dir, 'one.pb.gz');
+    const byOne = await PartWriter.create(one, 'one.pb.gz', { gzipLevel: 1 });
+    await writePart(byOne, messages);
+    const entryOne = await byOne.close();
+
+    const bulk = join(dir, 'bulk.pb.gz');
+    const writer = await PartWriter.create(bulk, 'bulk.pb.gz', { gzipLevel: 1 });
+    // Stops right after the record that takes the part to 3 MB.
+    const full = framed(messages.slice(0, 1)).length;
+    expect(writer.writeRecords(page, ends, 0, 1, full)).toBe(1);
+    writer.noteKeys(0, 0);
+    let i = 1;
+    let waits = 0;
+    let crossed = false;
+    while (i < ends.length) {
+      const next = writer.writeRecords(page, ends, i, Math.min(ends.length, i + 700), 3 * 1024 * 1024);
+      expect(next).toBeGreaterThan(i);
+      writer.noteKeys(i, next - 1);
+      if (!crossed && writer.uncompressedBytes >= 3 * 1024 * 1024) {
+        crossed = true;
+        expect(writer.uncompressedBytes).toBe(framed(messages.slice(0, next)).length);
+        expect(framed(messages.slice(0, next - 1)).length).toBeLessThan(3 * 1024 * 1024);
+      } else if (crossed) {
+        expect(next).toBe(i + 1); // full: one record a call
+      }
+      i = next;
+      if (writer.backlog) {
+        waits++;
+        await writer.backlog;
+      }
+    }
+    const entry = await writer.close();
+    expect(waits).toBeGreaterThan(0);
+    expect((await readFile(bulk)).equals(await readFile(one))).toBe(true);
+    expect({ ...entry, file: '' }).toEqual({ ...entryOne, file: '' });
+  });
+
   it('compresses at the level asked for (level 0 stores)', async () => {
     const text = Buffer.from('the same few words again and again, '.repeat(40));
     const messages = Array.from({ length: 3000 }, () => text);
