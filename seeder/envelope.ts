@@ -1,3 +1,4 @@
+import { ProtoReader } from '../common/proto-reader.ts';
 import type { EventEnvelope } from '../common/protos.ts';
 
 /**
@@ -31,29 +32,21 @@ export class SeedEvent implements EventEnvelope {
 const EMPTY = Buffer.alloc(0);
 const TWO_32 = 2 ** 32;
 
+/** One reader for every envelope and one for its source: decoding is synchronous and allocates nothing per field. */
+const reader = new ProtoReader();
+const sourceReader = new ProtoReader();
+
 /** Decodes one `seedline.events.Event`; throws on bytes that are not one (like protobufjs). */
 export function decodeEnvelope(buf: Buffer): SeedEvent {
   const e = new SeedEvent();
-  const end = buf.length;
-  let pos = 0;
-  while (pos < end) {
-    // Tags and lengths are varint32 (field numbers here are small, lengths below 2^31).
-    let tag = buf[pos++]!;
-    if (tag >= 0x80) {
-      const r = varint32(buf, pos - 1, end);
-      tag = r;
-      pos = readEnd;
-    }
+  const r = reader.reset(buf);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
     const field = tag >>> 3;
     const wire = tag & 7;
     if (wire === 2) {
-      let len = buf[pos++]!;
-      if (len >= 0x80) {
-        len = varint32(buf, pos - 1, end);
-        pos = readEnd;
-      }
-      const stop = pos + len;
-      if (stop > end || pos > end) throw new RangeError(`index out of range: ${pos} + ${len} > ${end}`);
+      const stop = r.bytesEnd();
+      const pos = r.pos;
       switch (field) {
         case 1:
           e.id = text(buf, pos, stop);
@@ -76,88 +69,41 @@ export function decodeEnvelope(buf: Buffer): SeedEvent {
         default:
           if (field === 0 || field === 3) throw new Error(`invalid wire type 2 for field ${field}`);
       }
-      pos = stop;
+      r.pos = stop;
     } else if (field === 3 && wire === 0) {
-      pos = int64(buf, pos, end, e);
+      r.varint64();
+      setOccurredAt(e, r.hi, r.lo);
     } else {
       if (field === 0 || (field >= 1 && field <= 7)) throw new Error(`invalid wire type ${wire} for field ${field}`);
-      pos = skip(buf, pos, end, wire);
+      r.skip(wire);
     }
   }
-  if (pos > end) throw new RangeError(`index out of range: ${pos} > ${end}`);
   return e;
 }
 
 /** Source { string table = 1; string primary_key = 2; } — repeated occurrences merge, like protobuf's. */
 function decodeSource(buf: Buffer, start: number, end: number, e: SeedEvent): void {
   e.hasSource = true;
-  let pos = start;
-  while (pos < end) {
-    let tag = buf[pos++]!;
-    if (tag >= 0x80) {
-      tag = varint32(buf, pos - 1, end);
-      pos = readEnd;
-    }
+  const r = sourceReader.reset(buf, start, end);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
     const field = tag >>> 3;
     const wire = tag & 7;
     if (wire === 2) {
-      let len = buf[pos++]!;
-      if (len >= 0x80) {
-        len = varint32(buf, pos - 1, end);
-        pos = readEnd;
-      }
-      const stop = pos + len;
-      if (stop > end || pos > end) throw new RangeError(`index out of range: ${pos} + ${len} > ${end}`);
-      if (field === 1) e.sourceTable = tableCache.get(buf, pos, stop);
-      else if (field === 2) e.sourcePrimaryKey = text(buf, pos, stop);
+      const stop = r.bytesEnd();
+      if (field === 1) e.sourceTable = tableCache.get(buf, r.pos, stop);
+      else if (field === 2) e.sourcePrimaryKey = text(buf, r.pos, stop);
       else if (field === 0) throw new Error('invalid field 0');
-      pos = stop;
+      r.pos = stop;
     } else {
       if (field <= 2) throw new Error(`invalid wire type ${wire} for field ${field}`);
-      pos = skip(buf, pos, end, wire);
+      r.skip(wire);
     }
   }
-  if (pos > end) throw new RangeError(`index out of range: ${pos} > ${end}`);
 }
 
-/** Where the last `varint32` ended (a module variable instead of a result object per call). */
-let readEnd = 0;
-
-/** A varint at `pos`, truncated to 32 bits as protobuf's uint32 reads do; sets `readEnd`. */
-function varint32(buf: Buffer, pos: number, end: number): number {
-  let value = 0;
-  for (let shift = 0; shift < 70; shift += 7) {
-    if (pos >= end) throw new RangeError('index out of range: truncated varint');
-    const b = buf[pos++]!;
-    if (shift < 32) value |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      readEnd = pos;
-      return value >>> 0;
-    }
-  }
-  throw new Error('invalid varint encoding');
-}
-
-/** int64 occurred_at: a number when exact, else the exact text from a bigint. Returns the end. */
-function int64(buf: Buffer, start: number, end: number, e: SeedEvent): number {
-  let lo = 0;
-  let hi = 0;
-  let pos = start;
-  let shift = 0;
-  for (;;) {
-    if (pos >= end) throw new RangeError('index out of range: truncated varint');
-    const b = buf[pos++]!;
-    if (shift < 28) lo |= (b & 0x7f) << shift;
-    else if (shift === 28) {
-      lo |= (b & 0x0f) << 28;
-      hi |= (b & 0x7f) >>> 4;
-    } else if (shift < 64) hi |= (b & 0x7f) << (shift - 32);
-    if (b < 0x80) break;
-    shift += 7;
-    if (shift >= 70) throw new Error('invalid varint encoding');
-  }
-  lo >>>= 0;
-  hi >>>= 0;
+/** occurred_at from its 64 bits: a number when exact, and the exact decimal text in any case. */
+function setOccurredAt(e: SeedEvent, hi: number, lo: number): void {
   if (hi < 0x200000) {
     // 0 ≤ value < 2^53: exact as a number.
     const v = hi * TWO_32 + lo;
@@ -172,28 +118,6 @@ function int64(buf: Buffer, start: number, end: number, e: SeedEvent): number {
     const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
     e.occurred_at = Number(big);
     e.occurredAtText = big.toString();
-  }
-  return pos;
-}
-
-function skip(buf: Buffer, start: number, end: number, wire: number): number {
-  let pos = start;
-  switch (wire) {
-    case 0:
-      while (pos < end && buf[pos]! >= 0x80) pos++;
-      if (pos >= end) throw new RangeError('index out of range: truncated varint');
-      return pos + 1;
-    case 1:
-      return pos + 8;
-    case 2: {
-      const len = varint32(buf, pos, end);
-      return readEnd + len;
-    }
-    case 5:
-      return pos + 4;
-    default:
-      // Groups (3, 4) are not in proto3; 6 and 7 do not exist.
-      throw new Error(`invalid wire type ${wire}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
+import { ProtoReader } from '../common/proto-reader.ts';
 
 /**
  * A hand-compiled decoder from a legacy row message's bytes straight to the row object that
@@ -47,9 +48,10 @@ export function compileRowDecoder(type: protobuf.Type): RowDecode | null {
   // A dense table by field number (legacy tables number their fields 1..n).
   const table: (FieldPlan | undefined)[] = Array.from({ length: maxId + 1 }, (_, id) => byId.get(id));
   const blank = blankRow(order);
+  const r = new ProtoReader(); // one per decoder, reset per row: decoding is synchronous
   return (bytes) => {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const r = new WireReader(buf);
+    r.reset(buf);
     const row = blank();
     while (r.pos < r.end) {
       const tag = r.uint32();
@@ -102,7 +104,7 @@ function wireTypeOf(kind: Kind): number {
   return 0;
 }
 
-function readValue(r: WireReader, kind: Kind): unknown {
+function readValue(r: ProtoReader, kind: Kind): unknown {
   switch (kind) {
     case 'int32':
     case 'enum':
@@ -130,14 +132,18 @@ function readValue(r: WireReader, kind: Kind): unknown {
       r.varint64();
       return r.lo !== 0 || r.hi !== 0;
     case 'string': {
-      const [start, end] = r.delimited();
+      const end = r.bytesEnd();
+      const start = r.pos;
+      r.pos = end;
       const text = r.buf.toString('utf8', start, end);
       // Invalid UTF-8 decodes to U+FFFD: only then is the check needed (valid text may hold U+FFFD too).
       if (text.indexOf('\ufffd') >= 0 && !isUtf8(r.buf.subarray(start, end))) throw new Error(`invalid UTF-8 in a string field at byte ${start}`);
       return text;
     }
     case 'bytes': {
-      const [start, end] = r.delimited();
+      const end = r.bytesEnd();
+      const start = r.pos;
+      r.pos = end;
       return r.buf.subarray(start, end);
     }
     case 'double':
@@ -159,109 +165,4 @@ function signedBigint(hi: number, lo: number): bigint {
 function unsignedBigint(hi: number, lo: number): bigint {
   if (hi >>> 0 < 0x200000) return BigInt((hi >>> 0) * TWO_32 + lo);
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-/** The protobuf wire format, read from a Buffer: varints, length-delimited ranges, fixed-width numbers. */
-class WireReader {
-  readonly buf: Buffer;
-  pos = 0;
-  readonly end: number;
-  /** The last varint64: two's-complement halves. */
-  hi = 0;
-  lo = 0;
-
-  constructor(buf: Buffer) {
-    this.buf = buf;
-    this.end = buf.length;
-  }
-
-  /** A varint's low 32 bits (protobufjs's uint32(): longer varints are read to their end). */
-  uint32(): number {
-    const buf = this.buf;
-    let pos = this.pos;
-    let value = 0;
-    let shift = 0;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= this.end) throw outOfRange(this);
-      const b = buf[pos++]!;
-      if (shift < 32) value |= (b & 0x7f) << shift;
-      shift += 7;
-      if (b < 0x80) {
-        this.pos = pos;
-        return value >>> 0;
-      }
-    }
-    throw new Error(`invalid varint encoding at byte ${this.pos}`);
-  }
-
-  varint64(): void {
-    const buf = this.buf;
-    let pos = this.pos;
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= this.end) throw outOfRange(this);
-      const b = buf[pos++]!;
-      if (i < 4) lo |= (b & 0x7f) << (7 * i);
-      else if (i === 4) {
-        lo |= (b & 0x0f) << 28;
-        hi |= (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * i - 32);
-      if (b < 0x80) {
-        this.pos = pos;
-        this.lo = lo >>> 0;
-        this.hi = hi >>> 0;
-        return;
-      }
-    }
-    throw new Error(`invalid varint encoding at byte ${this.pos}`);
-  }
-
-  /** A length prefix and the [start, end) of the bytes it covers. */
-  delimited(): [number, number] {
-    const length = this.uint32();
-    const start = this.pos;
-    const end = start + length;
-    if (end > this.end) throw outOfRange(this);
-    this.pos = end;
-    return [start, end];
-  }
-
-  double(): number {
-    if (this.pos + 8 > this.end) throw outOfRange(this);
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  float(): number {
-    if (this.pos + 4 > this.end) throw outOfRange(this);
-    const v = this.buf.readFloatLE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  skip(wire: number): void {
-    switch (wire) {
-      case 0:
-        this.varint64();
-        return;
-      case 1:
-        this.pos += 8;
-        break;
-      case 2:
-        this.delimited();
-        return;
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw new Error(`invalid wire type ${wire} at byte ${this.pos}`);
-    }
-    if (this.pos > this.end) throw outOfRange(this);
-  }
-}
-
-function outOfRange(r: WireReader): RangeError {
-  return new RangeError(`index out of range: the message ends at byte ${r.end}, in a field at byte ${r.pos}`);
 }
