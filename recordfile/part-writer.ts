@@ -331,7 +331,7 @@ export class PartWriter {
 }
 
 /** FileHandle.write may write less than asked (a full disk, a signal); loop until done. */
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+export async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   let done = 0;
   while (done < chunk.length) {
     const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);

@@ -1,6 +1,6 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { SeedlineError } from '../common/errors.ts';
-import { RecordSplitter, describeProblem, varint32Size, writeVarint32 } from '../recordfile/index.ts';
+import { RecordSplitter, describeProblem, varint32Size, writeAll, writeVarint32 } from '../recordfile/index.ts';
 
 /**
  * A spilled sorted run: the records in protobuf's delimited framing, NOT compressed. A run is
@@ -157,13 +157,4 @@ function runError(file: string, what: string, offset: number): SeedlineError {
     offset,
     hint: 'a temporary file of this transform was damaged (disk full?); run the transform again',
   });
-}
-
-/** FileHandle.write may write less than asked (a full disk, a signal); loop until done. */
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
-    done += bytesWritten;
-  }
 }
