@@ -175,9 +175,10 @@ export async function transform(options: TransformOptions): Promise<TransformRes
 
 /**
  * Parts gzipped at once. gzip of the events is the biggest single cost of a transform
- * (level 1: ~10 ns per byte, ~9 s of the finland dump's 930 MB) and one part is one zlib
- * stream on one thread, so two parts go to two threads when there are two cores and the
- * budget holds two parts' bytes waiting for gzip (a quarter of it, at most).
+ * (level 1: ~8 CPU-s of the finland dump's 975 MB). A part's segments already compress two at
+ * a time, but two parts at once still measured faster (finland CLI: 16.8-17.0 s vs 18.3-19.9 s,
+ * 20-50 MB more RSS), so two parts when there are two cores and the budget holds two parts'
+ * bytes waiting for gzip (a quarter of it, at most).
  */
 export function outputParallelism(memoryBytes: number, maxPartBytes: number): number {
   if (availableParallelism() < 2) return 1;
