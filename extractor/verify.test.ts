@@ -106,6 +106,7 @@ describe('seedline verify', () => {
     const bad = await run([dir, '--progress', 'off']);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain(join(dir, part.file));
+    expect(bad.out).toMatch(/→ .*write the data set again/);
   });
 
   it('--help ends with an example', () => {

@@ -175,6 +175,9 @@ export function verifySummary(result: VerifyResult): string {
     lines.push(`  ${s.problems.length ? 'BAD' : 'ok '} ${s.stream.padEnd(width)}  ${formatCount(s.records).padStart(12)} records  ${String(s.parts).padStart(4)} parts  ${formatBytes(s.compressedBytes)}${against}`);
     for (const p of s.problems) lines.push(`      ${p}`);
   }
+  if (!result.ok) {
+    lines.push('  → a damaged or missing part is not repaired in place: write the data set again with the stage that made it, with --overwrite');
+  }
   return `${lines.join('\n')}\n`;
 }
 
