@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExternalSorter } from './external-sort.ts';
+import { writeVarint32, varint32Size } from '../recordfile/index.ts';
 import { readSortRun } from './sort-run-file.ts';
 import { tempDir } from './test-support.ts';
 
@@ -16,6 +17,12 @@ function records(n: number, seed = 1): Buffer[] {
   let s = seed;
   const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
   return Array.from({ length: n }, () => Buffer.from(Array.from({ length: 1 + (next() % 12) }, () => next() % 4)));
+}
+
+function encodeVarint(n: number): Buffer {
+  const out = Buffer.alloc(varint32Size(n));
+  writeVarint32(out, 0, n);
+  return out;
 }
 
 async function drain(sorter: ExternalSorter): Promise<Buffer[]> {
@@ -136,6 +143,28 @@ describe('external sort of framed batches (what the worker threads send)', () =>
     const out = await drain(sorter);
     expect(sorter.runCount).toBeGreaterThan(5);
     await sorter.dispose();
+    expect(out).toEqual([...input].sort(Buffer.compare));
+  });
+
+  it('keeps records intact across chunk boundaries, multi-byte framing and records bigger than a chunk', async () => {
+    let s = 5;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+    // 128 KB chunks (runBytes / 16); batches of ~1 MB cross several; one record is bigger than a chunk.
+    const input = Array.from({ length: 4000 }, (_, i) => {
+      const r = Buffer.alloc(i === 2222 ? 200_000 : 1 + (next() % 3000));
+      for (let j = 0; j < r.length; j += 61) r[j] = next() & 0xff;
+      return r;
+    });
+    const framed: Buffer[] = [];
+    for (let i = 0; i < input.length; i += 700) {
+      framed.push(Buffer.concat(input.slice(i, i + 700).flatMap((r) => [encodeVarint(r.length), r])));
+    }
+    const sorter = new ExternalSorter({ runBytes: 2 * 1024 * 1024, tmpDir: join(dir, 'runs') });
+    for (const batch of framed) await sorter.addFramed(batch);
+    const out = await drain(sorter);
+    expect(sorter.runCount).toBeGreaterThanOrEqual(2);
+    await sorter.dispose();
+    expect(out.length).toBe(input.length);
     expect(out).toEqual([...input].sort(Buffer.compare));
   });
 

@@ -121,12 +121,18 @@ export class ExternalSorter {
 
   /**
    * Adds every record of a batch in protobuf delimited framing (what the generation workers
-   * send), copying each straight from `framed` into the arena: no Buffer object per record,
-   * which on the main thread cost more in garbage collection than the copy itself.
+   * send). Each record is indexed where it will lie, and the batch is copied into the arena in
+   * as few spans as fit the chunks (framing bytes and all), not record by record: a copy call
+   * per record cost more than its bytes (~0.8 µs each, 1.8 s of the finland transform).
    */
   async addFramed(framed: Buffer): Promise<void> {
     let pos = 0;
+    /** `framed[spanStart, spanEnd)` goes to the current chunk at `spanTarget` when the span ends. */
+    let spanStart = 0;
+    let spanEnd = 0;
+    let spanTarget = 0;
     while (pos < framed.length) {
+      const recordStart = pos;
       let length = 0;
       let shift = 0;
       let b = 0x80;
@@ -138,38 +144,55 @@ export class ExternalSorter {
       }
       const end = pos + length;
       if (end > framed.length) throw new Error(`damaged batch of sort records: a record runs past its end at byte ${pos}`);
-      if (this.count > 0 && this.used + length + (this.count + 1) * INDEX_BYTES > this.options.runBytes) await this.spill();
-      this.appendRange(framed, pos, end);
+      const chunk = this.chunks[this.chunk];
+      const full = this.count > 0 && this.used + length + (this.count + 1) * INDEX_BYTES > this.options.runBytes;
+      // The span grows by this record (and the framing before it) while the chunk has room.
+      if (full || spanEnd === spanStart || !chunk || this.chunkUsed + (end - recordStart) > chunk.length) {
+        if (spanEnd > spanStart) this.chunks[this.chunk]!.set(framed.subarray(spanStart, spanEnd), spanTarget);
+        if (full) await this.spill();
+        this.moveToChunkFor(length);
+        spanStart = pos;
+        spanTarget = this.chunkUsed;
+      }
+      this.index(framed, pos, end, spanTarget + (pos - spanStart));
+      spanEnd = end;
       pos = end;
     }
+    if (spanEnd > spanStart) this.chunks[this.chunk]!.set(framed.subarray(spanStart, spanEnd), spanTarget);
   }
 
   private append(record: Uint8Array): void {
     const buf = Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength);
-    this.appendRange(buf, 0, buf.length);
+    this.moveToChunkFor(buf.length);
+    const offset = this.chunkUsed;
+    buf.copy(this.chunks[this.chunk]!, offset);
+    this.index(buf, 0, buf.length, offset);
   }
 
-  private appendRange(source: Buffer, start: number, end: number): void {
-    const length = end - start;
-    let chunk = this.chunks[this.chunk];
-    if (!chunk || this.chunkUsed + length > chunk.length) {
-      this.chunk++;
-      chunk = this.chunks[this.chunk];
-      if (!chunk || chunk.length < length) {
-        chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, length));
-        this.chunks.splice(this.chunk, 0, chunk); // a too-small chunk moves up, for the next records
-      }
-      this.chunkUsed = 0;
+  /** Makes the current chunk one with room for `length` more bytes. */
+  private moveToChunkFor(length: number): void {
+    const chunk = this.chunks[this.chunk];
+    if (chunk && this.chunkUsed + length <= chunk.length) return;
+    this.chunk++;
+    const next = this.chunks[this.chunk];
+    if (!next || next.length < length) {
+      // a too-small chunk moves up, for the next records
+      this.chunks.splice(this.chunk, 0, Buffer.allocUnsafe(Math.max(this.chunkBytes, length)));
     }
+    this.chunkUsed = 0;
+  }
+
+  /** Indexes `source[start, end)` as the next record, at `offset` of the current chunk (copied there by the caller). */
+  private index(source: Buffer, start: number, end: number, offset: number): void {
     const i = this.count;
     if (i === this.chunkOf.length) this.growIndex();
-    source.copy(chunk, this.chunkUsed, start, end);
+    const length = end - start;
     this.chunkOf[i] = this.chunk;
-    this.offsetOf[i] = this.chunkUsed;
+    this.offsetOf[i] = offset;
     this.lengthOf[i] = length;
     this.hiOf[i] = uint32At(source, start, end);
     this.loOf[i] = uint32At(source, start + 4, end);
-    this.chunkUsed += length;
+    this.chunkUsed = offset + length;
     this.used += length;
     this.count++;
   }
