@@ -119,3 +119,42 @@ export function formatRate(n: number): string {
 export function formatMB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+const CLI = new URL('../bin/seedline.js', import.meta.url);
+/** Loaded into the CLI's process: writes its peak RSS (bytes) and CPU seconds to $SEEDLINE_BENCH_USAGE_FILE on exit. */
+const USAGE_HOOK = `data:text/javascript,${encodeURIComponent(
+  'import{writeFileSync}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();' +
+    'writeFileSync(process.env.SEEDLINE_BENCH_USAGE_FILE,JSON.stringify({maxRss:u.maxRSS*1024,cpuSeconds:(u.userCPUTime+u.systemCPUTime)/1e6}))});',
+)}`;
+
+export interface CliRun {
+  /** The CLI process's own peak RSS (its worker threads included), bytes. */
+  readonly maxRss: number;
+  readonly seconds: number;
+  /** CPU seconds of the CLI process, all threads. */
+  readonly cpuSeconds: number;
+}
+
+/**
+ * Runs `node bin/seedline.js ...args` once in a child process of its own, as a user would: what
+ * a memory limit of an issue is about (the bench process holds the baseline's heap too).
+ * `usageFile` is a scratch path for the child's figures; `exitCodes` are the ones that mean it worked.
+ */
+export async function runCli(args: readonly string[], usageFile: string, exitCodes: readonly number[] = [0]): Promise<CliRun> {
+  const { spawn } = await import('node:child_process');
+  const { readFile, rm } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', USAGE_HOOK, fileURLToPath(CLI), ...args], {
+      env: { ...process.env, SEEDLINE_BENCH_USAGE_FILE: usageFile },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code !== null && exitCodes.includes(code) ? resolve() : reject(new Error(`seedline ${args[0]} exited with ${code}`))));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { maxRss: number; cpuSeconds: number };
+  await rm(usageFile, { force: true });
+  return { ...usage, seconds };
+}

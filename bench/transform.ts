@@ -8,7 +8,8 @@
  * no database. It is cached in os.tmpdir() keyed by preset and seed, so reruns start at once.
  *
  * Preset: `finland` (~1.25 M rows); `--quick` or SEEDLINE_BENCH_PRESET=small for a quick run.
- * Memory budget: SEEDLINE_BENCH_MEMORY_MB (default 512, the CLI default).
+ * Memory budget: SEEDLINE_BENCH_MEMORY_MB (default 512, the CLI default). The RSS limit
+ * (--memory + 150 MB) is checked on the real CLI, run once in a child process of its own.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type protobuf from 'protobufjs';
 import { loadProtos, lookupType } from '../common/protos.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 import { VERSION } from '../common/version.ts';
 import { FIXTURE_TIMEZONE, formatDate } from '../fixtures/clock.ts';
 import type { Row } from '../fixtures/copy-text.ts';
@@ -29,7 +31,7 @@ import { legacySchema } from '../transformer/legacy-rows.ts';
 import { MODULES } from '../transformer/modules/index.ts';
 import { transform } from '../transformer/transform.ts';
 import { bareDecode } from './bare-decode.ts';
-import { alternate, best, formatMB, formatRate, median, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
+import { alternate, best, formatMB, formatRate, median, medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 
 const TABLES = ['Members', 'Messages'] as const;
 /** Bump when the dump's content or layout changes, so a stale cache is not reused. */
@@ -88,6 +90,10 @@ export const transformBench: Benchmark = {
         rows,
         ctx.log,
       );
+      // The issue's memory limit is about the CLI: the bench process also holds the baseline's heap.
+      ctx.log('  the CLI on its own (child process) ...');
+      const cliArgs = ['transform', '--dump', dump, '--out', join(work, 'events-cli'), '--module', modules.join(','), '--memory', `${memoryBytes / 1024 / 1024}MB`, '--overwrite', '--progress', 'off'];
+      const cli = await runCli(cliArgs, join(work, 'cli-usage.json'), [0, EXIT.DONE_WITH_REJECTS]);
       // Rates are per row read; events/s is the same run's events over its time.
       const eventRates = seedline!.rates.map((r) => (r * events) / rows);
       const ratioPaired = medianOf(eventRates.map((r, i) => r / baseline!.rates[i]!));
@@ -98,8 +104,8 @@ export const transformBench: Benchmark = {
       if (!ctx.quick && ratioPaired < TARGET_RATIO) {
         problems.push(`transform runs at ${(ratioPaired * 100).toFixed(0)}% of the bare decode rate, under the ${TARGET_RATIO * 100}% target`);
       }
-      if (seedline!.peakRss > rssLimit) {
-        problems.push(`transform peak RSS ${formatMB(seedline!.peakRss)} is over --memory + 150 MB (${formatMB(rssLimit)})`);
+      if (cli.maxRss > rssLimit) {
+        problems.push(`the transform CLI's peak RSS ${formatMB(cli.maxRss)} is over --memory + 150 MB (${formatMB(rssLimit)})`);
       }
       const cpuPer = (s: typeof seedline, units: number) => ((medianOf(s!.cpuSeconds) / units) * 1e6).toFixed(2);
       return {
@@ -107,7 +113,9 @@ export const transformBench: Benchmark = {
           `  dump       ${preset} seed ${DEFAULT_SEED}: ${rows.toLocaleString('en-US')} rows (${TABLES.join(', ')}) in ${files.length} parts, ${formatMB(compressed)} gzipped; cache ${dump}`,
           `  transform  modules ${modules.join(', ')}, --memory ${formatMB(memoryBytes)}: ${events.toLocaleString('en-US')} events, ${sortRuns} sorted runs spilled`,
           `  transform  best ${formatRate(Math.max(...eventRates))} events/s   median ${formatRate(medianOf(eventRates))} events/s   ` +
-            `CPU ${cpuPer(seedline, events)} µs/event   peak RSS ${formatMB(seedline!.peakRss)} (limit ${formatMB(rssLimit)})`,
+            `CPU ${cpuPer(seedline, events)} µs/event   peak RSS ${formatMB(seedline!.peakRss)} (bench process)`,
+          `  CLI        node bin/seedline.js transform (child process, once): ${cli.seconds.toFixed(1)} s, ${cli.cpuSeconds.toFixed(1)} CPU-s ` +
+            `(${((cli.cpuSeconds / events) * 1e6).toFixed(2)} µs/event, start-up included)   peak RSS ${formatMB(cli.maxRss)} (limit ${formatMB(rssLimit)})`,
           `  baseline   best ${formatRate(best(baseline!))} rows/s     median ${formatRate(median(baseline!))} rows/s     ` +
             `CPU ${cpuPer(baseline, rows)} µs/row     peak RSS ${formatMB(baseline!.peakRss)}`,
           `  ratio      transform events/s ÷ baseline rows/s: per round (median) ${ratioPaired.toFixed(3)}   by CPU time ${ratioCpu.toFixed(3)}   target ${TARGET_RATIO}`,
