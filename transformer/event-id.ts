@@ -1,4 +1,5 @@
 import { SeedlineError } from '../common/errors.ts';
+import { writeUtf8 } from '../common/proto-writer.ts';
 
 /**
  * Deterministic event ids: a UUID version 5 (RFC 9562: SHA-1 of namespace + name) of the
@@ -54,36 +55,36 @@ const idText = Buffer.alloc(36);
 /**
  * Writes the id of `eventIdFromJson(table, pkJson, type)` as 36 ASCII bytes at `pos` of `out`;
  * returns the position after it. The hot path of a transform: no string and no hash object per
- * event — the name is assembled in a scratch buffer from cached table and type bytes, and
- * hashed with the SHA-1 below (a native hash per event costs more in call overhead than the
- * ~2 blocks of hashing itself).
+ * event — the name is assembled in a scratch buffer (namespace and table written there once
+ * while the table stays the same, the type's bytes cached) and hashed with the SHA-1 below (a
+ * native hash per event costs more in call overhead than the ~2 blocks of hashing itself).
  */
 export function writeEventId(out: Uint8Array, pos: number, table: string, pkJson: string, type: string): number {
-  const ns = namespaceOf(SEEDLINE_NAMESPACE);
-  let n = 16;
-  const head = cachedBytes(tableHeads, table, () => `[${JSON.stringify(table)},`);
-  const tail = cachedBytes(typeTails, type, () => `,${JSON.stringify(type)}]`);
-  const maxName = head.length + pkJson.length * 3 + tail.length;
-  if (16 + maxName + 72 > nameScratch.length) nameScratch = Buffer.alloc(2 * (16 + maxName + 72));
+  let tail = typeTails.get(type);
+  if (!tail) typeTails.set(type, (tail = Buffer.from(`,${JSON.stringify(type)}]`, 'utf8')));
+  if (table !== scratchTable || headEnd + pkJson.length * 3 + tail.length + 72 > nameScratch.length) {
+    const head = Buffer.from(`[${JSON.stringify(table)},`, 'utf8');
+    const room = 16 + head.length + pkJson.length * 3 + tail.length + 72;
+    if (room > nameScratch.length) nameScratch = Buffer.alloc(2 * room);
+    nameScratch.set(namespaceOf(SEEDLINE_NAMESPACE), 0);
+    nameScratch.set(head, 16);
+    headEnd = 16 + head.length;
+    scratchTable = table;
+  }
   const buf = nameScratch;
-  buf.set(ns, 0);
-  buf.set(head, n);
-  n += head.length;
-  n += buf.write(pkJson, n, 'utf8');
-  buf.set(tail, n);
-  n += tail.length;
+  let n = writeUtf8(buf, headEnd, pkJson);
+  for (let i = 0; i < tail.length; i++) buf[n++] = tail[i]!;
   sha1(buf, n);
   return writeUuid(out, pos);
 }
 
 /** RFC 9562 UUID version 5 of `name` (UTF-8) in `namespace`. */
 export function uuidV5(namespace: string, name: string): string {
-  const ns = namespaceOf(namespace);
   const length = 16 + Buffer.byteLength(name, 'utf8');
-  if (length + 72 > nameScratch.length) nameScratch = Buffer.alloc(2 * (length + 72));
-  nameScratch.set(ns, 0);
-  nameScratch.write(name, 16, 'utf8');
-  sha1(nameScratch, length);
+  const buf = Buffer.alloc(length + 72); // not the ids' scratch, which keeps its namespace and table
+  buf.set(namespaceOf(namespace), 0);
+  buf.write(name, 16, 'utf8');
+  sha1(buf, length);
   const end = writeUuid(idText, 0);
   return idText.toString('latin1', 0, end);
 }
@@ -101,20 +102,14 @@ function namespaceOf(namespace: string): Buffer {
   return ns;
 }
 
-const tableHeads = new Map<string, Buffer>();
+/** `,"<type>"]`: the end of the name, by event type. */
 const typeTails = new Map<string, Buffer>();
-
-function cachedBytes(cache: Map<string, Buffer>, key: string, text: () => string): Buffer {
-  let bytes = cache.get(key);
-  if (!bytes) {
-    bytes = Buffer.from(text(), 'utf8');
-    cache.set(key, bytes);
-  }
-  return bytes;
-}
 
 /** Namespace + name, then room for SHA-1 padding (up to 72 bytes). Grows for long names. */
 let nameScratch = Buffer.alloc(1024);
+/** The table whose `["<table>",` follows the namespace in nameScratch, up to headEnd. */
+let scratchTable: string | null = null;
+let headEnd = 0;
 /** The last digest: five big-endian words. */
 const H = new Int32Array(5);
 
@@ -158,19 +153,27 @@ function sha1Source(): string {
   };`;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => [i.toString(16).padStart(2, '0').charCodeAt(0), i.toString(16).padStart(2, '0').charCodeAt(1)]);
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const DASH = 0x2d;
 
 /** The first 16 bytes of the digest in H, version and variant set, as 8-4-4-4-12 lowercase hex. */
 function writeUuid(out: Uint8Array, pos: number): number {
-  for (let i = 0; i < 16; i++) {
-    let byte = (H[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
-    if (i === 6) byte = (byte & 0x0f) | 0x50; // version 5
-    else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC variant
-    if (i === 4 || i === 6 || i === 8 || i === 10) out[pos++] = DASH;
-    const hex = HEX[byte]!;
-    out[pos++] = hex[0]!;
-    out[pos++] = hex[1]!;
-  }
+  const w1 = (H[1]! & 0xffff0fff) | 0x5000; // version 5 in byte 6
+  const w2 = (H[2]! & 0x3fffffff) | 0x80000000; // RFC variant in byte 8
+  pos = writeHex(out, pos, H[0]!, 8);
+  out[pos++] = DASH;
+  pos = writeHex(out, pos, w1 >>> 16, 4);
+  out[pos++] = DASH;
+  pos = writeHex(out, pos, w1, 4);
+  out[pos++] = DASH;
+  pos = writeHex(out, pos, w2 >>> 16, 4);
+  out[pos++] = DASH;
+  pos = writeHex(out, pos, w2, 4);
+  return writeHex(out, pos, H[3]!, 8);
+}
+
+/** The low `digits` hex digits of `word`. */
+function writeHex(out: Uint8Array, pos: number, word: number, digits: number): number {
+  for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4) out[pos++] = HEX[(word >>> shift) & 15]!;
   return pos;
 }

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { ProtoWriter } from '../common/proto-writer.ts';
+import { ProtoWriter, writeUtf8 } from '../common/proto-writer.ts';
 
 /**
  * Protobuf encoding without intermediate objects, for the transform's hot path: a growing
@@ -62,7 +62,7 @@ export class ScratchWriter extends ProtoWriter {
     } else if (n <= 42) {
       // At most 126 bytes: one length byte, written after the text.
       this.ensure(n * 3 + 1);
-      const len = this.buf.write(value, this.pos + 1, 'utf8');
+      const len = writeUtf8(this.buf, this.pos + 1, value) - this.pos - 1;
       this.buf[this.pos] = len;
       this.pos += 1 + len;
     } else {
