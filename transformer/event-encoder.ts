@@ -11,6 +11,18 @@ export function payloadProtoPath(module: EventModule): string {
   return `${SCHEMAS_DIR}events/${module.schema}`;
 }
 
+/** What the envelope of one event type needs, worked out at its first event. */
+interface TypePlan {
+  readonly module: EventModule;
+  readonly payloadTypeName: string;
+  readonly payloadType: protobuf.Type;
+  /** Hand-compiled payload encoder (null: that type goes through protobufjs). */
+  readonly compiled: CompiledEncoder | null;
+  /** Field 2 (type) and field 7 (payload_type), tag and length included: the same bytes on every event. */
+  readonly typeField: Buffer;
+  readonly payloadTypeField: Buffer;
+}
+
 /**
  * Turns a module's event draft into envelope bytes (schemas/events/envelope.proto): checks the
  * draft against what the module declared, encodes the payload with its message type, derives
@@ -21,6 +33,10 @@ export class EventEncoder {
   private readonly payloadTypes: ReadonlyMap<string, protobuf.Type>;
   /** Event type → hand-compiled payload encoder (null: that type goes through protobufjs). */
   private readonly compiled = new Map<string, CompiledEncoder | null>();
+  /** Event type → its plan, for the module that emits it. */
+  private readonly plans = new Map<string, TypePlan>();
+  /** Table → field 1 of Source (the table name), tag and length included. */
+  private readonly tableFields = new Map<string, Buffer>();
   private readonly writer = new ScratchWriter();
 
   private constructor(envelope: protobuf.Type, payloadTypes: ReadonlyMap<string, protobuf.Type>) {
@@ -67,11 +83,8 @@ export class EventEncoder {
   }
 
   private write(module: EventModule, table: string, pkJson: string, draft: EventDraft): ScratchWriter {
-    const payloadTypeName = module.emits[draft.type];
-    const payloadType = this.payloadTypes.get(draft.type);
-    if (payloadTypeName === undefined || !payloadType) {
-      throw fail(module, table, pkJson, `event type '${draft.type}' is not in the module's emits (${Object.keys(module.emits).join(', ')})`);
-    }
+    let plan = this.plans.get(draft.type);
+    if (plan === undefined || plan.module !== module) plan = this.planFor(module, table, pkJson, draft.type);
     if (typeof draft.occurredAt !== 'bigint') {
       throw fail(module, table, pkJson, `occurredAt must be a bigint of microseconds, got ${typeof draft.occurredAt}`);
     }
@@ -85,10 +98,7 @@ export class EventEncoder {
     w.buf[w.pos++] = 0x0a; // 1: id, 36 ASCII bytes
     w.buf[w.pos++] = 36;
     w.pos = writeEventId(w.buf, w.pos, table, pkJson, draft.type);
-    if (draft.type !== '') {
-      w.tag(2, 2);
-      w.constantString(draft.type);
-    }
+    w.raw(plan.typeField);
     if (draft.occurredAt !== 0n) {
       w.tag(3, 0);
       w.int64(draft.occurredAt);
@@ -97,36 +107,51 @@ export class EventEncoder {
     w.string(draft.key);
     const payloadStart = w.pos;
     w.tag(5, 2);
-    const compiled = this.compiled.get(draft.type);
+    const compiled = plan.compiled;
     if (compiled) {
       const mark = w.fork();
       const problem = compiled(draft.payload, w);
-      if (problem !== null) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${payloadTypeName}: ${problem}`);
+      if (problem !== null) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${plan.payloadTypeName}: ${problem}`);
       if (w.ldelim(mark) === 0) w.pos = payloadStart; // an empty payload is the bytes default: not written
     } else {
       const payload = toProtobufValues(draft.payload) as Record<string, unknown>;
-      const problem = payloadType.verify(payload);
-      if (problem) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${payloadTypeName}: ${problem}`);
-      const bytes = payloadType.encode(payload).finish();
+      const problem = plan.payloadType.verify(payload);
+      if (problem) throw fail(module, table, pkJson, `payload of ${draft.type} does not fit ${plan.payloadTypeName}: ${problem}`);
+      const bytes = plan.payloadType.encode(payload).finish();
       if (bytes.length > 0) w.bytes(bytes);
       else w.pos = payloadStart;
     }
     w.tag(6, 2); // source: a message, written even when empty
     const source = w.fork();
-    if (table !== '') {
-      w.tag(1, 2);
-      w.constantString(table);
-    }
+    let tableField = this.tableFields.get(table);
+    if (tableField === undefined) this.tableFields.set(table, (tableField = stringField(1, table)));
+    w.raw(tableField);
     if (pkJson !== '') {
       w.tag(2, 2);
       w.string(pkJson);
     }
     w.ldelim(source);
-    if (payloadTypeName !== '') {
-      w.tag(7, 2);
-      w.constantString(payloadTypeName);
-    }
+    w.raw(plan.payloadTypeField);
     return w;
+  }
+
+  /** The plan of `type` as `module` emits it; TRANSFORM_FAILED when the module does not declare it. */
+  private planFor(module: EventModule, table: string, pkJson: string, type: string): TypePlan {
+    const payloadTypeName = module.emits[type];
+    const payloadType = this.payloadTypes.get(type);
+    if (payloadTypeName === undefined || !payloadType) {
+      throw fail(module, table, pkJson, `event type '${type}' is not in the module's emits (${Object.keys(module.emits).join(', ')})`);
+    }
+    const plan: TypePlan = {
+      module,
+      payloadTypeName,
+      payloadType,
+      compiled: this.compiled.get(type) ?? null,
+      typeField: stringField(2, type),
+      payloadTypeField: stringField(7, payloadTypeName),
+    };
+    this.plans.set(type, plan);
+    return plan;
   }
 
   /** The same envelope through protobufjs alone: the reference `encode` is checked against. */
@@ -144,6 +169,15 @@ export class EventEncoder {
       })
       .finish();
   }
+}
+
+/** A string field with its tag, as ScratchWriter writes it; nothing for "" (the proto3 default). */
+function stringField(id: number, value: string): Buffer {
+  if (value === '') return Buffer.alloc(0);
+  const w = new ScratchWriter(Buffer.allocUnsafe(16));
+  w.tag(id, 2);
+  w.string(value);
+  return w.copy(0);
 }
 
 function fail(module: EventModule, table: string, pkJson: string, what: string): SeedlineError {

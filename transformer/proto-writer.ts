@@ -10,23 +10,21 @@ import { ProtoWriter, writeUtf8 } from '../common/proto-writer.ts';
  * short strings (< 40 UTF-16 units) with lone surrogates written as protobufjs's own UTF-8
  * writer does (3 bytes of the surrogate), longer ones as Node's (U+FFFD).
  */
-const constantStrings = new Map<string, Buffer>();
-
 /**
  * The shared wire writer (common/proto-writer.ts) plus what the transform's encoders need:
  * numbers up to 2^53 as varints, int64 from a bigint or number, protobufjs's UTF-8 for short
- * strings with lone surrogates, constant strings encoded once, fork/ldelim for sub-messages.
+ * strings with lone surrogates, bytes encoded once (`raw`), fork/ldelim for sub-messages.
  */
 export class ScratchWriter extends ProtoWriter {
-  /** A varint of a non-negative integer below 2^53. */
+  /** A varint of a non-negative integer below 2^53 (times in µs are above 2^31: split in two 32-bit halves, not divided per 7 bits). */
   varint(value: number): void {
-    this.ensure(10);
+    if (value > 0x7fffffff) {
+      this.varint64(Math.floor(value / TWO_32), value >>> 0);
+      return;
+    }
+    this.ensure(5);
     const buf = this.buf;
     let pos = this.pos;
-    while (value > 0x7fffffff) {
-      buf[pos++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
     while (value > 127) {
       buf[pos++] = (value & 127) | 128;
       value >>>= 7;
@@ -35,14 +33,28 @@ export class ScratchWriter extends ProtoWriter {
     this.pos = pos;
   }
 
-  /** An int64 from a bigint or an integer number, as protobufjs writes a Long of it. */
+  /**
+   * An int64 from a bigint or an integer number, as protobufjs writes a Long of it. One
+   * Number() conversion and float arithmetic for values within ±2^53 (every time and id):
+   * no BigInt comparison or operation per value.
+   */
   int64(value: bigint | number): void {
-    if (typeof value === 'number' ? value >= 0 && value <= Number.MAX_SAFE_INTEGER : value >= 0n && value <= MAX_SAFE) {
-      this.varint(Number(value));
-      return;
+    const n = Number(value); // exact within ±2^53; anything beyond rounds to at least 2^53
+    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) this.varint(n);
+    else if (n < 0 && n >= -Number.MAX_SAFE_INTEGER) {
+      const hi = Math.floor(n / TWO_32); // two's complement halves
+      this.varint64(hi >>> 0, n - hi * TWO_32);
+    } else {
+      const bits = BigInt.asUintN(64, BigInt(value));
+      this.varint64(Number(bits >> 32n), Number(bits & 0xffffffffn));
     }
-    const bits = BigInt.asUintN(64, BigInt(value));
-    this.varint64(Number(bits >> 32n), Number(bits & 0xffffffffn));
+  }
+
+  /** A sint64 (zigzag) from a bigint or an integer number. */
+  sint64Value(value: bigint | number): void {
+    const x = BigInt.asIntN(64, BigInt(value));
+    const zz = BigInt.asUintN(64, (x << 1n) ^ (x >> 63n));
+    this.varint64(Number(zz >> 32n), Number(zz & 0xffffffffn));
   }
 
   /** As the transform's encoders always did: the value truncated to 32 bits first. */
@@ -73,22 +85,16 @@ export class ScratchWriter extends ProtoWriter {
     }
   }
 
-  /**
-   * `string(value)` for the few strings repeated on every event (event type, table, payload
-   * type): their encoding (length prefix + UTF-8) is made once and copied, which costs less
-   * than encoding ~20-40 characters again per event.
-   */
-  constantString(value: string): void {
-    let encoded = constantStrings.get(value);
-    if (!encoded) {
-      const once = new ScratchWriter();
-      once.string(value);
-      encoded = once.copy(0);
-      if (constantStrings.size < 10_000) constantStrings.set(value, encoded);
-    }
-    this.ensure(encoded.length);
-    this.buf.set(encoded, this.pos);
-    this.pos += encoded.length;
+  /** Bytes as they are (an encoding made once, e.g. a constant field): short ones copied in a loop, cheaper than set()'s call. */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    if (n < 64) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = bytes[i]!;
+    } else this.buf.set(bytes, this.pos);
+    this.pos += n;
   }
 
   bytes(value: Uint8Array): void {
@@ -130,7 +136,7 @@ export class ScratchWriter extends ProtoWriter {
   }
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 4294967296;
 
 /** String.prototype.isWellFormed (Node 20; not in this TypeScript lib): no lone surrogate. */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
@@ -196,80 +202,45 @@ export function compileEncoder(type: protobuf.Type): CompiledEncoder | null {
     if (isEnum && field.typeDefault !== 0) return null;
     plans.push({ name: field.name, id: field.id, kind: isEnum ? 'enum' : (field.type as Kind), presence: (field as unknown as { hasPresence: boolean }).hasPresence });
   }
-  return (message, w) => {
-    for (let i = 0; i < plans.length; i++) {
-      const f = plans[i]!;
-      const v = message[f.name];
-      if (v === null || v === undefined) continue;
-      const problem = writeField(w, f, v);
-      if (problem !== null) return problem;
-    }
-    return null;
-  };
+  // Compiled to source, as protobufjs compiles its own encoders: each field read by its literal
+  // name (a monomorphic property load, where a loop over names is a megamorphic keyed load)
+  // and checked, skipped or written by straight-line code for its kind.
+  const body = plans.map((f) => `v = m[${JSON.stringify(f.name)}];\nif (v !== null && v !== undefined) {\n${fieldSource(f)}\n}`);
+  return new Function('Buffer', `return function encode(m, w) {\nlet v;\n${body.join('\n')}\nreturn null;\n};`)(Buffer) as CompiledEncoder;
 }
 
-function writeField(w: ScratchWriter, f: FieldPlan, v: unknown): string | null {
+/** The checks and writes of one field whose value `v` is set; returns protobufjs verify's wording when it does not fit. */
+function fieldSource(f: FieldPlan): string {
+  const wrong = (what: string) => `return ${JSON.stringify(`${f.name}: ${what}`)};`;
+  /** Writes unless the value is the default of a field without presence (`isDefault` is JS source). */
+  const write = (isDefault: string, wire: number, code: string) => `${f.presence ? '' : `if (!(${isDefault})) `}{ w.tag(${f.id}, ${wire}); ${code} }`;
   switch (f.kind) {
     case 'int32':
+      return `if (typeof v !== 'number' || !Number.isInteger(v)) ${wrong('integer expected')}\n${write('v === 0', 0, 'w.int32(v);')}`;
     case 'enum':
-      if (typeof v !== 'number' || !Number.isInteger(v)) return `${f.name}: ${f.kind === 'enum' ? 'enum value' : 'integer'} expected`;
-      if (f.kind === 'enum' && (v | 0) !== v) return `${f.name}: enum value expected`;
-      if (v === 0 && !f.presence) return null;
-      w.tag(f.id, 0);
-      w.int32(v);
-      return null;
+      return `if (typeof v !== 'number' || !Number.isInteger(v) || (v | 0) !== v) ${wrong('enum value expected')}\n${write('v === 0', 0, 'w.int32(v);')}`;
     case 'uint32':
+      return `if (typeof v !== 'number' || !Number.isInteger(v)) ${wrong('integer expected')}\n${write('v === 0', 0, 'w.varint(v >>> 0);')}`;
     case 'sint32':
-      if (typeof v !== 'number' || !Number.isInteger(v)) return `${f.name}: integer expected`;
-      if (v === 0 && !f.presence) return null;
-      w.tag(f.id, 0);
-      w.varint(f.kind === 'uint32' ? v >>> 0 : ((v << 1) ^ (v >> 31)) >>> 0);
-      return null;
+      return `if (typeof v !== 'number' || !Number.isInteger(v)) ${wrong('integer expected')}\n${write('v === 0', 0, 'w.varint(((v << 1) ^ (v >> 31)) >>> 0);')}`;
     case 'int64':
     case 'uint64':
     case 'sint64': {
-      if (typeof v === 'bigint') {
-        // A bigint was a Long before protobufjs saw it: 64 bits, two's complement.
-        if (v === 0n && !f.presence) return null;
-      } else if (typeof v === 'number' && Number.isInteger(v)) {
-        if (v === 0 && !f.presence) return null;
-      } else return `${f.name}: integer|Long expected`;
-      w.tag(f.id, 0);
-      if (f.kind === 'sint64') {
-        const x = BigInt.asIntN(64, BigInt(v));
-        const zz = BigInt.asUintN(64, (x << 1n) ^ (x >> 63n));
-        w.varint64(Number(zz >> 32n), Number(zz & 0xffffffffn));
-      } else w.int64(v);
-      return null;
+      // A bigint was a Long before protobufjs saw it: 64 bits, two's complement.
+      const code = f.kind === 'sint64' ? 'w.sint64Value(v);' : 'w.int64(v);';
+      return `if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isInteger(v))) ${wrong('integer|Long expected')}\n${write('v === 0n || v === 0', 0, code)}`;
     }
     case 'bool':
-      if (typeof v !== 'boolean') return `${f.name}: boolean expected`;
-      if (!v && !f.presence) return null;
-      w.tag(f.id, 0);
-      w.ensure(1);
-      w.buf[w.pos++] = v ? 1 : 0;
-      return null;
+      return `if (typeof v !== 'boolean') ${wrong('boolean expected')}\n${write('!v', 0, 'w.ensure(1); w.buf[w.pos++] = v ? 1 : 0;')}`;
     case 'string':
-      if (typeof v !== 'string') return `${f.name}: string expected`;
-      if (v === '' && !f.presence) return null;
-      w.tag(f.id, 2);
-      w.string(v);
-      return null;
-    case 'bytes': {
-      const bytes =
-        typeof v === 'string' ? Buffer.from(v, 'base64') : v instanceof Uint8Array ? v : Array.isArray(v) ? Uint8Array.from(v as number[]) : null;
-      if (bytes === null) return `${f.name}: buffer expected`;
-      if (bytes.length === 0 && !f.presence) return null;
-      w.tag(f.id, 2);
-      w.bytes(bytes);
-      return null;
-    }
+      return `if (typeof v !== 'string') ${wrong('string expected')}\n${write("v === ''", 2, 'w.string(v);')}`;
+    case 'bytes':
+      return [
+        `const bytes = typeof v === 'string' ? Buffer.from(v, 'base64') : v instanceof Uint8Array ? v : Array.isArray(v) ? Uint8Array.from(v) : null;`,
+        `if (bytes === null) ${wrong('buffer expected')}`,
+        write('bytes.length === 0', 2, 'w.bytes(bytes);'),
+      ].join('\n');
     case 'double':
-      if (typeof v !== 'number') return `${f.name}: number expected`;
-      if (Object.is(v, 0) && !f.presence) return null;
-      w.tag(f.id, 1);
-      w.ensure(8);
-      w.pos = w.buf.writeDoubleLE(v, w.pos);
-      return null;
+      return `if (typeof v !== 'number') ${wrong('number expected')}\n${write('Object.is(v, 0)', 1, 'w.ensure(8); w.pos = w.buf.writeDoubleLE(v, w.pos);')}`;
   }
 }
