@@ -148,10 +148,16 @@ function replaceFile(tmp: string, file: string, text: string): Promise<void> {
  * confirmed mark has moved `step` events past the last write (and at least every second
  * while it moves). Only one write at a time; the publisher's window waits for it (see
  * `ConfirmPublisher.durableGate`), so after a kill -9 at most the window is republished.
+ *
+ * When a write ends, the next one starts only if the mark has moved `step` past what that
+ * write recorded (or the timer asked meanwhile): with fine-grained confirms (a few events per
+ * ack) the mark moves during nearly every write, and writing again at once whenever it had
+ * moved at all doubled the writes (~2 per `step` events), each ~0.5 ms of CPU.
  */
 export class CheckpointWriter {
   private writing: Promise<void> | null = null;
-  private again = false;
+  /** The one-second timer asked for a write while one was in progress. */
+  private timerAsked = false;
   private written = -1;
   private writtenSeq = 0;
   private error: SeedlineError | null = null;
@@ -165,10 +171,11 @@ export class CheckpointWriter {
   ) {
     publisher.durableGate();
     publisher.onAdvance = () => {
-      if (publisher.confirmedSeq - this.writtenSeq >= this.step) this.request();
+      if (this.writing === null && this.stepDue()) this.start();
     };
     this.timer = setInterval(() => {
-      if (this.publisher.safePosition !== this.written) this.request();
+      if (this.writing) this.timerAsked = true;
+      else if (this.publisher.safePosition !== this.written) this.start();
     }, 1_000);
     this.timer.unref();
   }
@@ -187,17 +194,18 @@ export class CheckpointWriter {
     await this.flush();
   }
 
-  private request(): void {
-    if (this.writing) {
-      this.again = true;
-      return;
-    }
+  /** The confirmed mark is `step` or more past the checkpoint on disk (or being written). */
+  private stepDue(): boolean {
+    return this.publisher.confirmedSeq - this.writtenSeq >= this.step;
+  }
+
+  private start(): void {
     this.writing = this.write().finally(() => {
       this.writing = null;
-      if (this.again) {
-        this.again = false;
-        this.request();
-      }
+      const timerAsked = this.timerAsked;
+      this.timerAsked = false;
+      if (this.error) return;
+      if (this.stepDue() || (timerAsked && this.publisher.safePosition !== this.written)) this.start();
     });
   }
 
