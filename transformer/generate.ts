@@ -135,36 +135,62 @@ async function runModuleOnPart(
   };
   const fields: { occurredAt: bigint; moduleIndex: number; table: string; pk: PrimaryKey; eventIndex: number } = { occurredAt: 0n, moduleIndex, table, pk: 0, eventIndex: 0 };
   let read = 0;
-  reading: for await (const batch of decodePart(part.file, decoder.decode, { expect: part.entry })) {
-    sink.checkpoint();
-    for (const row of batch) {
-      if (limit !== undefined && read >= limit) break reading;
-      read++;
-      stats.rows++;
-      stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + 1;
-      const pk = primaryKeyOf(module, row, table);
-      const pkJson = primaryKeyJson(pk);
-      pending.length = 0;
-      const drafts = runGenerator(module, row, ctx, pkJson);
-      if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
-      for (let i = 0; i < drafts.length; i++) {
-        const draft = drafts[i]!;
-        const envelope = encoder.encodeView(module, table, pkJson, draft); // the sink copies it
-        // One fields object per part, refilled per event: the sink reads it before it returns.
-        fields.occurredAt = draft.occurredAt;
-        fields.pk = pk;
-        fields.eventIndex = i;
-        const wait = sink.emit(fields, envelope);
-        if (wait) await wait;
-        stats.events++;
-        stats.eventsByType[draft.type] = (stats.eventsByType[draft.type] ?? 0) + 1;
-      }
-      for (const r of pending) {
-        const wait = sink.reject({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...r });
-        if (wait) await wait;
+  // Rows and events per table and type are counted here and added to stats once per batch: a
+  // keyed update of those records per row and per event cost more than the rest of the bookkeeping.
+  const perType: { type: string; n: number }[] = [];
+  let unflushedRows = 0;
+  const flush = () => {
+    if (unflushedRows > 0) stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + unflushedRows;
+    unflushedRows = 0;
+    for (const t of perType) if (t.n > 0) stats.eventsByType[t.type] = (stats.eventsByType[t.type] ?? 0) + t.n;
+    for (const t of perType) t.n = 0;
+  };
+  try {
+    reading: for await (const batch of decodePart(part.file, decoder.decode, { expect: part.entry })) {
+      flush();
+      sink.checkpoint();
+      for (const row of batch) {
+        if (limit !== undefined && read >= limit) break reading;
+        read++;
+        stats.rows++;
+        unflushedRows++;
+        const pk = primaryKeyOf(module, row, table);
+        const pkJson = primaryKeyJson(pk);
+        pending.length = 0;
+        const drafts = runGenerator(module, row, ctx, pkJson);
+        if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
+        for (let i = 0; i < drafts.length; i++) {
+          const draft = drafts[i]!;
+          const envelope = encoder.encodeView(module, table, pkJson, draft); // the sink copies it
+          // One fields object per part, refilled per event: the sink reads it before it returns.
+          fields.occurredAt = draft.occurredAt;
+          fields.pk = pk;
+          fields.eventIndex = i;
+          const wait = sink.emit(fields, envelope);
+          if (wait) await wait;
+          stats.events++;
+          countType(perType, draft.type);
+        }
+        for (let i = 0; i < pending.length; i++) {
+          const wait = sink.reject({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...pending[i]! });
+          if (wait) await wait;
+        }
       }
     }
+  } finally {
+    flush();
   }
+}
+
+/** One more event of `type`: a module emits a few types, so a short list beats a keyed lookup. */
+function countType(perType: { type: string; n: number }[], type: string): void {
+  for (let i = 0; i < perType.length; i++) {
+    if (perType[i]!.type === type) {
+      perType[i]!.n++;
+      return;
+    }
+  }
+  perType.push({ type, n: 1 });
 }
 
 function primaryKeyOf(module: EventModule, row: LegacyRow, table: string): PrimaryKey {
