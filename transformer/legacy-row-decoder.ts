@@ -43,41 +43,35 @@ export function compileRowDecoder(type: protobuf.Type): RowDecode | null {
     byId.set(field.id, plan);
     order.push(plan);
   }
-  const ids = [...byId.keys()];
-  const maxId = Math.max(0, ...ids);
-  // A dense table by field number (legacy tables number their fields 1..n).
-  const table: (FieldPlan | undefined)[] = Array.from({ length: maxId + 1 }, (_, id) => byId.get(id));
-  const blank = blankRow(order);
-  const r = new ProtoReader(); // one per decoder, reset per row: decoding is synchronous
-  return (bytes) => {
+  // Compiled to source once per table (as protobufjs compiles its decoders): the row made by one
+  // object literal (one shape for every row of a table), a switch on the whole tag (field number
+  // and wire type at once: a known field with another wire type is skipped as unknown), and each
+  // field stored by its literal name instead of a megamorphic keyed store. Field names come from
+  // the .proto (JSON-quoted).
+  const cases = [...byId].map(([id, f]) => `case ${id * 8 + wireTypeOf(f.kind)}: row[${JSON.stringify(f.name)}] = read.${f.kind}(r); break;`);
+  const blank = order.map((f) => `${JSON.stringify(f.name)}: ${f.nullable ? 'null' : defaultSource(f.kind)}`);
+  const source = `return function decodeRow(bytes) {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     r.reset(buf);
-    const row = blank();
+    const row = { ${blank.join(', ')} };
     while (r.pos < r.end) {
       const tag = r.uint32();
-      const id = tag >>> 3;
-      const wire = tag & 7;
-      if (id === 0) throw new Error(`invalid tag ${tag} (field number 0) at byte ${r.pos - 1}`);
-      const f = id < table.length ? table[id] : undefined;
-      if (f === undefined || wire !== wireTypeOf(f.kind)) {
-        r.skip(wire);
-        continue;
+      switch (tag) {
+        ${cases.join('\n        ')}
+        default: skipUnknown(r, tag);
       }
-      row[f.name] = readValue(r, f.kind);
     }
-    if (r.pos !== r.end) throw new RangeError(`index out of range: a field runs past the end of the ${buf.length}-byte message`);
+    if (r.pos !== r.end) throw new RangeError(\`index out of range: a field runs past the end of the \${buf.length}-byte message\`);
     return row;
-  };
+  };`;
+  const r = new ProtoReader(); // one per decoder, reset per row: decoding is synchronous
+  return new Function('Buffer', 'r', 'read', 'skipUnknown', source)(Buffer, r, READ, skipUnknown) as RowDecode;
 }
 
-/**
- * A function making a row with every field at NULL or its default, in field order: an object
- * literal compiled once per table (as protobufjs compiles its decoders), so every row of a
- * table has one shape and is made in one step. Field names come from the .proto (JSON-quoted).
- */
-function blankRow(order: readonly FieldPlan[]): () => Record<string, unknown> {
-  const props = order.map((f) => `${JSON.stringify(f.name)}: ${f.nullable ? 'null' : defaultSource(f.kind)}`);
-  return new Function(`return function blankRow() { return { ${props.join(', ')} }; };`)() as () => Record<string, unknown>;
+/** A field this decoder does not know (or of another wire type): skipped; field number 0 is refused. */
+function skipUnknown(r: ProtoReader, tag: number): void {
+  if (tag >>> 3 === 0) throw new Error(`invalid tag ${tag} (field number 0) at byte ${r.pos - 1}`);
+  r.skip(tag & 7);
 }
 
 function defaultSource(kind: Kind): string {
@@ -104,54 +98,52 @@ function wireTypeOf(kind: Kind): number {
   return 0;
 }
 
-function readValue(r: ProtoReader, kind: Kind): unknown {
-  switch (kind) {
-    case 'int32':
-    case 'enum':
-      return r.uint32() | 0;
-    case 'uint32':
-      return r.uint32() >>> 0;
-    case 'sint32': {
-      const v = r.uint32();
-      return ((v >>> 1) ^ -(v & 1)) | 0;
-    }
-    case 'int64':
-      r.varint64();
-      return signedBigint(r.hi, r.lo);
-    case 'uint64':
-      r.varint64();
-      return unsignedBigint(r.hi, r.lo);
-    case 'sint64': {
-      r.varint64();
-      const mask = -(r.lo & 1);
-      const lo = (((r.lo >>> 1) | (r.hi << 31)) ^ mask) >>> 0;
-      const hi = ((r.hi >>> 1) ^ mask) >>> 0;
-      return signedBigint(hi, lo);
-    }
-    case 'bool':
-      r.varint64();
-      return r.lo !== 0 || r.hi !== 0;
-    case 'string': {
-      const end = r.bytesEnd();
-      const start = r.pos;
-      r.pos = end;
-      const text = r.buf.toString('utf8', start, end);
-      // Invalid UTF-8 decodes to U+FFFD: only then is the check needed (valid text may hold U+FFFD too).
-      if (text.indexOf('\ufffd') >= 0 && !isUtf8(r.buf.subarray(start, end))) throw new Error(`invalid UTF-8 in a string field at byte ${start}`);
-      return text;
-    }
-    case 'bytes': {
-      const end = r.bytesEnd();
-      const start = r.pos;
-      r.pos = end;
-      return r.buf.subarray(start, end);
-    }
-    case 'double':
-      return r.double();
-    case 'float':
-      return r.float();
-  }
-}
+/** A reader per kind: the compiled decoder calls each field's own. */
+const READ: Readonly<Record<Kind, (r: ProtoReader) => unknown>> = {
+  int32: (r) => r.uint32() | 0,
+  enum: (r) => r.uint32() | 0,
+  uint32: (r) => r.uint32() >>> 0,
+  sint32: (r) => {
+    const v = r.uint32();
+    return ((v >>> 1) ^ -(v & 1)) | 0;
+  },
+  int64: (r) => {
+    r.varint64();
+    return signedBigint(r.hi, r.lo);
+  },
+  uint64: (r) => {
+    r.varint64();
+    return unsignedBigint(r.hi, r.lo);
+  },
+  sint64: (r) => {
+    r.varint64();
+    const mask = -(r.lo & 1);
+    const lo = (((r.lo >>> 1) | (r.hi << 31)) ^ mask) >>> 0;
+    const hi = ((r.hi >>> 1) ^ mask) >>> 0;
+    return signedBigint(hi, lo);
+  },
+  bool: (r) => {
+    r.varint64();
+    return r.lo !== 0 || r.hi !== 0;
+  },
+  string: (r) => {
+    const end = r.bytesEnd();
+    const start = r.pos;
+    r.pos = end;
+    const text = r.buf.toString('utf8', start, end);
+    // Invalid UTF-8 decodes to U+FFFD: only then is the check needed (valid text may hold U+FFFD too).
+    if (text.indexOf('\ufffd') >= 0 && !isUtf8(r.buf.subarray(start, end))) throw new Error(`invalid UTF-8 in a string field at byte ${start}`);
+    return text;
+  },
+  bytes: (r) => {
+    const end = r.bytesEnd();
+    const start = r.pos;
+    r.pos = end;
+    return r.buf.subarray(start, end);
+  },
+  double: (r) => r.double(),
+  float: (r) => r.float(),
+};
 
 const TWO_32 = 4294967296;
 
