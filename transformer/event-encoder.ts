@@ -69,20 +69,27 @@ export class EventEncoder {
    * protobufjs.
    */
   encode(module: EventModule, table: string, pkJson: string, draft: EventDraft): Uint8Array {
-    const w = this.write(module, table, pkJson, draft);
-    return w.copy(0);
+    return this.encodeInScratch(module, table, pkJson, draft).copy(0);
   }
 
   /**
    * The same bytes as `encode`, as a view of the encoder's scratch buffer: valid only until the
-   * next call. For a caller that copies them at once (the sort record), it saves a copy per event.
+   * next call. For a caller that copies them at once, it saves a copy per event.
    */
   encodeView(module: EventModule, table: string, pkJson: string, draft: EventDraft): Uint8Array {
-    const w = this.write(module, table, pkJson, draft);
+    const w = this.encodeInScratch(module, table, pkJson, draft);
     return w.buf.subarray(0, w.pos);
   }
 
-  private write(module: EventModule, table: string, pkJson: string, draft: EventDraft): ScratchWriter {
+  private encodeInScratch(module: EventModule, table: string, pkJson: string, draft: EventDraft): ScratchWriter {
+    const w = this.writer;
+    w.pos = 0;
+    this.encodeInto(w, module, table, pkJson, draft);
+    return w;
+  }
+
+  /** The same bytes as `encode`, written at `w.pos` of a caller's writer (a generation worker's batch). */
+  encodeInto(w: ScratchWriter, module: EventModule, table: string, pkJson: string, draft: EventDraft): void {
     let plan = this.plans.get(draft.type);
     if (plan === undefined || plan.module !== module) plan = this.planFor(module, table, pkJson, draft.type);
     if (typeof draft.occurredAt !== 'bigint') {
@@ -91,8 +98,6 @@ export class EventEncoder {
     if (typeof draft.key !== 'string' || draft.key === '') {
       throw fail(module, table, pkJson, `key must be a non-empty string, got ${JSON.stringify(draft.key)}`);
     }
-    const w = this.writer;
-    w.pos = 0;
     // Fields in number order, as protobufjs writes them; proto3 defaults ("", 0) are skipped.
     w.ensure(38);
     w.buf[w.pos++] = 0x0a; // 1: id, 36 ASCII bytes
@@ -132,7 +137,6 @@ export class EventEncoder {
     }
     w.ldelim(source);
     w.raw(plan.payloadTypeField);
-    return w;
   }
 
   /** The plan of `type` as `module` emits it; TRANSFORM_FAILED when the module does not declare it. */

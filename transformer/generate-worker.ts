@@ -1,12 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { writeVarint32, varint32Size } from '../recordfile/index.ts';
 import { EventEncoder } from './event-encoder.ts';
 import { newStats, runTask, type GenerateStats } from './generate.ts';
 import type { GenerateTask } from './generate-tasks.ts';
 import { lookupsFromShared, type SharedLookups } from './lookups/index.ts';
 import type { EventModule } from './module.ts';
 import type { RejectRecord } from './rejects.ts';
-import { sortRecordLength, writeSortRecord } from './sort-record.ts';
+import { ScratchWriter } from './proto-writer.ts';
+import { beginFramedSortRecord, endFramedSortRecord } from './sort-record.ts';
 import type { FromWorker, ToWorker, WorkerError } from './worker-messages.ts';
 
 /**
@@ -23,6 +23,12 @@ export interface GenerateWorkerData {
 }
 
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * A batch is sent when less than this is left in it, before an event: records are written in
+ * place, so an event must fit in what is left. One that does not (a huge text) makes the
+ * writer grow: that bigger buffer is sent as a batch too, and not recycled.
+ */
+const BATCH_HEADROOM = 64 * 1024;
 const IN_FLIGHT = 4;
 const REJECT_BATCH = 256;
 
@@ -64,8 +70,7 @@ port.postMessage({ type: 'ready' } satisfies FromWorker);
 
 async function run(task: GenerateTask): Promise<void> {
   const module = modules.get(task.module)!;
-  let batch = takeBatch();
-  let used = 0;
+  const w = new ScratchWriter(takeBatch()); // the batch: sort records are written straight into it
   let rejects: RejectRecord[] = [];
   const stats: GenerateStats = newStats();
   let sentRows = 0;
@@ -75,34 +80,31 @@ async function run(task: GenerateTask): Promise<void> {
       port.postMessage({ type: 'rejects', task: task.index, rejects } satisfies FromWorker);
       rejects = [];
     }
-    if (used === 0) return;
+    if (w.pos === 0) return;
     // The batch's own memory goes to the main thread and comes back with the ack (recycled):
-    // fresh memory costs a page fault per 4 KB, ~3 ms per MB on this VM.
-    const records = batch.buffer as ArrayBuffer;
+    // fresh memory costs a page fault per 4 KB, ~3 ms per MB on this VM. (A writer grown past a
+    // batch holds an ArrayBuffer of its own too: Buffers of more than 4 KB are not pooled.)
+    const records = w.buf.buffer as ArrayBuffer;
     port.postMessage(
-      { type: 'events', task: task.index, records, length: used, rows: stats.rows - sentRows, events: stats.events - sentEvents } satisfies FromWorker,
+      { type: 'events', task: task.index, records, length: w.pos, rows: stats.rows - sentRows, events: stats.events - sentEvents } satisfies FromWorker,
       [records],
     );
     sentRows = stats.rows;
     sentEvents = stats.events;
-    batch = takeBatch();
-    used = 0;
+    w.buf = takeBatch();
+    w.pos = 0;
     if (++unacked >= IN_FLIGHT) await new Promise<void>((resolve) => (credit = resolve));
   };
   try {
     await runTask(task, module, {
-      encoder,
       lookups,
       state: module.state(),
-      emit(fields, envelope) {
-        const length = sortRecordLength(fields, envelope.length);
-        const needed = varint32Size(length) + length;
-        let wait: Promise<void> | undefined;
-        if (used + needed > batch.length) {
-          wait = send();
-          if (needed > batch.length) batch = Buffer.from(new ArrayBuffer(needed)); // a huge record: a batch of its own
-        }
-        used = writeSortRecord(batch, writeVarint32(batch, used, length), fields, envelope);
+      emit(event) {
+        const wait = w.buf.length - w.pos < BATCH_HEADROOM ? send() : undefined;
+        const start = beginFramedSortRecord(w, event);
+        const envelopeStart = w.pos;
+        encoder.encodeInto(w, event.module, event.table, event.pkJson, event.draft);
+        endFramedSortRecord(w, start, envelopeStart);
         return wait;
       },
       reject(r) {

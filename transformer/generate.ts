@@ -6,7 +6,7 @@ import type { EventEncoder } from './event-encoder.ts';
 import { legacySchema, rowDecoder, type LegacyRow } from './legacy-rows.ts';
 import type { Lookups } from './lookups/index.ts';
 import { lookupsFor, lookupTables } from './lookups/build.ts';
-import type { EventModule, RowContext } from './module.ts';
+import type { EventDraft, EventModule, RowContext } from './module.ts';
 import type { RejectLog, RejectRecord } from './rejects.ts';
 import { planTasks, type GenerateTask, type TaskPart } from './generate-tasks.ts';
 import type { SortFields } from './sort-record.ts';
@@ -79,10 +79,9 @@ export async function generateEvents(options: GenerateOptions): Promise<void> {
     const { module } = options.modules.find((m) => m.module.name === task.module)!;
     if (!states.has(module)) states.set(module, module.state());
     await runTask(task, module, {
-      encoder: options.encoder,
       lookups: options.lookups,
       state: states.get(module),
-      emit: options.emit,
+      emit: (event) => options.emit(event, options.encoder.encodeView(event.module, event.table, event.pkJson, event.draft)),
       reject: (r) => options.rejects.add(r),
       checkpoint: options.checkpoint,
       stats: options.stats,
@@ -92,14 +91,24 @@ export async function generateEvents(options: GenerateOptions): Promise<void> {
 
 /** Where a task's output goes: the sorter and reject log here, or messages to the main thread in a worker. */
 export interface TaskSink {
-  readonly encoder: EventEncoder;
   readonly lookups: Partial<Lookups>;
   /** The module's state() for this task (stateful modules get one task for all their rows). */
   readonly state: unknown;
-  emit(fields: SortFields, envelope: Uint8Array): Promise<void> | undefined;
+  /** Takes one event: encodes its envelope (EventEncoder) and keeps its sort record. */
+  emit(event: EventToEmit): Promise<void> | undefined;
   reject(reject: RejectRecord): Promise<void> | undefined;
   checkpoint(): void;
   readonly stats: GenerateStats;
+}
+
+/**
+ * One event as a sink takes it: its place in the stream order and what its envelope is made
+ * of. One object per part, refilled per event: the sink is done with it when it returns.
+ */
+export interface EventToEmit extends SortFields {
+  readonly module: EventModule;
+  readonly pkJson: string;
+  readonly draft: EventDraft;
 }
 
 /** Runs one module over the part(s) of one task, in order. */
@@ -118,7 +127,7 @@ async function runModuleOnPart(
   part: TaskPart,
   shared: { state: unknown; lookups: Lookups },
 ): Promise<void> {
-  const { stats, encoder } = sink;
+  const { stats } = sink;
   const limit = part.limit;
   if (limit === 0) return;
   const decoder = await rowDecoder(table);
@@ -133,7 +142,7 @@ async function runModuleOnPart(
     lookups: shared.lookups,
     state: shared.state,
   };
-  const fields: { occurredAt: bigint; moduleIndex: number; table: string; pk: PrimaryKey; eventIndex: number } = { occurredAt: 0n, moduleIndex, table, pk: 0, eventIndex: 0 };
+  const event: { -readonly [K in keyof EventToEmit]: EventToEmit[K] } = { occurredAt: 0n, moduleIndex, table, pk: 0, eventIndex: 0, module, pkJson: '', draft: EMPTY_DRAFT };
   let read = 0;
   // Rows and events per table and type are counted here and added to stats once per batch: a
   // keyed update of those records per row and per event cost more than the rest of the bookkeeping.
@@ -161,12 +170,12 @@ async function runModuleOnPart(
         if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
         for (let i = 0; i < drafts.length; i++) {
           const draft = drafts[i]!;
-          const envelope = encoder.encodeView(module, table, pkJson, draft); // the sink copies it
-          // One fields object per part, refilled per event: the sink reads it before it returns.
-          fields.occurredAt = draft.occurredAt;
-          fields.pk = pk;
-          fields.eventIndex = i;
-          const wait = sink.emit(fields, envelope);
+          event.occurredAt = draft.occurredAt;
+          event.pk = pk;
+          event.eventIndex = i;
+          event.pkJson = pkJson;
+          event.draft = draft;
+          const wait = sink.emit(event);
           if (wait) await wait;
           stats.events++;
           countType(perType, draft.type);
@@ -181,6 +190,8 @@ async function runModuleOnPart(
     flush();
   }
 }
+
+const EMPTY_DRAFT: EventDraft = { type: '', occurredAt: 0n, key: '', payload: {} };
 
 /** One more event of `type`: a module emits a few types, so a short list beats a keyed lookup. */
 function countType(perType: { type: string; n: number }[], type: string): void {

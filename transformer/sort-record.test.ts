@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { envelopeOf, occurredAtOf, sortRecord, type SortFields } from './sort-record.ts';
+import { writeVarint32 } from '../recordfile/index.ts';
+import { ScratchWriter } from './proto-writer.ts';
+import { beginFramedSortRecord, endFramedSortRecord, envelopeOf, occurredAtOf, sortRecord, type SortFields } from './sort-record.ts';
 
 const base: SortFields = { occurredAt: 1000n, moduleIndex: 0, table: 'Messages', pk: 5, eventIndex: 0 };
 const rec = (over: Partial<SortFields>, env = [1, 2, 3]) => sortRecord({ ...base, ...over }, new Uint8Array(env));
@@ -78,5 +80,24 @@ describe('sort records, against the first implementation', () => {
         expect(occurredAtOf(sortRecord(fields, new Uint8Array(0)))).toBe(occurredAt);
       }
     }
+  });
+});
+
+describe('framed sort records written in place', () => {
+  it('frames exactly the record sortRecord makes, at every length-prefix size, in a writer that grows', () => {
+    const w = new ScratchWriter(Buffer.alloc(64)); // small: records written in place make it grow
+    const expected: Buffer[] = [];
+    for (const size of [0, 1, 80, 127, 200, 16_000, 16_383, 16_384, 70_000, 3]) {
+      const envelope = Buffer.alloc(size, size & 0xff);
+      const fields: SortFields = { ...base, pk: [size, 'k'], eventIndex: 2 };
+      const start = beginFramedSortRecord(w, fields);
+      const envelopeStart = w.pos;
+      w.raw(envelope);
+      endFramedSortRecord(w, start, envelopeStart);
+      const record = sortRecord(fields, envelope);
+      const frame = Buffer.alloc(5);
+      expected.push(frame.subarray(0, writeVarint32(frame, 0, record.length)), record);
+    }
+    expect(w.buf.subarray(0, w.pos).equals(Buffer.concat(expected))).toBe(true);
   });
 });

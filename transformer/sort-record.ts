@@ -1,4 +1,6 @@
+import { varint32Size, writeVarint32 } from '../recordfile/index.ts';
 import type { PrimaryKey, PrimaryKeyPart } from './event-id.ts';
+import type { ScratchWriter } from './proto-writer.ts';
 
 /**
  * The order of the event stream, as bytes. Each event travels through the sort as one record:
@@ -31,21 +33,55 @@ const TAG_INT = 0x01;
 const TAG_STRING = 0x02;
 
 export function sortRecord(fields: SortFields, envelope: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(sortRecordLength(fields, envelope.length));
-  writeSortRecord(out, 0, fields, envelope);
+  const keyLength = sortKeyLength(fields);
+  const out = Buffer.allocUnsafe(keyLength + envelope.length + 2);
+  const pos = writeSortKey(out, 0, fields, keyLength);
+  out.set(envelope, pos);
+  writeKeyLength(out, pos + envelope.length, keyLength);
   return out;
 }
 
+/** Room kept for a framed record's length (varint): 2 bytes hold up to 16 KB, the rare other sizes move the record. */
+const FRAME_LENGTH_ROOM = 2;
+
 /**
- * Bytes of the sort record of `fields` with an envelope of `envelopeLength` bytes. Call just
- * before `writeSortRecord` of the same fields: it keeps the JSON of string key parts for it.
+ * Starts the framed sort record of `fields` (varint length + record, as recordfile frames
+ * records) at `w.pos`: room for the length, then the key. The caller writes the envelope right
+ * after it, in place (EventEncoder.encodeInto), then calls `endFramedSortRecord` with the
+ * returned start: a generation worker writes records straight into the batch it sends, with no
+ * envelope copy and no view per event.
  */
-export function sortRecordLength(fields: SortFields, envelopeLength: number): number {
+export function beginFramedSortRecord(w: ScratchWriter, fields: SortFields): number {
+  const start = w.pos;
+  const keyLength = sortKeyLength(fields);
+  w.ensure(FRAME_LENGTH_ROOM + keyLength);
+  w.pos = writeSortKey(w.buf, start + FRAME_LENGTH_ROOM, fields, keyLength);
+  return start;
+}
+
+/** Ends the record begun at `start` whose envelope starts at `envelopeStart`: the key's length, then the frame's. */
+export function endFramedSortRecord(w: ScratchWriter, start: number, envelopeStart: number): void {
+  w.ensure(2 + 5);
+  writeKeyLength(w.buf, w.pos, envelopeStart - start - FRAME_LENGTH_ROOM);
+  w.pos += 2;
+  const length = w.pos - start - FRAME_LENGTH_ROOM;
+  const shift = varint32Size(length) - FRAME_LENGTH_ROOM;
+  if (shift !== 0) {
+    w.buf.copyWithin(start + FRAME_LENGTH_ROOM + shift, start + FRAME_LENGTH_ROOM, w.pos);
+    w.pos += shift;
+  }
+  writeVarint32(w.buf, start, length);
+}
+
+/**
+ * Bytes of the sort key of `fields`. Keeps the JSON of string key parts for the `writeSortKey`
+ * that follows it.
+ */
+function sortKeyLength(fields: SortFields): number {
   const pk = fields.pk;
   const single = !Array.isArray(pk);
   const count = single ? 1 : (pk as readonly PrimaryKeyPart[]).length;
   let keyLength = 8 + 1 + tableBytes(fields.table).length + 1 + 1 + 2;
-  preparedFor = fields;
   for (let i = 0; i < count; i++) {
     const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
     if (typeof part === 'string') {
@@ -55,19 +91,11 @@ export function sortRecordLength(fields: SortFields, envelopeLength: number): nu
   }
   // Both are written in 2 bytes.
   if (keyLength > 0xffff || fields.eventIndex > 0xffff) throw new RangeError(`sort key of ${keyLength} bytes or event index ${fields.eventIndex} does not fit in 2 bytes`);
-  preparedKeyLength = keyLength;
-  return keyLength + envelopeLength + 2;
+  return keyLength;
 }
 
-/**
- * Writes the sort record of `fields` and `envelope` at `pos` of `out` (which has room for
- * `sortRecordLength` bytes, asked just before); returns the position after it. A generation
- * worker writes records straight into the batch it sends: no Buffer per event.
- */
-export function writeSortRecord(out: Buffer, pos: number, fields: SortFields, envelope: Uint8Array): number {
-  if (preparedFor !== fields) sortRecordLength(fields, envelope.length);
-  preparedFor = null;
-  const keyLength = preparedKeyLength;
+/** Writes the sort key of `fields` (`keyLength` bytes, just worked out by sortKeyLength) at `pos` of `out`; returns the position after it. */
+function writeSortKey(out: Buffer, pos: number, fields: SortFields, keyLength: number): number {
   const pk = fields.pk;
   const single = !Array.isArray(pk);
   const count = single ? 1 : (pk as readonly PrimaryKeyPart[]).length;
@@ -91,17 +119,17 @@ export function writeSortRecord(out: Buffer, pos: number, fields: SortFields, en
   out[pos++] = TAG_END;
   out[pos++] = fields.eventIndex >>> 8;
   out[pos++] = fields.eventIndex;
-  out.set(envelope, pos);
-  pos += envelope.length;
-  out[pos] = keyLength >>> 8;
-  out[pos + 1] = keyLength;
-  if (pos + 2 - start !== keyLength + envelope.length + 2) throw new Error('sort record length changed between sortRecordLength and writeSortRecord');
-  return pos + 2;
+  if (pos - start !== keyLength) throw new Error('sort key length changed between sortKeyLength and writeSortKey');
+  return pos;
 }
 
-/** What sortRecordLength worked out last, for writeSortRecord: the fields, key length and JSON of string key parts. */
-let preparedFor: SortFields | null = null;
-let preparedKeyLength = 0;
+/** The last 2 bytes of a record: where its envelope starts (envelopeOf). */
+function writeKeyLength(out: Buffer, pos: number, keyLength: number): void {
+  out[pos] = keyLength >>> 8;
+  out[pos + 1] = keyLength;
+}
+
+/** The JSON of string key parts, from sortKeyLength to the writeSortKey after it. */
 const json: string[] = [];
 
 const tables = new Map<string, Buffer>();
