@@ -47,7 +47,12 @@ export class ProtoWriter {
   }
 
   tag(id: number, wireType: number): void {
-    this.uint32(((id << 3) | wireType) >>> 0);
+    const tag = ((id << 3) | wireType) >>> 0;
+    if (tag < 0x80) {
+      // Field numbers up to 15: one byte, without uint32's loop.
+      this.ensure(1);
+      this.buf[this.pos++] = tag;
+    } else this.uint32(tag);
   }
 
   uint32(value: number): void {

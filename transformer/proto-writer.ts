@@ -78,10 +78,17 @@ export class ScratchWriter extends ProtoWriter {
       this.buf[this.pos] = len;
       this.pos += 1 + len;
     } else {
-      const len = Buffer.byteLength(value, 'utf8');
+      // Written first, its length after: UTF-8 has at least one byte per UTF-16 unit, so the
+      // length takes at least varintSize(n) bytes; the text moves in the rare case it takes more.
+      // One pass over the text instead of two (Buffer.byteLength, then write).
+      const room = varintSize(n);
+      this.ensure(room + n * 3 + 1);
+      const len = this.buf.write(value, this.pos + room, 'utf8');
+      const size = varintSize(len);
+      if (size !== room) this.buf.copyWithin(this.pos + size, this.pos + room, this.pos + room + len);
+      const end = this.pos + size + len;
       this.varint(len);
-      this.ensure(len);
-      this.pos += this.buf.write(value, this.pos, len, 'utf8');
+      this.pos = end;
     }
   }
 
@@ -137,6 +144,11 @@ export class ScratchWriter extends ProtoWriter {
 }
 
 const TWO_32 = 4294967296;
+
+/** Bytes of the varint of a non-negative integer below 2^32. */
+function varintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
 
 /** String.prototype.isWellFormed (Node 20; not in this TypeScript lib): no lone surrogate. */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
