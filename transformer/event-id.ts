@@ -73,7 +73,8 @@ export function writeEventId(out: Uint8Array, pos: number, table: string, pkJson
   }
   const buf = nameScratch;
   let n = writeUtf8(buf, headEnd, pkJson);
-  for (let i = 0; i < tail.length; i++) buf[n++] = tail[i]!;
+  buf.set(tail, n);
+  n += tail.length;
   sha1(buf, n);
   return writeUuid(out, pos);
 }

@@ -103,7 +103,8 @@ function writeSortKey(out: Buffer, pos: number, fields: SortFields, keyLength: n
   pos = writeOrderedInt64(out, pos, fields.occurredAt);
   out[pos++] = fields.moduleIndex;
   const table = tableBytes(fields.table);
-  for (let i = 0; i < table.length; i++) out[pos++] = table[i]!; // a loop: cheaper than copy()'s call for a short name
+  out.set(table, pos);
+  pos += table.length;
   out[pos++] = 0;
   for (let i = 0; i < count; i++) {
     const part = single ? (pk as PrimaryKeyPart) : (pk as readonly PrimaryKeyPart[])[i]!;
