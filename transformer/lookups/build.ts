@@ -66,17 +66,20 @@ export function lookupsFor(moduleName: string, declared: readonly LookupName[], 
   const view = {} as Record<string, unknown>;
   for (const definition of LOOKUPS) {
     const name = definition.name;
-    Object.defineProperty(view, name, {
-      enumerable: true,
-      get() {
-        const lookup = declared.includes(name) ? built[name] : undefined;
-        if (lookup) return lookup;
-        throw new SeedlineError('TRANSFORM_FAILED', `module ${moduleName} uses lookup '${name}' without declaring it`, {
-          module: moduleName,
-          hint: `add '${name}' to lookups in transformer/modules/${moduleName}.ts`,
-        });
-      },
-    });
+    const lookup = declared.includes(name) ? built[name] : undefined;
+    // A declared lookup is a plain property: modules read it on every row, a getter searched `declared` on each read.
+    if (lookup) Object.defineProperty(view, name, { enumerable: true, value: lookup });
+    else {
+      Object.defineProperty(view, name, {
+        enumerable: true,
+        get() {
+          throw new SeedlineError('TRANSFORM_FAILED', `module ${moduleName} uses lookup '${name}' without declaring it`, {
+            module: moduleName,
+            hint: `add '${name}' to lookups in transformer/modules/${moduleName}.ts`,
+          });
+        },
+      });
+    }
   }
   return view as unknown as Lookups;
 }
