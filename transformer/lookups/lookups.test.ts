@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RecentKeys } from '../modules/recent-keys.ts';
+import { lookupsFor } from './build.ts';
 import { IdColumn, MAX_DENSE_ID } from './id-column.ts';
+import { MemberDirectory } from './members.ts';
 
 describe('IdColumn', () => {
   it('holds one value per id in a typed array that grows, outliers in a map', () => {
@@ -29,5 +31,15 @@ describe('RecentKeys', () => {
     expect(recent.seen('b', 20_000_000n)).toBeNull(); // evicted behind the window
     for (const k of ['c', 'd', 'e', 'f']) recent.seen(k, 20_000_000n);
     expect(recent.seen('a', 20_500_000n)).toBeNull(); // evicted by the size bound
+  });
+});
+
+describe('lookupsFor', () => {
+  it('gives a module the lookups it declared, and fails on any other at its first use', () => {
+    const members = new MemberDirectory(new IdColumn((n) => new Uint8Array(n), 0), new IdColumn((n) => new Float64Array(n), Number.NaN));
+    expect(lookupsFor('chat', ['members'], { members }).members).toBe(members);
+    const undeclared = lookupsFor('chat', [], { members });
+    expect(() => undeclared.members).toThrow(expect.objectContaining({ code: 'TRANSFORM_FAILED' }));
+    expect(() => lookupsFor('likes', ['members', 'photos'], { members }).photos).toThrow(expect.objectContaining({ code: 'TRANSFORM_FAILED' }));
   });
 });
