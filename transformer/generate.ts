@@ -165,7 +165,7 @@ async function runModuleOnPart(
         unflushedRows++;
         const pk = primaryKeyOf(module, row, table);
         const pkJson = primaryKeyJson(pk);
-        pending.length = 0;
+        if (pending.length > 0) pending.length = 0;
         const drafts = runGenerator(module, row, ctx, pkJson);
         if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
         for (let i = 0; i < drafts.length; i++) {

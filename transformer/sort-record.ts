@@ -134,13 +134,19 @@ function writeKeyLength(out: Buffer, pos: number, keyLength: number): void {
 const json: string[] = [];
 
 const tables = new Map<string, Buffer>();
+/** The last table asked for: records come table after table, so the map is rarely consulted. */
+let lastTable = '';
+let lastTableBytes: Buffer = Buffer.alloc(0);
 
 function tableBytes(table: string): Buffer {
+  if (table === lastTable) return lastTableBytes;
   let bytes = tables.get(table);
   if (!bytes) {
     bytes = Buffer.from(table, 'utf8');
     tables.set(table, bytes);
   }
+  lastTable = table;
+  lastTableBytes = bytes;
   return bytes;
 }
 
