@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { ProtoWriter, writeUtf8 } from '../common/proto-writer.ts';
+import { Int64Words, ProtoWriter, writeUtf8 } from '../common/proto-writer.ts';
 
 /**
  * Protobuf encoding without intermediate objects, for the transform's hot path: a growing
@@ -33,28 +33,19 @@ export class ScratchWriter extends ProtoWriter {
     this.pos = pos;
   }
 
-  /**
-   * An int64 from a bigint or an integer number, as protobufjs writes a Long of it. One
-   * Number() conversion and float arithmetic for values within ±2^53 (every time and id):
-   * no BigInt comparison or operation per value.
-   */
+  /** An int64 from a bigint or an integer number, as protobufjs writes a Long of it (two's complement). */
   int64(value: bigint | number): void {
-    const n = Number(value); // exact within ±2^53; anything beyond rounds to at least 2^53
-    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) this.varint(n);
-    else if (n < 0 && n >= -Number.MAX_SAFE_INTEGER) {
-      const hi = Math.floor(n / TWO_32); // two's complement halves
-      this.varint64(hi >>> 0, n - hi * TWO_32);
-    } else {
-      const bits = BigInt.asUintN(64, BigInt(value));
-      this.varint64(Number(bits >> 32n), Number(bits & 0xffffffffn));
-    }
+    if (typeof value === 'bigint') {
+      int64.split(value);
+      this.varint64(int64.hi, int64.lo);
+    } else if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) this.varint(value);
+    else this.int64(BigInt(value));
   }
 
   /** A sint64 (zigzag) from a bigint or an integer number. */
   sint64Value(value: bigint | number): void {
-    const x = BigInt.asIntN(64, BigInt(value));
-    const zz = BigInt.asUintN(64, (x << 1n) ^ (x >> 63n));
-    this.varint64(Number(zz >> 32n), Number(zz & 0xffffffffn));
+    int64.split(typeof value === 'bigint' ? value : BigInt(value));
+    this.sint64(int64.hi, int64.lo);
   }
 
   /** As the transform's encoders always did: the value truncated to 32 bits first. */
@@ -139,6 +130,7 @@ export class ScratchWriter extends ProtoWriter {
 }
 
 const TWO_32 = 4294967296;
+const int64 = new Int64Words();
 
 /** Bytes of the varint of a non-negative integer below 2^32. */
 function varintSize(n: number): number {

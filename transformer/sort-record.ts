@@ -1,3 +1,4 @@
+import { Int64Words } from '../common/proto-writer.ts';
 import { varint32Size, writeVarint32 } from '../recordfile/index.ts';
 import type { PrimaryKey, PrimaryKeyPart } from './event-id.ts';
 import type { ScratchWriter } from './proto-writer.ts';
@@ -179,16 +180,21 @@ export function occurredAtOf(record: Uint8Array): bigint {
 }
 
 const TWO_32 = 4294967296;
+const int64 = new Int64Words();
 
 /** A signed 64-bit integer, big-endian with the sign bit flipped: byte order = numeric order. */
 function writeOrderedInt64(out: Buffer, pos: number, value: bigint | number): number {
-  // Times and keys fit in a double: one Number() and float arithmetic, no BigInt comparison per event.
-  const n = Number(value); // exact within ±2^53; anything beyond rounds to at least 2^53
-  if (!(n >= -Number.MAX_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER)) {
-    return out.writeBigUInt64BE(BigInt.asUintN(64, BigInt(value)) ^ 0x8000000000000000n, pos);
-  }
-  const hi = Math.floor(n / TWO_32) ^ 0x80000000;
-  const lo = n >>> 0; // n mod 2^32, also for negative n
+  let hi: number;
+  let lo: number;
+  if (typeof value === 'bigint') {
+    int64.split(value); // the halves without a Number() or BigInt arithmetic per event
+    hi = int64.hi;
+    lo = int64.lo;
+  } else if (value >= -Number.MAX_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER) {
+    hi = Math.floor(value / TWO_32);
+    lo = value >>> 0; // value mod 2^32, also for negative values
+  } else return writeOrderedInt64(out, pos, BigInt(value));
+  hi ^= 0x80000000;
   out[pos] = hi >>> 24;
   out[pos + 1] = hi >>> 16;
   out[pos + 2] = hi >>> 8;
