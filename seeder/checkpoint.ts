@@ -118,6 +118,13 @@ export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Pro
  * writeFile + rename cost ~130–390 µs of CPU each (FileHandle, promises, chunked writes), the
  * four plain calls ~95–120 µs. Not synchronous: on a busy disk one rename took ~3 ms, which
  * would stall publishing and confirms for as long.
+ *
+ * Most of a write's cost is the kernel's, and it is what makes the replace safe: on ext4 a
+ * rename over an existing file makes the kernel allocate and start writing the new file's
+ * blocks first (auto_da_alloc), so a power loss without fsync leaves the old or the new
+ * checkpoint. Measured on the 2-core VM (2026-12-02, synchronous calls): 265–640 µs of CPU
+ * per open/write/close/rename over the old file, 10–60 µs with the old one unlinked first
+ * (which would leave a moment without any checkpoint).
  */
 function replaceFile(tmp: string, file: string, text: string): Promise<void> {
   const bytes = Buffer.from(text);
