@@ -15,9 +15,9 @@
  * topology in a child process of its own (its `process.resourceUsage().maxRSS`). The 200 MB
  * limit of the issue applies to the CLI.
  */
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ import { DatasetWriter } from '../recordfile/index.ts';
 import { DEFAULT_URL } from '../seeder/broker.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from '../seeder/seed.ts';
 import { chatMessages, type ChatMessageRow } from './chat-messages.ts';
-import { RssSampler, formatMB, formatRate, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
+import { RssSampler, formatMB, formatRate, medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 
 export const URL = process.env.SEEDLINE_BENCH_AMQP ?? DEFAULT_URL;
 const WINDOW = DEFAULT_MAX_IN_FLIGHT;
@@ -44,9 +44,6 @@ const ALL_SIZES = [
 /** `SEEDLINE_BENCH_SEED_QUEUES=1` (or 12) runs only that topology, e.g. for a quick before/after of the 1-queue ratio. */
 const ONLY_QUEUES = process.env.SEEDLINE_BENCH_SEED_QUEUES;
 const SIZES = ONLY_QUEUES ? ALL_SIZES.filter((s) => String(s.queues) === ONLY_QUEUES) : ALL_SIZES;
-const CLI = fileURLToPath(new globalThis.URL('../bin/seedline.js', import.meta.url));
-/** Loaded into the CLI's process: writes its peak RSS (bytes) to $SEEDLINE_BENCH_RSS_FILE on exit. */
-const PEAK_RSS_HOOK = `data:text/javascript,${encodeURIComponent('import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.SEEDLINE_BENCH_RSS_FILE,String(process.resourceUsage().maxRSS*1024)));')}`;
 
 export const seedBench: Benchmark = {
   name: 'seed',
@@ -175,18 +172,9 @@ export class Topology {
 
 /** Runs the real CLI once on `events` (no checkpoint kept) and returns its own peak RSS. */
 async function cliPeakRss(events: string, exchange: string, count: number): Promise<{ maxRss: number; rate: number }> {
-  const rssFile = join(events, '..', `rss-${exchange}.txt`);
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', PEAK_RSS_HOOK, CLI, 'seed', '--events', events, '--url', URL, '--exchange', exchange, '--no-checkpoint', '--progress', 'off'], {
-      env: { ...process.env, SEEDLINE_BENCH_RSS_FILE: rssFile },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seedline seed exited with ${code}`))));
-  });
-  const seconds = (performance.now() - started) / 1000;
-  return { maxRss: Number(await readFile(rssFile, 'utf8')), rate: count / seconds };
+  const args = ['seed', '--events', events, '--url', URL, '--exchange', exchange, '--no-checkpoint', '--progress', 'off'];
+  const cli = await runCli(args, join(events, '..', `usage-${exchange}.json`));
+  return { maxRss: cli.maxRss, rate: count / cli.seconds };
 }
 
 /** Per event: payload size and sender, to publish messages of the very same sizes without reading the data set. */
