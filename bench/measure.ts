@@ -1,7 +1,12 @@
 /**
  * What every benchmark shares: the contract bench/run.ts calls, timing of alternating runs,
- * and peak-RSS sampling. A benchmark is one file exporting a `Benchmark`; list it in run.ts.
+ * peak-RSS sampling and running the CLI in a child process of its own. A benchmark is one file
+ * exporting a `Benchmark`; list it in run.ts.
  */
+
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 export interface BenchContext {
   /** Timed runs per variant (at least 3); variants alternate so drift hits both alike. */
@@ -141,9 +146,6 @@ export interface CliRun {
  * `usageFile` is a scratch path for the child's figures; `exitCodes` are the ones that mean it worked.
  */
 export async function runCli(args: readonly string[], usageFile: string, exitCodes: readonly number[] = [0]): Promise<CliRun> {
-  const { spawn } = await import('node:child_process');
-  const { readFile, rm } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', USAGE_HOOK, fileURLToPath(CLI), ...args], {

@@ -40,17 +40,8 @@ export class SortRunWriter {
    * before the next write: the block it writes is reused then.
    */
   write(record: Uint8Array): Promise<void> | undefined {
-    const needed = varint32Size(record.length) + record.length;
-    let wait: Promise<void> | undefined;
-    if (this.used + needed > this.block.length) {
-      wait = this.flush();
-      if (needed > this.block.length) this.block = Buffer.allocUnsafe(needed);
-    }
-    const pos = writeVarint32(this.block, this.used, record.length);
-    this.block.set(record, pos);
-    this.used = pos + record.length;
-    this.records++;
-    return wait;
+    const buf = Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+    return this.writeRange(buf, 0, buf.length);
   }
 
   /** Appends `source[start, end)` as one record, without a view of it. */
