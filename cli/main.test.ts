@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from './main.ts';
 
@@ -18,4 +19,17 @@ describe('seedline --help', () => {
       expect.arrayContaining(['demo', 'extract', 'transform', 'seed', 'tap', 'report', 'verify', 'fixture']),
     );
   });
+});
+
+describe('seedline --help | head', () => {
+  it('exits 0 without a stack trace when the reader has closed the pipe', async () => {
+    const cli = new URL('../bin/seedline.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [cli, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the help is written, as with `| head -0`
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  }, 30_000);
 });

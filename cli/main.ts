@@ -28,6 +28,10 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; returns the process exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // A reader that has gone (`seedline --help | head`) is not an error of ours: no EPIPE stack trace.
+  // Commands that stream to stdout (inspect, transform --format json) also stop their work then.
+  // Kept for the process's life: the error arrives after the write, possibly after main returns.
+  if (!process.stdout.listeners('error').includes(ignoreClosedPipe)) process.stdout.on('error', ignoreClosedPipe);
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
@@ -35,6 +39,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     return reportError(err, argv.includes('--verbose') || argv.includes('-v'));
   }
+}
+
+function ignoreClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
 }
 
 function reportError(err: unknown, verbose: boolean): number {
