@@ -112,7 +112,7 @@ export async function* decodePart<T>(
           throw new SeedlineError(
             'CORRUPT_RECORD_FILE',
             `${file}: record ${index} at byte ${offset} does not decode: ${messageOf(err)}`,
-            { file, record: index, offset, hint: 'the record does not match its message type; check the .proto in the manifest' },
+            { file, record: index, offset, hint: 'the file is damaged (seedline verify checks every part against its sha256) or the record does not match the message type in the manifest' },
           );
         }
       }

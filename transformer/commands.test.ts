@@ -1,4 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
@@ -84,6 +86,21 @@ describe('seedline inspect', () => {
     await inspect({ path: join(dir, 'dump', 'Members', 'part-00000.pb.gz'), write: (l) => void rows.push(JSON.parse(l)) });
     expect(rows.map((r) => r.MemberId)).toEqual([1, 2, 3, 4, 5]);
     expect(rows[3]).toMatchObject({ IsDeleted: true, CountryCode: 'FI' });
+  });
+
+  it('names the file and record of an event whose payload does not decode', async () => {
+    const out = await events();
+    const part = join(out, 'events', 'part-00000.pb.gz');
+    // The first member's user name inside the first event's payload gets a byte that is not UTF-8.
+    const bytes = gunzipSync(await readFile(part));
+    const at = bytes.indexOf('member1');
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = 0xff;
+    await writeFile(part, gzipSync(bytes));
+    await expect(inspect({ path: out, write: () => {} })).rejects.toMatchObject({
+      code: 'CORRUPT_RECORD_FILE',
+      message: expect.stringMatching(/part-00000\.pb\.gz: record 0 at byte 0 does not decode/),
+    });
   });
 
   it('refuses a bad filter or a path outside a data set', async () => {

@@ -51,15 +51,20 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   for (const part of target.parts) {
     const type = lookup(root, streamOf(manifest, part.stream, target.dataset).messageType, target.dataset);
     const isEvent = type.fullName === `.${ENVELOPE_TYPE}`;
-    for await (const batch of decodePart(part.file, (b) => type.decode(b), part.entry ? { expect: part.entry } : {})) {
+    // An event's payload is decoded inside the record's decode, so a damaged one is named by file, record and byte too.
+    const decode = (bytes: Uint8Array) => {
+      const message = type.decode(bytes);
+      const object = type.toObject(message, json);
+      if (isEvent) {
+        const payloadType = lookup(root, String(object['payload_type']), target.dataset);
+        object['payload'] = payloadType.toObject(payloadType.decode((message as unknown as { payload: Uint8Array }).payload), json);
+      }
+      return object;
+    };
+    for await (const batch of decodePart(part.file, decode, part.entry ? { expect: part.entry } : {})) {
       if (options.signal?.aborted) return { matched, read };
-      for (const message of batch) {
+      for (const object of batch) {
         read++;
-        const object = type.toObject(message, json);
-        if (isEvent) {
-          const payloadType = lookup(root, String(object['payload_type']), target.dataset);
-          object['payload'] = payloadType.toObject(payloadType.decode((message as unknown as { payload: Uint8Array }).payload), json);
-        }
         if (!filters.every((f) => f.matches(object))) continue;
         matched++;
         if (!options.count) {
