@@ -126,14 +126,20 @@ export function formatMB(bytes: number): string {
 }
 
 const CLI = new URL('../bin/seedline.js', import.meta.url);
-/** Loaded into the CLI's process: writes its peak RSS (bytes) and CPU seconds to $SEEDLINE_BENCH_USAGE_FILE on exit. */
+/**
+ * Loaded into the CLI's process: writes its peak RSS (bytes) and CPU seconds to
+ * $SEEDLINE_BENCH_USAGE_FILE on exit. Peak RSS is /proc/self/status's VmHWM: Linux carries
+ * getrusage's maxrss across exec, so a child spawned by a 300 MB bench process reported
+ * 300 MB of its own (seen: the seed CLI "323 MB" twice while it peaks at ~150).
+ */
 const USAGE_HOOK = `data:text/javascript,${encodeURIComponent(
-  'import{writeFileSync}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();' +
-    'writeFileSync(process.env.SEEDLINE_BENCH_USAGE_FILE,JSON.stringify({maxRss:u.maxRSS*1024,cpuSeconds:(u.userCPUTime+u.systemCPUTime)/1e6}))});',
+  'import{readFileSync,writeFileSync}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();let rss=u.maxRSS*1024;' +
+    'try{const m=/VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status","utf8"));if(m)rss=Number(m[1])*1024}catch{}' +
+    'writeFileSync(process.env.SEEDLINE_BENCH_USAGE_FILE,JSON.stringify({maxRss:rss,cpuSeconds:(u.userCPUTime+u.systemCPUTime)/1e6}))});',
 )}`;
 
 export interface CliRun {
-  /** The CLI process's own peak RSS (its worker threads included), bytes. */
+  /** The CLI process's own peak RSS (its worker threads included; VmHWM on Linux), bytes. */
   readonly maxRss: number;
   readonly seconds: number;
   /** CPU seconds of the CLI process, all threads. */
