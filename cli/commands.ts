@@ -1,40 +1,50 @@
-import type { Command } from 'commander';
-import { demoCommand } from '../demo/cli.ts';
-import { extractCommand } from '../extractor/cli.ts';
-import { fixtureCommand } from '../fixtures/cli.ts';
-import { schemaCommand } from '../extractor/schema-cli.ts';
-import { verifyCommand } from '../extractor/verify-cli.ts';
-import { reportCommand } from '../seeder/report-cli.ts';
-import { seedCommand } from '../seeder/cli.ts';
-import { tapCommand } from '../seeder/tap-cli.ts';
-import { inspectCommand } from '../transformer/inspect-cli.ts';
-import { modulesCommand } from '../transformer/modules-cli.ts';
-import { transformCommand } from '../transformer/cli.ts';
+import { Command } from 'commander';
 
 /**
- * One short line per command for `seedline --help`'s list (each command's own --help keeps
- * its full description), short enough not to wrap at 80 columns: a list of long, wrapped paragraphs is hard to scan.
+ * Every subcommand, in the order `seedline --help` lists them, each loaded only when it runs:
+ * a stage's command file pulls in its drivers and protobuf code (pg, amqplib, protobufjs,
+ * mssql), and `seedline --version`, `--help` or another stage should not pay for them.
  */
-const SUMMARIES: Readonly<Record<string, string>> = {
-  demo: 'fixture → extract → transform → seed, no setup',
-  extract: 'dump tables to gzipped protobuf record files',
-  transform: 'turn a dump into one time-ordered event stream',
-  seed: 'replay events into RabbitMQ at a chosen rate',
-  tap: 'check every event arrived on the exchange',
-  report: 'render a seed run report as an HTML page',
-  modules: 'list modules, the tables they read, events',
-  inspect: 'print record files as JSON lines',
-  verify: "check a dump's checksums and counts",
-  schema: 'generate .proto files from the catalog',
-  fixture: 'create the legacy fixture database',
-};
+interface CommandEntry {
+  readonly name: string;
+  /**
+   * One short line for `seedline --help`'s list (each command's own --help keeps its full
+   * description), short enough not to wrap at 80 columns: long, wrapped paragraphs are hard to scan.
+   */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
 
-/** Every subcommand, in the order `seedline --help` lists them. */
-export function commands(): Command[] {
-  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
-  for (const command of all) {
-    const summary = SUMMARIES[command.name()];
-    if (summary) command.summary(summary);
-  }
-  return all;
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', summary: 'fixture → extract → transform → seed, no setup', load: async () => (await import('../demo/cli.ts')).demoCommand() },
+  { name: 'extract', summary: 'dump tables to gzipped protobuf record files', load: async () => (await import('../extractor/cli.ts')).extractCommand() },
+  { name: 'transform', summary: 'turn a dump into one time-ordered event stream', load: async () => (await import('../transformer/cli.ts')).transformCommand() },
+  { name: 'seed', summary: 'replay events into RabbitMQ at a chosen rate', load: async () => (await import('../seeder/cli.ts')).seedCommand() },
+  { name: 'tap', summary: 'check every event arrived on the exchange', load: async () => (await import('../seeder/tap-cli.ts')).tapCommand() },
+  { name: 'report', summary: 'render a seed run report as an HTML page', load: async () => (await import('../seeder/report-cli.ts')).reportCommand() },
+  { name: 'modules', summary: 'list modules, the tables they read, events', load: async () => (await import('../transformer/modules-cli.ts')).modulesCommand() },
+  { name: 'inspect', summary: 'print record files as JSON lines', load: async () => (await import('../transformer/inspect-cli.ts')).inspectCommand() },
+  { name: 'verify', summary: "check a dump's checksums and counts", load: async () => (await import('../extractor/verify-cli.ts')).verifyCommand() },
+  { name: 'schema', summary: 'generate .proto files from the catalog', load: async () => (await import('../extractor/schema-cli.ts')).schemaCommand() },
+  { name: 'fixture', summary: 'create the legacy fixture database', load: async () => (await import('../fixtures/cli.ts')).fixtureCommand() },
+];
+
+/**
+ * The commands for one run: the one that `argv` names (or asks help for) fully loaded, the
+ * others as name and summary only, which is all `seedline --help` shows of them.
+ */
+export async function commandsFor(argv: readonly string[]): Promise<Command[]> {
+  const wanted = namedCommand(argv);
+  return Promise.all(
+    COMMANDS.map(async (entry) => {
+      const command = entry.name === wanted ? await entry.load() : new Command(entry.name);
+      return command.summary(entry.summary);
+    }),
+  );
+}
+
+/** The subcommand argv names: the first word that is not a global option (`help X` names X). */
+function namedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
 }

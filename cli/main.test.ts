@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from './main.ts';
 
 describe('seedline --help', () => {
-  const help = buildProgram().helpInformation({ error: false });
-
-  it('lists every command on one line of at most 80 columns, so the list scans', () => {
+  it('lists every command on one line of at most 80 columns, so the list scans', async () => {
+    const help = (await buildProgram()).helpInformation({ error: false });
     const lines = help.split('\n');
     const start = lines.indexOf('Commands:');
     expect(start).toBeGreaterThan(0);

@@ -2,14 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
 import { EXIT } from './exit-codes.ts';
-import { commands } from './commands.ts';
+import { commandsFor } from './commands.ts';
 
 /**
  * The `seedline` program: wires the stage commands together and turns errors into one
  * clear line and an exit code. Every command's work is a library function; nothing here
  * knows how a stage works.
  */
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('seedline')
     .description(
       'Move a legacy SQL database into an event-driven system:\n' +
@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nExample:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
     .exitOverride();
-  for (const command of commands()) program.addCommand(command.exitOverride());
+  for (const command of await commandsFor(argv)) program.addCommand(command.exitOverride());
   return program;
 }
 
@@ -32,8 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Commands that stream to stdout (inspect, transform --format json) also stop their work then.
   // Kept for the process's life: the error arrives after the write, possibly after main returns.
   if (!process.stdout.listeners('error').includes(ignoreClosedPipe)) process.stdout.on('error', ignoreClosedPipe);
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {

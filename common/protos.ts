@@ -1,9 +1,10 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { SeedlineError, messageOf } from './errors.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
 /** The repository's `schemas/` directory. */
-export const SCHEMAS_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
+export const SCHEMAS_DIR = join(PACKAGE_ROOT, 'schemas') + '/';
 
 const roots = new Map<string, Promise<protobuf.Root>>();
 

@@ -27,13 +27,19 @@ export interface ParallelGenerateOptions extends GenerateOptions {
   readonly signal?: AbortSignal;
 }
 
-const MODULES_URL = new URL('./modules/index.ts', import.meta.url).href;
-const WORKER_URL = new URL('./generate-worker.ts', import.meta.url).href;
+/**
+ * Run from the compiled build (bin/seedline.js, scripts/build.mjs), the worker and the module
+ * list are entry points of the build, beside this file; run from the TypeScript sources (tests,
+ * benchmarks), the worker registers tsx to load them.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
+const MODULES_URL = new URL(COMPILED ? './modules.js' : './modules/index.ts', import.meta.url).href;
+const WORKER_URL = new URL(COMPILED ? './generate-worker.js' : './generate-worker.ts', import.meta.url).href;
 
-/** The worker registers tsx (as bin/seedline.js does) to load the TypeScript sources. */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
-import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
+if (workerData.tsx) import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
+else import(workerData.entry);
 `;
 
 /**
@@ -57,11 +63,11 @@ export async function generateInWorkers(options: ParallelGenerateOptions): Promi
   const tasks = await planTasks(options.dump, options.modules, options.limit);
   if (tasks.length === 0) return;
   const states: TaskState[] = tasks.map((task) => ({ task, rejects: [], done: false }));
-  const data: GenerateWorkerData & { tsx: string; entry: string } = {
+  const data: GenerateWorkerData & { tsx: string | null; entry: string } = {
     modulesUrl: options.modulesUrl ?? MODULES_URL,
     moduleNames: options.modules.map((m) => m.module.name),
     lookups: shareLookups(options.lookups),
-    tsx: tsxApiUrl(),
+    tsx: COMPILED ? null : tsxApiUrl(),
     entry: WORKER_URL,
   };
   const { stats } = options;
