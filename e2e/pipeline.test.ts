@@ -125,7 +125,7 @@ describe('extract → transform → seed, through the CLI', () => {
     }
   });
 
-  it('sets the AMQP properties and headers of DESIGN.md', () => {
+  it('sets the AMQP properties and headers of docs/design.md', () => {
     const byId = new Map(expected.map((e) => [e.id, e]));
     for (const m of received) {
       const event = byId.get(m.properties.messageId as string)!;

@@ -27,7 +27,7 @@ export type BodyEncoder = (event: EventEnvelope) => Buffer;
 export const protobufBody: BodyEncoder = (event) => asBuffer(event.payload);
 
 /**
- * On the wire (DESIGN.md): routing key = type; persistent; mandatory (so unroutable events
+ * On the wire (docs/design.md): routing key = type; persistent; mandatory (so unroutable events
  * come back and are counted); message_id, type, timestamp (whole seconds, as AMQP wants)
  * and the rest of the envelope as headers, so a consumer needs no protobuf to route or trace.
  */
