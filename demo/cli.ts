@@ -1,13 +1,13 @@
-import { progressOption } from '../cli/options.ts';
+import { progressOption, renamedOption } from '../cli/options.ts';
 import { Command, Option } from 'commander';
 import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
 import { interruptSignal } from '../common/signals.ts';
 
 export function demoCommand(): Command {
-  return new Command('demo')
+  const command = new Command('demo')
     .description('run every stage end to end on the fixture database: fixture → extract → transform → seed')
     .option('--out <dir>', 'where dump/ and events/ are written', 'seedline-demo')
-    .option('--target <postgres-url>', 'load the fixture into this PostgreSQL database instead of an embedded one (its dbo tables are replaced)')
+    .option('--source <postgres-url>', 'load the fixture into this PostgreSQL database instead of an embedded one (its dbo tables are replaced)')
     .option('--preset <name>', 'fixture size: tiny, small', 'small')
     .option('--amqp-url <url>', 'RabbitMQ to seed', 'amqp://guest:guest@127.0.0.1:5672')
     .option('--exchange <name>', 'topic exchange to seed', DEMO_EXCHANGE)
@@ -16,20 +16,20 @@ export function demoCommand(): Command {
     .addHelpText(
       'after',
       `
-Needs no configuration: without --target it starts an embedded PostgreSQL (PGlite) in this
+Needs no configuration: without --source it starts an embedded PostgreSQL (PGlite) in this
 process, loads the 'small' fixture (the legacy dating site, dirty on purpose), extracts its
 nine tables, transforms them with every module into events, and seeds RabbitMQ.
 
 Example:
   $ seedline demo
-  $ seedline demo --target postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny`,
+  $ seedline demo --source postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny`,
     )
-    .action(async (opts: { out: string; target?: string; preset: string; amqpUrl: string; exchange: string; queue: string; progress: 'auto' | 'lines' | 'off' }) => {
+    .action(async (opts: { out: string; source?: string; preset: string; amqpUrl: string; exchange: string; queue: string; progress: 'auto' | 'lines' | 'off' }) => {
       const interrupt = interruptSignal();
       try {
         await runDemo({
           out: opts.out,
-          target: opts.target,
+          target: opts.source,
           preset: opts.preset,
           amqpUrl: opts.amqpUrl,
           exchange: opts.exchange,
@@ -42,4 +42,5 @@ Example:
         interrupt.dispose();
       }
     });
+  return renamedOption(command, '--target <postgres-url>', '--source');
 }

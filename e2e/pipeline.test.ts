@@ -52,7 +52,7 @@ describe('extract → transform → seed, through the CLI', () => {
     dir = await mkdtemp(join(tmpdir(), 'seedline-e2e-'));
     root = await loadProtos([join(SCHEMAS_DIR, 'events/members.proto'), join(SCHEMAS_DIR, 'events/chat.proto')]);
 
-    const fixture = await seedline('fixture', 'create', '--preset', 'tiny', '--target', db.url);
+    const fixture = await seedline('fixture', 'create', '--preset', 'tiny', '--source', db.url);
     expect(fixture.code, fixture.stderr).toBe(0);
 
     const extracted = await seedline(
