@@ -21,9 +21,16 @@ export function renamedOption(command: Command, oldFlags: string, current: strin
   if (!target) throw new Error(`renamedOption: ${command.name()} has no option ${current}`);
   command.addOption(old);
   command.on(`option:${old.name()}`, (value: unknown) => {
-    process.stderr.write(`seedline ${command.name()}: ${old.long} is now ${current} (the old name works until seedline 0.3)\n`);
+    process.stderr.write(`seedline ${commandPath(command)}: ${old.long} is now ${current} (the old name works until seedline 0.3)\n`);
     // Commander handles each option on its 'option:<name>' event: emitting it runs the new option's parser.
     (command as unknown as EventEmitter).emit(`option:${target.name()}`, value);
   });
   return command;
+}
+
+/** `fixture create` for a subcommand: the names from below the program down to this command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.length ? names.join(' ') : command.name();
 }
