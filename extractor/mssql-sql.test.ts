@@ -67,7 +67,7 @@ describe('page statement', () => {
   });
 
   it('refuses a key it cannot page by, naming the column', () => {
-    const t = table([col('T', 'time', 5, 16, 7)], ['T']);
+    const t = table([col('T', 'datetimeoffset', 10, 34, 7)], ['T']);
     expect(() => pageStatement(t, t.columns, keyCols(t), ['x'], undefined, 10, 1)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_TYPE', context: expect.objectContaining({ column: 'T' }) }));
   });
 

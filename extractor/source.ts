@@ -51,6 +51,8 @@ export interface ColumnInfo {
   readonly nullable: boolean;
   /** null: no mapping for this type; the adapter refuses to read it (UNSUPPORTED_TYPE). */
   readonly kind: ColumnKind | null;
+  /** What the mapping loses, if anything (e.g. `datetime2(7)`: 100 ns cut): for the .proto comment and the manifest. */
+  readonly note?: string;
 }
 
 export interface TableRef {
