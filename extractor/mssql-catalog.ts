@@ -31,7 +31,7 @@ export const COLUMNS_SQL =
   `WHERE c.object_id = @id ORDER BY c.column_id`;
 
 export const PRIMARY_KEY_SQL =
-  `SELECT c.name AS name, CASE i.type WHEN 1 THEN 1 ELSE 0 END AS clustered FROM sys.indexes AS i ` +
+  `SELECT c.name AS name, CASE i.type WHEN 1 THEN 1 ELSE 0 END AS clustered, ic.is_descending_key AS descending, i.name AS indexName FROM sys.indexes AS i ` +
   `JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
   `JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id ` +
   `WHERE i.object_id = @id AND i.is_primary_key = 1 AND ic.key_ordinal > 0 ORDER BY ic.key_ordinal`;
@@ -89,6 +89,8 @@ export async function describeMssqlTable(query: CatalogQuery, qualifiedName: str
     estimatedRows: Number(obj!.estimatedRows ?? 0),
     objectId,
     clusteredKey: pk.length > 0 && Number(pk[0]!.clustered) === 1,
+    keyDescending: pk.map((r) => r.descending === true || r.descending === 1),
+    ...(pk.length > 0 ? { keyIndex: String(pk[0]!.indexName) } : {}),
     isView: Number(obj!.isView) === 1,
   };
 }

@@ -24,6 +24,10 @@ export interface MssqlTableInfo extends TableInfo {
   readonly columns: readonly MssqlColumn[];
   /** The primary key is the clustered index: key order is the physical order. */
   readonly clusteredKey: boolean;
+  /** Per primary key column: descending in the index (read in the index's order). */
+  readonly keyDescending?: readonly boolean[];
+  /** The primary key index the reads follow (its name, for the manifest). */
+  readonly keyIndex?: string;
   /** A view (no TABLESAMPLE; one range). */
   readonly isView: boolean;
 }
@@ -150,9 +154,21 @@ const converted = (target: string, length: number, style?: number): KeyBinding =
 });
 
 /**
- * A key column's binding. Strings are declared with the column's own type and length: an
- * nvarchar parameter against a varchar column would convert the column (a scan, and another
- * collation's order). Comparisons happen on the server in the column's collation.
+ * A char/varchar key: tedious encodes a varchar parameter in the database default code page,
+ * so a character outside it (a Greek column in a Latin1 database) would arrive as '?' and the
+ * pages skip or repeat rows. The text goes as nvarchar (lossless) and is converted on the server
+ * to the column's own type in the column's collation: the comparison is then varchar against
+ * varchar of one collation — the column itself is never converted, the index still seeks.
+ */
+function inCollation(c: MssqlColumn): KeyBinding {
+  const collation = c.collation && /^[A-Za-z0-9_]+$/.test(c.collation) ? ` COLLATE ${c.collation}` : '';
+  return { type: sql.NVarChar(Math.min(4000, c.maxLength)), value: (t) => t, placeholder: (p) => `CONVERT(${c.sqlType}, ${p}${collation})` };
+}
+
+/**
+ * A key column's binding. nchar/nvarchar are declared with the column's own type and length: a
+ * wider parameter type would convert the column (a scan, and another collation's order).
+ * Comparisons happen on the server in the column's collation.
  */
 export function keyBinding(c: MssqlColumn, table: string): KeyBinding {
   const len = c.maxLength === -1 ? sql.MAX : c.maxLength;
@@ -172,9 +188,8 @@ export function keyBinding(c: MssqlColumn, table: string): KeyBinding {
     case 'float':
       return direct(sql.Float(), Number);
     case 'char':
-      return direct(sql.Char(len), (t) => t);
     case 'varchar':
-      return direct(sql.VarChar(len), (t) => t);
+      return inCollation(c);
     case 'nchar':
       return direct(sql.NChar(c.maxLength / 2), (t) => t);
     case 'nvarchar':
