@@ -12,7 +12,8 @@ export const DATABASE_STATE_SQL =
   `SELECT d.name AS name, d.snapshot_isolation_state AS snapshotIsolationState, d.is_read_committed_snapshot_on AS readCommittedSnapshot, ` +
   `d.source_database_id AS sourceDatabaseId, CONVERT(varchar(33), d.create_date, 126) AS createdAt, ` +
   `CONVERT(varchar(20), DATABASEPROPERTYEX(d.name, 'Updateability')) AS updateability, ` +
-  `CONVERT(varchar(128), SERVERPROPERTY('ProductVersion')) AS version, CONVERT(varchar(128), SERVERPROPERTY('Edition')) AS edition ` +
+  `CONVERT(varchar(128), SERVERPROPERTY('ProductVersion')) AS version, CONVERT(varchar(128), SERVERPROPERTY('Edition')) AS edition, ` +
+  `CONVERT(nvarchar(128), SERVERPROPERTY('ServerName')) AS serverName ` +
   `FROM sys.databases AS d WHERE d.database_id = DB_ID()`;
 
 export interface DatabaseState {
@@ -27,6 +28,8 @@ export interface DatabaseState {
   readonly updateability: string;
   readonly version: string;
   readonly edition: string;
+  /** SERVERPROPERTY('ServerName'): host\\instance as the server names itself (the source's identity with the database name). */
+  readonly serverName?: string;
 }
 
 export interface IsolationChoice {
@@ -92,13 +95,18 @@ export function isolationLevel(choice: IsolationChoice): number {
 }
 
 /**
- * Sent first in every range transaction (session settings, cheap to repeat on a pooled
- * connection): never queue long behind a lock, be the deadlock victim rather than a user,
- * and note when the transaction started (a SNAPSHOT transaction's view starts at its first read).
+ * Sent first in every range transaction as a plain SQL batch (never through sp_executesql,
+ * where SET options revert when it returns): never queue long behind a lock, be the deadlock
+ * victim rather than a user, and note when the transaction started (a SNAPSHOT transaction's
+ * view starts at its first read). @@LOCK_TIMEOUT is read back, so the manifest records the
+ * setting in force, not the one asked for.
  */
 export function rangeSetupSql(lockTimeoutMs: number): string {
   if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new Error(`internal: lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
-  return `SET NOCOUNT ON; SET LOCK_TIMEOUT ${lockTimeoutMs}; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt`;
+  return (
+    `SET NOCOUNT ON; SET LOCK_TIMEOUT ${lockTimeoutMs}; SET DEADLOCK_PRIORITY LOW; ` +
+    'SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt, @@LOCK_TIMEOUT AS lockTimeout'
+  );
 }
 
 /** One range transaction, as recorded in the snapshot info (and so in the manifest). */
@@ -107,4 +115,6 @@ export interface RangeTransaction {
   readonly upTo?: readonly string[];
   readonly isolation: IsolationChoice['level'];
   readonly startedAt: string;
+  /** @@LOCK_TIMEOUT read back in the transaction. */
+  readonly lockTimeoutMs?: number;
 }

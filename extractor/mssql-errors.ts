@@ -95,12 +95,14 @@ export function errorNumber(err: unknown): number | undefined {
 
 /**
  * Errors after which a new transaction, started at the last key already read, can go on:
- * the DDL that broke a SNAPSHOT transaction has committed (3961), the version store chose
- * our old transaction as its victim (3966, 3967), a deadlock chose us (1205).
+ * the version store chose our old transaction as its victim (3966, 3967), a deadlock chose
+ * us (1205). Not 3961 (DDL on the table since the transaction began): the DDL may have been
+ * a TRUNCATE or a type change, and going on silently would mix two tables in one stream;
+ * the run stops, and `--resume` continues after the last committed part, the schema checked again.
  */
 export function retryableInNewTransaction(err: unknown): boolean {
   const n = errorNumber(err);
-  return n === 3961 || n === 3966 || n === 3967 || n === 1205;
+  return n === 3966 || n === 3967 || n === 1205;
 }
 
 interface Facts {
@@ -154,7 +156,7 @@ const SERVER_ERRORS: Record<number, (f: Facts) => Mapped> = {
     'SOURCE_QUERY',
     `${f.table} was changed by DDL (ALTER TABLE, ALTER INDEX ... REBUILD, TRUNCATE, a partition switch) after this SNAPSHOT transaction began, while ${f.doing}; ` +
       'SQL Server does not let a SNAPSHOT transaction read an object modified since its start (error 3961)',
-    'seedline retried in new transactions from the last key it had read; run again with --resume once the maintenance job or schema change has finished',
+    'the parts already written are kept: once the maintenance job or schema change has finished, run again with --resume (it continues after the last committed part and checks the table against its .proto again)',
   ],
   3959: versionStore,
   3966: versionStore,

@@ -36,7 +36,7 @@ describe('isolation', () => {
     expect(DATABASE_STATE_SQL).toContain('snapshot_isolation_state');
     expect(DATABASE_STATE_SQL).toContain("DATABASEPROPERTYEX(d.name, 'Updateability')");
     expect(DATABASE_STATE_SQL).toContain('WHERE d.database_id = DB_ID()');
-    expect(rangeSetupSql(10_000)).toBe('SET NOCOUNT ON; SET LOCK_TIMEOUT 10000; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt');
+    expect(rangeSetupSql(10_000)).toBe('SET NOCOUNT ON; SET LOCK_TIMEOUT 10000; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt, @@LOCK_TIMEOUT AS lockTimeout');
     expect(() => rangeSetupSql(1.5)).toThrow();
   });
 });

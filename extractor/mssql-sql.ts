@@ -159,12 +159,37 @@ export function rangesFromSplits(splits: readonly KeyValue[]): KeyRange[] {
   return ranges;
 }
 
+/** The key sum is cheap and exact for one integer key column. */
+export function sumsKey(keyColumns: readonly MssqlColumn[]): boolean {
+  return keyColumns.length === 1 && ['tinyint', 'smallint', 'int', 'bigint'].includes(keyColumns[0]!.base);
+}
+
 /**
- * `verify --against`: the row count, and for a single integer key the sum of its values
- * (decimal(38,0): no overflow), in one scan. COUNT_BIG: a count may pass 2^31.
+ * `verify --against`: the row count of one key range (the whole table when unbounded), and for
+ * a single integer key the sum of its values (decimal(38,0): no overflow), in one scan.
+ * COUNT_BIG: a count may pass 2^31. A big table is counted range by range: a COUNT sends
+ * nothing until it is done, and each statement must end within the statement timeout.
  */
-export function countStatement(table: MssqlTableInfo, keyColumns: readonly MssqlColumn[]): Statement {
-  const integer = keyColumns.length === 1 && ['tinyint', 'smallint', 'int', 'bigint'].includes(keyColumns[0]!.base);
-  const sum = integer ? `CONVERT(varchar(40), SUM(CONVERT(decimal(38,0), ${ref(keyColumns[0]!.name)})))` : 'NULL';
-  return { text: `SELECT CONVERT(varchar(20), COUNT_BIG(*)) AS [rows], ${sum} AS [keySum] FROM ${fromClause(table)}`, params: [] };
+export function countStatement(table: MssqlTableInfo, keyColumns: readonly MssqlColumn[], range: KeyRange = {}): Statement {
+  const sum = sumsKey(keyColumns) ? `CONVERT(varchar(40), SUM(CONVERT(decimal(38,0), ${ref(keyColumns[0]!.name)})))` : 'NULL';
+  const params: Param[] = [];
+  const keys = keyColumns.map((c) => ref(c.name));
+  const desc = table.keyDescending ?? [];
+  const where: string[] = [];
+  if (range.after) where.push(keysetPredicate(keys, bindKey(table, keyColumns, range.after, 'a', params), '>', desc));
+  if (range.upTo) where.push(keysetPredicate(keys, bindKey(table, keyColumns, range.upTo, 'u', params), '<=', desc));
+  const text = `SELECT CONVERT(varchar(20), COUNT_BIG(*)) AS [rows], ${sum} AS [keySum] FROM ${fromClause(table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return { text, params };
+}
+
+/**
+ * The average bytes of a row's large values ((max), text, ntext, image, xml, spatial), from the
+ * same page sample as the split points: tables with large values start at small pages.
+ */
+export function largeValueBytesStatement(table: MssqlTableInfo, columns: readonly MssqlColumn[], percent: number): Statement | null {
+  const large = columns.filter(isLargeValue);
+  if (large.length === 0) return null;
+  const sum = large.map((c) => `ISNULL(CONVERT(float, ${lengthExpression(ref(c.name))}), 0)`).join(' + ');
+  const sample = percent < 100 && !table.isView ? ` TABLESAMPLE SYSTEM (${percent.toFixed(4)} PERCENT) REPEATABLE (1)` : '';
+  return { text: `SELECT AVG(${sum}) AS [bytes] FROM ${fromClause(table)}${sample}`, params: [] };
 }
