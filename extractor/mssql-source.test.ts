@@ -257,3 +257,63 @@ describe('what the snapshot info tells the manifest', () => {
     expect(snapshot.statementTimeoutCovers).toMatch(/whole statement/);
   });
 });
+
+describe('each stream says the consistency its source gave (issue 17 item 6)', () => {
+  it('a SQL Server table’s stream in the manifest does not claim one snapshot shared by all workers', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const protobuf = (await import('protobufjs')).default;
+    const { DatasetWriter } = await import('../recordfile/index.ts');
+    const { planTable } = await import('./table-job.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'seedline-mssql-consistency-'));
+    try {
+      const fake = fakeDriver(intTable(3));
+      const { source, snapshot, table } = await open(fake);
+      const dataset = await DatasetWriter.create(join(dir, 'dump'), { tool: 'seedline', version: 'test', stage: 'extract', source: { ...source.description }, startedAt: new Date().toISOString(), snapshot });
+      const type = new protobuf.Type('T').add(new protobuf.Field('Id', 1, 'int32'));
+      const protoPath = join(dir, 'T.proto');
+      await writeFile(protoPath, 'syntax = "proto3";\nmessage T { int32 Id = 1; }\n');
+      const planned = await planTable(source, dataset, { info: table, mask: {}, protoPath, messageType: 'T', type }, {});
+      const consistency = String(dataset.manifest.streams[planned.stream]!.info!.consistency);
+      expect(consistency).not.toMatch(/shared by all workers/);
+      expect(consistency).toMatch(/^SQL Server SNAPSHOT, not one snapshot for the run: dbo\.T was read as 1 key range/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the value size limit has a flag (issue 17 item 8)', () => {
+  it('the flag the VALUE_TOO_LARGE error names exists, and reaches the SQL Server adapter', async () => {
+    const { extractCommand } = await import('./cli.ts');
+    const { openSource } = await import('./open-source.ts');
+    const { columnFromCatalog } = await import('./mssql-catalog.ts');
+    const { selectLayout } = await import('./mssql-sql.ts');
+    const { mapRow } = await import('./mssql-values.ts');
+    const body = [columnFromCatalog({ name: 'Body', base: 'nvarchar', maxLength: -1, precision: 0, scale: 0, nullable: true })];
+    const err = (() => {
+      try {
+        mapRow(body, selectLayout(body, [], 10), [null, 11], { table: 'dbo.T', maxValueBytes: 10, key: ['1'] });
+      } catch (e) {
+        return e as { context: { option: string; hint: string } };
+      }
+      throw new Error('expected VALUE_TOO_LARGE');
+    })();
+    expect(extractCommand().options.map((o) => o.long)).toContain(`--${err.context.option}`);
+    expect(err.context.hint).toContain(`--${err.context.option}`);
+    const source = await openSource({ source: 'mssql://u:p@h:1433/Db', maxValueBytes: 2 * 1024 * 1024 });
+    expect((source as unknown as { options: MssqlSourceOptions }).options.maxValueBytes).toBe(2 * 1024 * 1024);
+  });
+});
+
+describe('verify --against opens SQL Server with the dump’s isolation choice (issue 17 item 9)', () => {
+  it('passes allowReadCommitted through: from the flag, or as the dump was extracted', async () => {
+    const { againstSourceOptions } = await import('./verify.ts');
+    const { verifyCommand } = await import('./verify-cli.ts');
+    expect(againstSourceOptions('mssql://h/Db', { allowReadCommitted: true }, {})).toEqual({ source: 'mssql://h/Db', allowReadCommitted: true });
+    expect(againstSourceOptions('mssql://h/Db', { allowReadCommitted: false }, { allowReadCommitted: true })).toEqual({ source: 'mssql://h/Db', allowReadCommitted: true });
+    expect(againstSourceOptions('mssql://h/Db', undefined, {})).toEqual({ source: 'mssql://h/Db' });
+    expect(verifyCommand().options.map((o) => o.long)).toContain('--allow-read-committed');
+  });
+});
