@@ -32,6 +32,21 @@ export interface DatabaseState {
   readonly serverName?: string;
 }
 
+/** The row of DATABASE_STATE_SQL (catalog rows as objects). */
+export function databaseState(row: Record<string, unknown>): DatabaseState {
+  return {
+    name: String(row.name),
+    snapshotIsolationState: Number(row.snapshotIsolationState),
+    readCommittedSnapshot: row.readCommittedSnapshot === true || row.readCommittedSnapshot === 1,
+    sourceDatabaseId: row.sourceDatabaseId === null || row.sourceDatabaseId === undefined ? null : Number(row.sourceDatabaseId),
+    createdAt: String(row.createdAt),
+    updateability: String(row.updateability),
+    version: String(row.version),
+    edition: String(row.edition),
+    ...(row.serverName ? { serverName: String(row.serverName) } : {}),
+  };
+}
+
 export interface IsolationChoice {
   readonly level: 'SNAPSHOT' | 'READ COMMITTED';
   readonly mode: 'database-snapshot' | 'read-only-database' | 'snapshot-per-range' | 'read-committed';
@@ -87,6 +102,20 @@ export function chooseIsolation(db: DatabaseState, allowReadCommitted: boolean):
       `ask the DBA for ALTER DATABASE [${db.name}] SET ALLOW_SNAPSHOT_ISOLATION ON, or point the source at a database snapshot or readable secondary ` +
       '(applicationIntent=ReadOnly), or accept per-statement consistency with allowReadCommitted (recorded in the manifest)',
   });
+}
+
+/**
+ * What one table's stream can promise, for the manifest: SNAPSHOT per range transaction is
+ * not the one snapshot PostgreSQL gives a whole run, and the stream says so.
+ */
+export function streamConsistency(choice: IsolationChoice, table: string, ranges: number, maxTransactionMs: number): string {
+  if (choice.mode !== 'snapshot-per-range') return choice.consistency;
+  const minutes = Math.round(maxTransactionMs / 6_000) / 10;
+  return (
+    `SQL Server SNAPSHOT, not one snapshot for the run: ${table} was read as ${ranges} key range(s), each in SNAPSHOT transactions ` +
+    `of at most ${minutes} min (a new one begins at the next page, after the last key read); rows read in one transaction are one moment, ` +
+    'different transactions, ranges and tables are different moments (each transaction with its start key and time: producer.snapshot.rangeTransactions)'
+  );
 }
 
 /** The driver's isolation level for a range transaction. */

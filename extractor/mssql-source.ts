@@ -3,13 +3,14 @@ import { assertSupported } from './postgres-catalog.ts';
 import type { KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
 import { describeMssqlTable, listMssqlTables, type CatalogQuery } from './mssql-catalog.ts';
 import { mssqlConnection, type MssqlConnection } from './mssql-config.ts';
-import { DATABASE_STATE_SQL, chooseIsolation, rangeSetupSql, type DatabaseState, type IsolationChoice, type RangeTransaction } from './mssql-consistency.ts';
+import { DATABASE_STATE_SQL, chooseIsolation, databaseState, rangeSetupSql, streamConsistency, type IsolationChoice } from './mssql-consistency.ts';
 import { mssqlDriver, type MssqlDriver, type MssqlDriverFactory, type MssqlTransaction } from './mssql-driver.ts';
 import { mapMssqlError, retryableInNewTransaction } from './mssql-errors.ts';
 import { countStatement, heapStatement, largeValueBytesStatement, pageStatement, pickSplits, rangesFromSplits, samplePercent, sampleStatement, selectLayout, sumsKey, type Param } from './mssql-sql.ts';
 import { ZoneConverter } from './mssql-time.ts';
 import { keyBinding, keyText, type MssqlColumn, type MssqlTableInfo } from './mssql-types.ts';
 import { mapRow } from './mssql-values.ts';
+import { RangeTransactions, type OpenTransaction } from './mssql-range-tx.ts';
 
 export interface MssqlSourceOptions {
   /** `mssql://user:password@host:1433/Database?encrypt=true&applicationIntent=ReadOnly`. */
@@ -44,11 +45,6 @@ export const COUNT_ROWS_PER_STATEMENT = 5_000_000;
 /** New transactions one range may begin in a row after a deadlock or a version-store victim error. */
 const MAX_RETRIES = 3;
 
-interface OpenTransaction {
-  readonly tx: MssqlTransaction;
-  readonly openedAt: number;
-}
-
 /**
  * SQL Server adapter (mssql / tedious, through the narrow MssqlDriver). SQL Server cannot share
  * a snapshot between connections, so each key range is read in its own transactions (SNAPSHOT
@@ -65,8 +61,8 @@ export class MssqlSource implements Source {
   private choice: IsolationChoice | null = null;
   private zone: ZoneConverter | undefined;
   private readonly tables = new Map<string, MssqlTableInfo>();
-  /** Per table, every range transaction: live, so the manifest shows what each table got. */
-  private readonly rangeLog: Record<string, RangeTransaction[]> = {};
+  /** Begins and records every range transaction (the log is live in the snapshot info). */
+  private readonly ranges: RangeTransactions;
   /** Per table: what a column's mapping loses (live, for the manifest). */
   private readonly typeNotes: Record<string, Record<string, string>> = {};
   /** Per table: the primary key index the reads follow. */
@@ -83,6 +79,7 @@ export class MssqlSource implements Source {
     });
     const { host, port, database } = this.conn;
     this.description = { dialect: 'mssql', host, port, database };
+    this.ranges = new RangeTransactions(this.lockTimeoutMs(), this.conn.redacted);
   }
 
   async connect(): Promise<SnapshotInfo> {
@@ -97,18 +94,9 @@ export class MssqlSource implements Source {
     this.driver = driver;
     try {
       const [row] = await this.catalog(DATABASE_STATE_SQL);
-      const state: DatabaseState = {
-        name: String(row!.name),
-        snapshotIsolationState: Number(row!.snapshotIsolationState),
-        readCommittedSnapshot: row!.readCommittedSnapshot === true || row!.readCommittedSnapshot === 1,
-        sourceDatabaseId: row!.sourceDatabaseId === null || row!.sourceDatabaseId === undefined ? null : Number(row!.sourceDatabaseId),
-        createdAt: String(row!.createdAt),
-        updateability: String(row!.updateability),
-        version: String(row!.version),
-        edition: String(row!.edition),
-        ...(row!.serverName ? { serverName: String(row!.serverName) } : {}),
-      };
+      const state = databaseState(row!);
       this.choice = chooseIsolation(state, this.options.allowReadCommitted ?? false);
+      this.ranges.use(driver, this.choice);
       return {
         isolation: this.choice.level,
         mode: this.choice.mode,
@@ -124,7 +112,7 @@ export class MssqlSource implements Source {
         edition: state.edition,
         // What the dump is of: verify --against can refuse another database.
         identity: { server: state.serverName ?? this.conn.host, database: state.name, createdAt: state.createdAt },
-        rangeTransactions: this.rangeLog,
+        rangeTransactions: this.ranges.log,
         keyIndexes: this.keyIndexes,
         typeNotes: this.typeNotes,
       };
@@ -136,15 +124,7 @@ export class MssqlSource implements Source {
 
   /** What this table's stream can promise, for the manifest (each stream says its own). */
   consistency(table: TableInfo, ranges: number): string {
-    const choice = this.choice;
-    if (!choice) return 'unknown (the source was not connected)';
-    if (choice.mode !== 'snapshot-per-range') return choice.consistency;
-    const minutes = Math.round(this.maxTransactionMs() / 6_000) / 10;
-    return (
-      `SQL Server SNAPSHOT, not one snapshot for the run: ${table.qualifiedName} was read as ${ranges} key range(s), each in SNAPSHOT transactions ` +
-      `of at most ${minutes} min (a new one begins at the next page, after the last key read); rows read in one transaction are one moment, ` +
-      'different transactions, ranges and tables are different moments (each transaction with its start key and time: producer.snapshot.rangeTransactions)'
-    );
+    return this.choice ? streamConsistency(this.choice, table.qualifiedName, ranges, this.maxTransactionMs()) : 'unknown (the source was not connected)';
   }
 
   async close(): Promise<void> {
@@ -218,7 +198,7 @@ export class MssqlSource implements Source {
           open = null;
           await old.tx.commit();
         }
-        open ??= await this.beginRange(info.qualifiedName, after, range.upTo);
+        open ??= await this.ranges.begin(info.qualifiedName, after, range.upTo);
         const asked = Math.max(1, Math.min(options.chunkSize?.rows ?? options.batchRows, rowsByBytes));
         const statement = pageStatement(info, columns, keyColumns, after, range.upTo, asked, maxValueBytes);
         const started = performance.now();
@@ -296,7 +276,7 @@ export class MssqlSource implements Source {
    */
   private async *readHeap(info: MssqlTableInfo, columns: readonly MssqlColumn[], ctx: Parameters<typeof mapRow>[3], options: ReadOptions): AsyncGenerator<RowBatch> {
     const layout = selectLayout(columns, [], ctx.maxValueBytes);
-    const open = await this.guard(() => this.beginRange(info.qualifiedName, undefined, undefined), `reading ${info.qualifiedName}`);
+    const open = await this.guard(() => this.ranges.begin(info.qualifiedName, undefined, undefined), `reading ${info.qualifiedName}`);
     const stream = open.tx.stream(heapStatement(info, columns, ctx.maxValueBytes), options.batchRows);
     let ended = false;
     let committed = false;
@@ -323,33 +303,6 @@ export class MssqlSource implements Source {
         await stream.ended;
       }
       if (!committed) await open.tx.rollback().catch(() => {});
-    }
-  }
-
-  /** Begins a range transaction with its session settings (a batch, so they last) and records it. */
-  private async beginRange(table: string, after: KeyValue | undefined, upTo: KeyValue | undefined): Promise<OpenTransaction> {
-    const choice = this.choice!;
-    const tx = await this.driver!.begin(choice.level);
-    try {
-      const [row] = await tx.batch(rangeSetupSql(this.lockTimeoutMs()));
-      const [startedAt, lockTimeout] = row!;
-      if (Number(lockTimeout) !== this.lockTimeoutMs()) {
-        throw new SeedlineError('SOURCE_QUERY', `${this.conn.redacted}: SET LOCK_TIMEOUT ${this.lockTimeoutMs()} did not take effect (@@LOCK_TIMEOUT is ${String(lockTimeout)})`, {
-          table,
-          hint: 'this is a bug in the SQL Server adapter or an unusual server configuration; please report it with the server version',
-        });
-      }
-      (this.rangeLog[table] ??= []).push({
-        ...(after ? { after } : {}),
-        ...(upTo ? { upTo } : {}),
-        isolation: choice.level,
-        startedAt: String(startedAt),
-        lockTimeoutMs: Number(lockTimeout),
-      });
-      return { tx, openedAt: performance.now() };
-    } catch (err) {
-      await tx.rollback().catch(() => {});
-      throw err;
     }
   }
 
