@@ -81,8 +81,9 @@ export function chooseIsolation(db: DatabaseState, allowReadCommitted: boolean):
       mode: 'snapshot-per-range',
       sharedByAllWorkers: false,
       consistency:
-        'each key range is read in its own SNAPSHOT transaction (consistent within the range); different ranges and tables see different moments — ' +
-        'a table read as one range is consistent as a whole. For one moment across everything, extract from a database snapshot',
+        'each key range is read in its own SNAPSHOT transactions, each at most a few minutes long (consistent within the transaction); different ' +
+        'transactions, ranges and tables see different moments — a table read in one transaction is consistent as a whole. ' +
+        'For one moment across everything, extract from a database snapshot',
     };
   }
   if (allowReadCommitted) {
