@@ -13,7 +13,7 @@ export const LIST_TABLES_SQL =
   `WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0 ORDER BY s.name, o.name`;
 
 export const TABLE_SQL =
-  `SELECT o.object_id AS objectId, CASE o.type WHEN 'V' THEN 1 ELSE 0 END AS isView, ` +
+  `SELECT o.object_id AS objectId, CASE o.type WHEN 'V' THEN 1 ELSE 0 END AS isView, CONVERT(varchar(33), o.modify_date, 126) AS modifiedAt, ` +
   `(SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)) AS estimatedRows ` +
   `FROM sys.objects AS o JOIN sys.schemas AS s ON s.schema_id = o.schema_id WHERE s.name = @schema AND o.name = @name`;
 
@@ -88,6 +88,7 @@ export async function describeMssqlTable(query: CatalogQuery, qualifiedName: str
     primaryKey: pk.map((r) => String(r.name)),
     estimatedRows: Number(obj!.estimatedRows ?? 0),
     objectId,
+    ...(obj!.modifiedAt ? { modifiedAt: String(obj!.modifiedAt) } : {}),
     clusteredKey: pk.length > 0 && Number(pk[0]!.clustered) === 1,
     keyDescending: pk.map((r) => r.descending === true || r.descending === 1),
     ...(pk.length > 0 ? { keyIndex: String(pk[0]!.indexName) } : {}),

@@ -131,11 +131,14 @@ export function isolationLevel(choice: IsolationChoice): number {
  * view starts at its first read). @@LOCK_TIMEOUT is read back, so the manifest records the
  * setting in force, not the one asked for.
  */
-export function rangeSetupSql(lockTimeoutMs: number): string {
+export function rangeSetupSql(lockTimeoutMs: number, objectId?: number): string {
   if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new Error(`internal: lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
+  if (objectId !== undefined && !Number.isInteger(objectId)) throw new Error(`internal: objectId must be an integer, got ${objectId}`);
+  // The table's modify_date in the same batch: DDL between two transactions of the run is seen.
+  const modified = objectId === undefined ? '' : `, (SELECT CONVERT(varchar(33), o.modify_date, 126) FROM sys.objects AS o WHERE o.object_id = ${objectId}) AS modifiedAt`;
   return (
     `SET NOCOUNT ON; SET LOCK_TIMEOUT ${lockTimeoutMs}; SET DEADLOCK_PRIORITY LOW; ` +
-    'SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt, @@LOCK_TIMEOUT AS lockTimeout'
+    `SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt, @@LOCK_TIMEOUT AS lockTimeout${modified}`
   );
 }
 

@@ -2,6 +2,7 @@ import { SeedlineError } from '../common/errors.ts';
 import type { KeyValue } from './source.ts';
 import { rangeSetupSql, type IsolationChoice, type RangeTransaction } from './mssql-consistency.ts';
 import type { MssqlDriver, MssqlTransaction } from './mssql-driver.ts';
+import type { MssqlTableInfo } from './mssql-types.ts';
 
 export interface OpenTransaction {
   readonly tx: MssqlTransaction;
@@ -37,13 +38,24 @@ export class RangeTransactions {
    * sp_executesql, where they would revert) and @@LOCK_TIMEOUT is read back: the manifest
    * records the setting in force, and a setting not in force stops the read.
    */
-  async begin(table: string, after: KeyValue | undefined, upTo: KeyValue | undefined): Promise<OpenTransaction> {
+  async begin(info: Pick<MssqlTableInfo, 'qualifiedName' | 'objectId' | 'modifiedAt'>, after: KeyValue | undefined, upTo: KeyValue | undefined): Promise<OpenTransaction> {
     if (!this.driver || !this.choice) throw new Error('internal: MssqlSource.connect() was not called');
     const choice = this.choice;
+    const table = info.qualifiedName;
     const tx = await this.driver.begin(choice.level);
     try {
-      const [row] = await tx.batch(rangeSetupSql(this.lockTimeoutMs));
-      const [startedAt, lockTimeout] = row!;
+      const [row] = await tx.batch(rangeSetupSql(this.lockTimeoutMs, info.modifiedAt === undefined ? undefined : info.objectId));
+      const [startedAt, lockTimeout, modifiedAt] = row!;
+      if (info.modifiedAt !== undefined && modifiedAt !== info.modifiedAt) {
+        // Within one transaction SQL Server itself refuses (3961); between two, only this sees it.
+        throw new SeedlineError(
+          'SOURCE_QUERY',
+          `${this.where}: ${table} was changed by DDL (ALTER TABLE, an index change, or it was dropped) since seedline read its catalog: ` +
+            `sys.objects.modify_date was ${info.modifiedAt}, is ${modifiedAt === null || modifiedAt === undefined ? 'gone' : String(modifiedAt)}; ` +
+            'reading on in a new transaction would mix the table before and after the change',
+          { table, hint: 'the parts already written are kept: once the change has finished, run again with --resume (the table is checked against its .proto again)' },
+        );
+      }
       if (Number(lockTimeout) !== this.lockTimeoutMs) {
         throw new SeedlineError('SOURCE_QUERY', `${this.where}: SET LOCK_TIMEOUT ${this.lockTimeoutMs} did not take effect (@@LOCK_TIMEOUT is ${String(lockTimeout)})`, {
           table,

@@ -65,6 +65,9 @@ describe.skipIf(!MSSQL_URL)(title, () => {
       CREATE TABLE dbo.heap (v int NOT NULL);
       WITH n AS (SELECT TOP (20000) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS g FROM sys.all_objects a CROSS JOIN sys.all_objects b)
       INSERT INTO dbo.heap SELECT g FROM n;
+      CREATE TABLE dbo.ddl (id int PRIMARY KEY, v int NOT NULL);
+      WITH n AS (SELECT TOP (100) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS g FROM sys.all_objects)
+      INSERT INTO dbo.ddl SELECT g, g FROM n;
       CREATE TABLE dbo.pages (id int PRIMARY KEY, v int NOT NULL);
       WITH n AS (SELECT TOP (1000) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS g FROM sys.all_objects a CROSS JOIN sys.all_objects b)
       INSERT INTO dbo.pages SELECT g, g FROM n;`);
@@ -127,6 +130,19 @@ describe.skipIf(!MSSQL_URL)(title, () => {
       expect((await gen.next()).value!.rows).toHaveLength(100);
       await pool.request().batch('ALTER INDEX ALL ON dbo.pages REBUILD');
       await expect(gen.next()).rejects.toMatchObject({ code: 'SOURCE_QUERY', message: expect.stringMatching(/dbo\.pages was changed by DDL/), cause: expect.objectContaining({ number: 3961 }) });
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('item 3: DDL between two transactions of a range (ALTER TABLE) stops the read instead of mixing before and after', async () => {
+    const source = await open({ maxTransactionMs: 0 });
+    try {
+      const t = await source.describeTable('dbo.ddl');
+      const gen = source.readRange(t, {}, { batchRows: 10 });
+      expect((await gen.next()).value!.rows).toHaveLength(10);
+      await pool.request().batch('ALTER TABLE dbo.ddl ADD extra int NULL');
+      await expect(gen.next()).rejects.toMatchObject({ code: 'SOURCE_QUERY', message: expect.stringMatching(/dbo\.ddl was changed by DDL/) });
     } finally {
       await source.close();
     }

@@ -17,7 +17,7 @@ interface FakeTable { columns: Column[]; pk: string[]; rows: unknown[][]; estima
 
 type Answer = (text: string, params: readonly Param[]) => unknown[] | undefined;
 
-function fakeDriver(table: FakeTable, options: { lockTimeout?: number; fail?: (text: string, call: number) => Error | undefined; answer?: Answer } = {}) {
+function fakeDriver(table: FakeTable, options: { lockTimeout?: number; modifiedAt?: (tx: number) => string; fail?: (text: string, call: number) => Error | undefined; answer?: Answer } = {}) {
   const calls: string[] = [];
   let txCount = 0;
   let queryCount = 0;
@@ -26,7 +26,7 @@ function fakeDriver(table: FakeTable, options: { lockTimeout?: number; fail?: (t
       return [{ name: 'Legacy', snapshotIsolationState: 1, readCommittedSnapshot: false, sourceDatabaseId: null, createdAt: '2020-01-01T00:00:00', updateability: 'READ_WRITE', version: '16.0', edition: 'Developer', serverName: 'SQL01\\PROD' }];
     }
     if (text === LIST_TABLES_SQL) return [{ schema: 'dbo', name: 'T' }];
-    if (text === TABLE_SQL) return [{ objectId: 7, isView: 0, estimatedRows: table.estimatedRows ?? table.rows.length }];
+    if (text === TABLE_SQL) return [{ objectId: 7, isView: 0, estimatedRows: table.estimatedRows ?? table.rows.length, modifiedAt: '2026-01-01T00:00:00' }];
     if (text === COLUMNS_SQL) return table.columns.map((c) => ({ precision: 0, scale: 0, nullable: true, collation: null, ...c }));
     if (text === PRIMARY_KEY_SQL) return table.pk.map((name) => ({ name, clustered: 1, descending: 0, indexName: 'PK_T' }));
     return undefined;
@@ -75,7 +75,7 @@ function fakeDriver(table: FakeTable, options: { lockTimeout?: number; fail?: (t
         },
         async batch(text) {
           calls.push(`${who}.batch ${text}`);
-          return [['2026-12-02T10:00:00.0000000', options.lockTimeout ?? 10_000]];
+          return [['2026-12-02T10:00:00.0000000', options.lockTimeout ?? 10_000, options.modifiedAt?.(id) ?? '2026-01-01T00:00:00']];
         },
         stream(s) {
           calls.push(`${who}.stream ${s.text}`);
@@ -190,6 +190,19 @@ describe('bounded SNAPSHOT transactions (issue 17 item 3)', () => {
     const { source, table } = await open(fake);
     expect((await readAll(source.readRange(table, {}, { batchRows: 2 }))).map((r) => r[0])).toEqual([1, 2, 3, 4, 5]);
     expect(fake.calls.filter((c) => /tx\d\.(begin|rollback|commit)/.test(c))).toEqual(['tx1.begin SNAPSHOT', 'tx1.rollback', 'tx2.begin SNAPSHOT', 'tx2.commit']);
+  });
+
+  it('DDL between two transactions of a run (sys.objects.modify_date moved since the catalog was read) stops the read: no silent mix', async () => {
+    const fake = fakeDriver(intTable(5), { modifiedAt: (tx) => (tx >= 2 ? '2026-12-02T10:05:00' : '2026-01-01T00:00:00') });
+    const { source, table } = await open(fake, { maxTransactionMs: 0 });
+    const rows: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const b of source.readRange(table, {}, { batchRows: 2 })) rows.push(...b.rows);
+      })(),
+    ).rejects.toMatchObject({ code: 'SOURCE_QUERY', message: expect.stringMatching(/dbo\.T was changed by DDL .*2026-12-02T10:05:00/) });
+    expect(rows).toHaveLength(2);
+    expect(fake.calls.find((c) => c.startsWith('tx1.batch'))).toMatch(/o\.modify_date, 126\) FROM sys\.objects AS o WHERE o\.object_id = 7\) AS modifiedAt$/);
   });
 
   it('3961 (DDL on the table since the transaction began) stops the range with the clear error, not a silent retry', async () => {

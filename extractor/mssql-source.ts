@@ -192,13 +192,13 @@ export class MssqlSource implements Source {
       let retries = 0;
       for (;;) {
         options.signal?.throwIfAborted();
-        if (open && performance.now() - open.openedAt > this.maxTransactionMs()) {
+        if (open && performance.now() - open.openedAt >= this.maxTransactionMs()) {
           // Bounded life: the version store in tempdb keeps rows for the oldest open snapshot.
           const old: OpenTransaction = open;
           open = null;
           await old.tx.commit();
         }
-        open ??= await this.ranges.begin(info.qualifiedName, after, range.upTo);
+        open ??= await this.ranges.begin(info, after, range.upTo);
         const asked = Math.max(1, Math.min(options.chunkSize?.rows ?? options.batchRows, rowsByBytes));
         const statement = pageStatement(info, columns, keyColumns, after, range.upTo, asked, maxValueBytes);
         const started = performance.now();
@@ -276,7 +276,7 @@ export class MssqlSource implements Source {
    */
   private async *readHeap(info: MssqlTableInfo, columns: readonly MssqlColumn[], ctx: Parameters<typeof mapRow>[3], options: ReadOptions): AsyncGenerator<RowBatch> {
     const layout = selectLayout(columns, [], ctx.maxValueBytes);
-    const open = await this.guard(() => this.ranges.begin(info.qualifiedName, undefined, undefined), `reading ${info.qualifiedName}`);
+    const open = await this.guard(() => this.ranges.begin(info, undefined, undefined), `reading ${info.qualifiedName}`);
     const stream = open.tx.stream(heapStatement(info, columns, ctx.maxValueBytes), options.batchRows);
     let ended = false;
     let committed = false;

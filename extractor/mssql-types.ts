@@ -21,6 +21,8 @@ export interface MssqlColumn extends ColumnInfo {
 
 export interface MssqlTableInfo extends TableInfo {
   readonly objectId: number;
+  /** sys.objects.modify_date when the catalog was read: ALTER TABLE and index changes move it. */
+  readonly modifiedAt?: string;
   readonly columns: readonly MssqlColumn[];
   /** The primary key is the clustered index: key order is the physical order. */
   readonly clusteredKey: boolean;
