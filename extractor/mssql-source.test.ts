@@ -223,6 +223,15 @@ describe('pages sized by bytes (issue 17 item 8)', () => {
     expect(fake.calls.find((c) => c.startsWith('tx1.query SELECT TOP'))).toMatch(/^tx1\.query SELECT TOP \(3\)/);
   });
 
+  it('a heap table with large values is batched by bytes too', async () => {
+    const heap: FakeTable = { columns: [{ name: 'Body', base: 'nvarchar', maxLength: -1 }], pk: [], rows: Array.from({ length: 7 }, () => ['x', 1]) };
+    const fake = fakeDriver(heap, { answer: (text) => (text.startsWith('SELECT AVG(') ? [[300]] : undefined) });
+    const { source, table } = await open(fake, { pageBytes: 1000 });
+    const sizes: number[] = [];
+    for await (const b of source.readRange(table, {}, { batchRows: 1000 })) sizes.push(b.rows.length);
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
   it('a table without large values asks for the rows it is told', async () => {
     const fake = fakeDriver(intTable(1));
     const { source, table } = await open(fake);

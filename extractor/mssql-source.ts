@@ -276,15 +276,17 @@ export class MssqlSource implements Source {
    */
   private async *readHeap(info: MssqlTableInfo, columns: readonly MssqlColumn[], ctx: Parameters<typeof mapRow>[3], options: ReadOptions): AsyncGenerator<RowBatch> {
     const layout = selectLayout(columns, [], ctx.maxValueBytes);
+    // Rows held at once (the stream's buffer, then one batch): bounded by bytes too.
+    const batchRows = Math.max(1, Math.min(options.batchRows, await this.guard(() => this.rowsPerPage(info, columns), `sampling ${info.qualifiedName}`)));
     const open = await this.guard(() => this.ranges.begin(info, undefined, undefined), `reading ${info.qualifiedName}`);
-    const stream = open.tx.stream(heapStatement(info, columns, ctx.maxValueBytes), options.batchRows);
+    const stream = open.tx.stream(heapStatement(info, columns, ctx.maxValueBytes), batchRows);
     let ended = false;
     let committed = false;
     try {
       let batch: (readonly unknown[])[] = [];
       for await (const row of stream) {
         batch.push(row);
-        if (batch.length >= options.batchRows) {
+        if (batch.length >= batchRows) {
           options.signal?.throwIfAborted();
           yield { rows: batch.map((r) => mapRow(columns, layout, r, ctx)), keys: batch.map(() => []) };
           batch = [];
