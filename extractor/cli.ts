@@ -22,6 +22,7 @@ interface Flags {
   overwrite?: boolean;
   resume?: boolean;
   allowReadCommitted?: boolean;
+  maxValueMb?: number;
   progress: ProgressMode;
 }
 
@@ -30,7 +31,8 @@ export function extractCommand(): Command {
   return new Command('extract')
     .description(
       'Dump tables of the legacy database to gzipped protobuf record files (one stream per table).\n' +
-        'Read-only, in one consistent snapshot; each table must match its reviewed schemas/legacy/<Table>.proto.',
+        'Read-only and consistent (PostgreSQL: one snapshot for the whole run; SQL Server: one SNAPSHOT transaction\n' +
+        'per key range at a time, see extractor/MSSQL.md); each table must match its reviewed schemas/legacy/<Table>.proto.',
     )
     .argument('[tables...]', 'tables to extract, e.g. dbo.Members dbo.Messages (default: the config file\'s "tables")')
     .addOption(new Option('--source <url>', 'source database, postgres://user:password@host:5432/database').env('SEEDLINE_SOURCE'))
@@ -39,13 +41,14 @@ export function extractCommand(): Command {
     .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per table "proto", "exclude", "mask")')
     .option('--gzip-level <n>', `gzip level 0-9 (default ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
     .option('--batch-rows <n>', `rows per statement, fixed (default: adapts between ${DEFAULT_CHUNK.minRows} and ${DEFAULT_CHUNK.maxRows} so each statement takes 1-2 s)`, intArg(1))
-    .option('--concurrency <n>', `connections reading key ranges in parallel, sharing one snapshot (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
+    .option('--concurrency <n>', `connections reading key ranges in parallel (PostgreSQL: sharing one snapshot) (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
     .option('--max-rows-per-second <n>', 'read at most this many rows per second, all connections together (default: unlimited)', intArg(1))
     .option('--statement-timeout <seconds>', `cancel a statement that runs longer (default ${DEFAULT_STATEMENT_TIMEOUT_MS / 1000})`, intArg(1))
     .option('--max-part-mb <n>', `close a part once it holds this many MB before compression (default ${DEFAULT_MAX_PART_BYTES / 1024 / 1024}); resume redoes at most one part per worker`, intArg(1))
     .option('--overwrite', 'replace a complete dump in --out')
     .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest')
     .option('--allow-read-committed', 'MS SQL: read with READ COMMITTED when the database does not allow SNAPSHOT isolation (recorded in the manifest)')
+    .option('--max-value-mb <n>', 'MS SQL: refuse a single (max)/text/image/xml value larger than this, naming table, key and column (default 16)', intArg(1))
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -79,6 +82,7 @@ export function extractCommand(): Command {
           overwrite: flags.overwrite ?? false,
           resume: flags.resume ?? false,
           allowReadCommitted: flags.allowReadCommitted ?? false,
+          ...pick('maxValueBytes', flags.maxValueMb !== undefined ? flags.maxValueMb * 1024 * 1024 : undefined),
           progress: flags.progress,
           signal: interrupt.signal,
         });

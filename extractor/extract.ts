@@ -44,6 +44,8 @@ export interface ExtractOptions {
   readonly concurrency?: number;
   /** MS SQL only: read with READ COMMITTED when the database does not allow SNAPSHOT (recorded in the manifest). */
   readonly allowReadCommitted?: boolean;
+  /** MS SQL only: a single larger value is refused (VALUE_TOO_LARGE) before the driver buffers it. */
+  readonly maxValueBytes?: number;
   /** Rows read per second over all workers together; default unlimited. */
   readonly maxRowsPerSecond?: number;
   readonly maxPartBytes?: number;

@@ -130,7 +130,7 @@ export function generateProto(table: TableInfo): string {
   ];
   table.columns.forEach((c, i) => {
     const pk = table.primaryKey.includes(c.name) ? ', primary key' : '';
-    const comment = `// ${c.sqlType}${c.nullable ? ' NULL' : ' NOT NULL'}${pk}`;
+    const comment = `// ${c.sqlType}${c.nullable ? ' NULL' : ' NOT NULL'}${pk}${c.note ? `; ${c.note}` : ''}`;
     if (c.kind === null) {
       lines.push(`  // ${c.name} = ${i + 1}: UNSUPPORTED (${c.sqlType}); leave it out or cast it in a view`);
       return;

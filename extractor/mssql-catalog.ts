@@ -2,7 +2,7 @@ import sql from 'mssql';
 import { SeedlineError } from '../common/errors.ts';
 import type { TableRef } from './source.ts';
 import { closest } from './suggest.ts';
-import { mssqlKind, mssqlTypeText, type MssqlColumn, type MssqlTableInfo } from './mssql-types.ts';
+import { mssqlKind, mssqlTypeNote, mssqlTypeText, type MssqlColumn, type MssqlTableInfo } from './mssql-types.ts';
 import type { Param } from './mssql-sql.ts';
 
 /** The narrow part of the driver the catalog needs: run a statement, get rows as objects. */
@@ -13,17 +13,25 @@ export const LIST_TABLES_SQL =
   `WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0 ORDER BY s.name, o.name`;
 
 export const TABLE_SQL =
-  `SELECT o.object_id AS objectId, CASE o.type WHEN 'V' THEN 1 ELSE 0 END AS isView, ` +
+  `SELECT o.object_id AS objectId, CASE o.type WHEN 'V' THEN 1 ELSE 0 END AS isView, CONVERT(varchar(33), o.modify_date, 126) AS modifiedAt, ` +
   `(SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)) AS estimatedRows ` +
   `FROM sys.objects AS o JOIN sys.schemas AS s ON s.schema_id = o.schema_id WHERE s.name = @schema AND o.name = @name`;
 
-// The base type is the system type under any alias type (sysname → nvarchar).
+/**
+ * The base type is the system type under any alias type (sysname → nvarchar). CLR types
+ * (geography, geometry, hierarchyid, user CLR types) all have system_type_id 240, which no
+ * sys.types row has as user_type_id: they are looked up by their own user_type_id, and the
+ * LEFT JOIN keeps any column without a row (named by TYPE_NAME, refused by that name) —
+ * a column is never silently missing from the .proto and the dump.
+ */
 export const COLUMNS_SQL =
-  `SELECT c.name AS name, b.name AS base, c.max_length AS maxLength, c.precision AS precision, c.scale AS scale, c.is_nullable AS nullable ` +
-  `FROM sys.columns AS c JOIN sys.types AS b ON b.user_type_id = c.system_type_id WHERE c.object_id = @id ORDER BY c.column_id`;
+  `SELECT c.name AS name, COALESCE(b.name, TYPE_NAME(c.user_type_id)) AS base, c.max_length AS maxLength, c.precision AS precision, c.scale AS scale, ` +
+  `c.is_nullable AS nullable, c.collation_name AS collation ` +
+  `FROM sys.columns AS c LEFT JOIN sys.types AS b ON b.user_type_id = CASE WHEN c.system_type_id = 240 THEN c.user_type_id ELSE c.system_type_id END ` +
+  `WHERE c.object_id = @id ORDER BY c.column_id`;
 
 export const PRIMARY_KEY_SQL =
-  `SELECT c.name AS name, CASE i.type WHEN 1 THEN 1 ELSE 0 END AS clustered FROM sys.indexes AS i ` +
+  `SELECT c.name AS name, CASE i.type WHEN 1 THEN 1 ELSE 0 END AS clustered, ic.is_descending_key AS descending, i.name AS indexName FROM sys.indexes AS i ` +
   `JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
   `JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id ` +
   `WHERE i.object_id = @id AND i.is_primary_key = 1 AND ic.key_ordinal > 0 ORDER BY ic.key_ordinal`;
@@ -80,7 +88,10 @@ export async function describeMssqlTable(query: CatalogQuery, qualifiedName: str
     primaryKey: pk.map((r) => String(r.name)),
     estimatedRows: Number(obj!.estimatedRows ?? 0),
     objectId,
+    ...(obj!.modifiedAt ? { modifiedAt: String(obj!.modifiedAt) } : {}),
     clusteredKey: pk.length > 0 && Number(pk[0]!.clustered) === 1,
+    keyDescending: pk.map((r) => r.descending === true || r.descending === 1),
+    ...(pk.length > 0 ? { keyIndex: String(pk[0]!.indexName) } : {}),
     isView: Number(obj!.isView) === 1,
   };
 }
@@ -91,9 +102,12 @@ export function columnFromCatalog(r: Record<string, unknown>): MssqlColumn {
   const maxLength = Number(r.maxLength);
   const precision = Number(r.precision);
   const scale = Number(r.scale);
+  const note = mssqlTypeNote(base, scale);
   return {
     name: String(r.name),
     sqlType: mssqlTypeText(base, maxLength, precision, scale),
+    ...(note ? { note } : {}),
+    ...(typeof r.collation === 'string' ? { collation: r.collation } : {}),
     nullable: r.nullable === true || r.nullable === 1,
     kind: mssqlKind(base),
     base,

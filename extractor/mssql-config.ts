@@ -61,7 +61,7 @@ export function mssqlConnection(url: string, options: MssqlConnectionOptions = {
     ...(instanceName ? {} : { port }),
     ...(domain ? { authentication: { type: 'ntlm', options: { domain, userName: user, password } } } : { user, password }),
     connectionTimeout: options.connectTimeoutMs ?? 15_000,
-    requestTimeout: options.statementTimeoutMs ?? 120_000,
+    requestTimeout: options.statementTimeoutMs ?? 60_000, // the CLI's default (open-source.ts DEFAULT_STATEMENT_TIMEOUT_MS)
     arrayRowMode: true,
     pool: { min: 0, max: Math.max(1, options.concurrency ?? 1), idleTimeoutMillis: 30_000 },
     options: {

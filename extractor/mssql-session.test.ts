@@ -36,7 +36,7 @@ describe('isolation', () => {
     expect(DATABASE_STATE_SQL).toContain('snapshot_isolation_state');
     expect(DATABASE_STATE_SQL).toContain("DATABASEPROPERTYEX(d.name, 'Updateability')");
     expect(DATABASE_STATE_SQL).toContain('WHERE d.database_id = DB_ID()');
-    expect(rangeSetupSql(10_000)).toBe('SET NOCOUNT ON; SET LOCK_TIMEOUT 10000; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt');
+    expect(rangeSetupSql(10_000)).toBe('SET NOCOUNT ON; SET LOCK_TIMEOUT 10000; SET DEADLOCK_PRIORITY LOW; SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS startedAt, @@LOCK_TIMEOUT AS lockTimeout');
     expect(() => rangeSetupSql(1.5)).toThrow();
   });
 });
@@ -106,12 +106,12 @@ describe('catalog types', () => {
     const rows = [
       c('tinyint', 1), c('smallint', 2), c('int', 4), c('bigint', 8), c('bit', 1), c('decimal', 9, 12, 2), c('money', 8, 19, 4), c('real', 4), c('float', 8),
       c('nvarchar', 100), c('nvarchar', -1), c('char', 2), c('varbinary', 64), c('timestamp', 8), c('uniqueidentifier', 16), c('date', 3),
-      c('datetime', 8), c('datetime2', 8, 27, 7), c('smalldatetime', 4), c('datetimeoffset', 10, 34, 7), c('time', 5, 16, 7), c('xml', -1),
+      c('datetime', 8), c('datetime2', 8, 27, 7), c('smalldatetime', 4), c('datetimeoffset', 10, 34, 7), c('time', 5, 16, 7), c('xml', -1), c('PhoneNumber', 40),
     ];
     expect(rows.map((r) => `${r.sqlType}:${r.kind}`)).toEqual([
       'tinyint:int32', 'smallint:int32', 'int:int32', 'bigint:int64', 'bit:bool', 'decimal(12,2):decimal', 'money:decimal', 'real:float', 'float:double',
       'nvarchar(50):string', 'nvarchar(max):string', 'char(2):string', 'varbinary(64):bytes', 'rowversion:bytes', 'uniqueidentifier:uuid', 'date:date',
-      'datetime:timestamp', 'datetime2(7):timestamp', 'smalldatetime:timestamp', 'datetimeoffset(7):timestamptz', 'time(7):null', 'xml:null',
+      'datetime:timestamp', 'datetime2(7):timestamp', 'smalldatetime:timestamp', 'datetimeoffset(7):timestamptz', 'time(7):string', 'xml:string', 'PhoneNumber:null',
     ]);
     expect(rows[0]!.nullable).toBe(true);
   });

@@ -15,10 +15,17 @@ const favorites = table([col('MemberId', 'int'), col('Note', 'nvarchar', 400), c
 const keyCols = (t: MssqlTableInfo) => t.primaryKey.map((k) => t.columns.find((c) => c.name === k)!);
 
 describe('keyset predicate', () => {
-  it('writes out the full lexicographic comparison', () => {
+  it('writes out the full lexicographic comparison, led by a sargable bound on the first key column', () => {
+    // Without the leading `k1 >= @p0`, SQL Server often cannot seek on the OR shape: every page scans from the start.
     expect(keysetPredicate(['k1'], ['@p0'], '>')).toBe('(k1 > @p0)');
-    expect(keysetPredicate(['k1', 'k2'], ['@p0', '@p1'], '>')).toBe('((k1 > @p0) OR (k1 = @p0 AND k2 > @p1))');
-    expect(keysetPredicate(['k1', 'k2', 'k3'], ['@a', '@b', '@c'], '<=')).toBe('((k1 < @a) OR (k1 = @a AND k2 < @b) OR (k1 = @a AND k2 = @b AND k3 <= @c))');
+    expect(keysetPredicate(['k1', 'k2'], ['@p0', '@p1'], '>')).toBe('(k1 >= @p0 AND ((k1 > @p0) OR (k1 = @p0 AND k2 > @p1)))');
+    expect(keysetPredicate(['k1', 'k2', 'k3'], ['@a', '@b', '@c'], '<=')).toBe('(k1 <= @a AND ((k1 < @a) OR (k1 = @a AND k2 < @b) OR (k1 = @a AND k2 = @b AND k3 <= @c)))');
+  });
+
+  it('turns the comparisons of descending key columns around', () => {
+    expect(keysetPredicate(['k1', 'k2'], ['@p0', '@p1'], '>', [true, false])).toBe('(k1 <= @p0 AND ((k1 < @p0) OR (k1 = @p0 AND k2 > @p1)))');
+    expect(keysetPredicate(['k1', 'k2'], ['@u0', '@u1'], '<=', [false, true])).toBe('(k1 <= @u0 AND ((k1 < @u0) OR (k1 = @u0 AND k2 >= @u1)))');
+    expect(keysetPredicate(['k1'], ['@p0'], '>', [true])).toBe('(k1 < @p0)');
   });
 });
 
@@ -35,7 +42,7 @@ describe('page statement', () => {
   it('binds the bounds of a composite key with their exact types, never inlined', () => {
     const s = pageStatement(favorites, favorites.columns, keyCols(favorites), ['7', "O'Brien"], ['9', 'zz'], 100, 1000);
     expect(s.text).toContain(
-      ' WHERE ((t.[MemberId] > @a0) OR (t.[MemberId] = @a0 AND t.[Note] > @a1)) AND ((t.[MemberId] < @u0) OR (t.[MemberId] = @u0 AND t.[Note] <= @u1)) ORDER BY t.[MemberId], t.[Note]',
+      ' WHERE (t.[MemberId] >= @a0 AND ((t.[MemberId] > @a0) OR (t.[MemberId] = @a0 AND t.[Note] > @a1))) AND (t.[MemberId] <= @u0 AND ((t.[MemberId] < @u0) OR (t.[MemberId] = @u0 AND t.[Note] <= @u1))) ORDER BY t.[MemberId], t.[Note]',
     );
     expect(s.text).not.toContain("O'Brien");
     expect(s.params).toEqual([
@@ -61,13 +68,27 @@ describe('page statement', () => {
     ]);
   });
 
-  it('declares a varchar key as varchar, so the column is not converted', () => {
-    const t = table([col('Code', 'varchar', 10)], ['Code']);
-    expect(pageStatement(t, t.columns, keyCols(t), ['ab'], undefined, 10, 1).params[0]!.type).toEqual(sql.VarChar(10));
+  it('binds a varchar key as nvarchar and converts it in the column’s collation, so no character becomes ?', () => {
+    // tedious encodes a varchar parameter in the database default code page: 'Ω' in a Greek_CI_AS column of a Latin1 database became '?'.
+    const greek = columnFromCatalog({ name: 'Code', base: 'varchar', maxLength: 10, precision: 0, scale: 0, nullable: false, collation: 'Greek_CI_AS' });
+    const t = table([greek], ['Code']);
+    const s = pageStatement(t, t.columns, keyCols(t), ['ΩΣ'], undefined, 10, 1);
+    expect(s.params[0]).toEqual({ name: 'a0', type: sql.NVarChar(10), value: 'ΩΣ' });
+    expect(s.text).toContain('t.[Code] > CONVERT(varchar(10), @a0 COLLATE Greek_CI_AS)');
+    const fixed = columnFromCatalog({ name: 'C', base: 'char', maxLength: 4, precision: 0, scale: 0, nullable: false, collation: 'Latin1_General_100_CI_AS_SC_UTF8' });
+    const s2 = pageStatement(table([fixed], ['C']), [fixed], [fixed], ['åäö'], undefined, 10, 1);
+    expect(s2.text).toContain('t.[C] > CONVERT(char(4), @a0 COLLATE Latin1_General_100_CI_AS_SC_UTF8)');
+  });
+
+  it('orders by a descending key column as the index does, in pages and in the split sample', () => {
+    const t = table([col('At', 'int'), col('Id', 'int')], ['At', 'Id'], { keyDescending: [true, false] });
+    const s = pageStatement(t, t.columns, keyCols(t), ['5', '1'], undefined, 10, 1);
+    expect(s.text).toContain('WHERE (t.[At] <= @a0 AND ((t.[At] < @a0) OR (t.[At] = @a0 AND t.[Id] > @a1))) ORDER BY t.[At] DESC, t.[Id]');
+    expect(sampleStatement(t, keyCols(t), 100).text).toMatch(/ORDER BY t\.\[At\] DESC, t\.\[Id\]$/);
   });
 
   it('refuses a key it cannot page by, naming the column', () => {
-    const t = table([col('T', 'time', 5, 16, 7)], ['T']);
+    const t = table([col('T', 'datetimeoffset', 10, 34, 7)], ['T']);
     expect(() => pageStatement(t, t.columns, keyCols(t), ['x'], undefined, 10, 1)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_TYPE', context: expect.objectContaining({ column: 'T' }) }));
   });
 

@@ -49,20 +49,31 @@ export function selectLayout(columns: readonly MssqlColumn[], keyColumns: readon
 }
 
 /**
- * The full lexicographic comparison of a composite key with bound values:
- * `>`:  (k1 > @a0) OR (k1 = @a0 AND k2 > @a1)
- * `<=`: (k1 < @u0) OR (k1 = @u0 AND k2 <= @u1)
- * Written out (no row constructors in T-SQL), each branch an index seek.
+ * The full lexicographic comparison of a composite key with bound values, led by a bound on
+ * the first column alone so that the server can seek (an OR of branches often makes it scan):
+ * `>`:  k1 >= @a0 AND ((k1 > @a0) OR (k1 = @a0 AND k2 > @a1))
+ * `<=`: k1 <= @u0 AND ((k1 < @u0) OR (k1 = @u0 AND k2 <= @u1))
+ * A descending key column compares the other way round (the order is the index's).
+ * Written out (no row constructors in T-SQL).
  */
-export function keysetPredicate(keys: readonly string[], placeholders: readonly string[], op: '>' | '<='): string {
+export function keysetPredicate(keys: readonly string[], placeholders: readonly string[], op: '>' | '<=', descending: readonly boolean[] = []): string {
+  const flip: Record<string, string> = { '>': '<', '<': '>', '>=': '<=', '<=': '>=' };
+  const cmp = (i: number, c: string) => (descending[i] ? flip[c]! : c);
   const branches = keys.map((_, i) => {
     const last = i === keys.length - 1;
-    const cmp = op === '>' ? '>' : last ? '<=' : '<';
+    const c = op === '>' ? '>' : last ? '<=' : '<';
     const terms = keys.slice(0, i).map((k, j) => `${k} = ${placeholders[j]}`);
-    terms.push(`${keys[i]} ${cmp} ${placeholders[i]}`);
+    terms.push(`${keys[i]} ${cmp(i, c)} ${placeholders[i]}`);
     return `(${terms.join(' AND ')})`;
   });
-  return branches.length === 1 ? branches[0]! : `(${branches.join(' OR ')})`;
+  if (branches.length === 1) return branches[0]!;
+  const lead = `${keys[0]} ${cmp(0, op === '>' ? '>=' : '<=')} ${placeholders[0]}`;
+  return `(${lead} AND (${branches.join(' OR ')}))`;
+}
+
+/** `ORDER BY` of the key: the primary key index's own order (descending columns too). */
+export function keyOrder(table: Pick<MssqlTableInfo, 'keyDescending'>, keys: readonly string[]): string {
+  return keys.map((k, i) => (table.keyDescending?.[i] ? `${k} DESC` : k)).join(', ');
 }
 
 function bindKey(table: MssqlTableInfo, keyColumns: readonly MssqlColumn[], key: KeyValue, prefix: string, params: Param[]): string[] {
@@ -94,12 +105,13 @@ export function pageStatement(
   const params: Param[] = [];
   const keys = keyColumns.map((c) => ref(c.name));
   const where: string[] = [];
-  if (after) where.push(keysetPredicate(keys, bindKey(table, keyColumns, after, 'a', params), '>'));
-  if (upTo) where.push(keysetPredicate(keys, bindKey(table, keyColumns, upTo, 'u', params), '<='));
+  const desc = table.keyDescending ?? [];
+  if (after) where.push(keysetPredicate(keys, bindKey(table, keyColumns, after, 'a', params), '>', desc));
+  if (upTo) where.push(keysetPredicate(keys, bindKey(table, keyColumns, upTo, 'u', params), '<=', desc));
   const { list } = selectLayout(columns, keyColumns, maxValueBytes);
   const text =
     `SELECT TOP (${batchRows}) ${list} FROM ${fromClause(table)}` +
-    `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')}`;
+    `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keyOrder(table, keys)}`;
   return { text, params };
 }
 
@@ -117,7 +129,7 @@ export function sampleStatement(table: MssqlTableInfo, keyColumns: readonly Mssq
   const keys = keyColumns.map((c) => ref(c.name));
   const list = keyColumns.map((c, i) => `${keyExpression(c, ref(c.name))} AS [k${i}]`).join(', ');
   const sample = percent < 100 && !table.isView ? ` TABLESAMPLE SYSTEM (${percent.toFixed(4)} PERCENT) REPEATABLE (1)` : '';
-  return { text: `SELECT ${list} FROM ${fromClause(table)}${sample} ORDER BY ${keys.join(', ')}`, params: [] };
+  return { text: `SELECT ${list} FROM ${fromClause(table)}${sample} ORDER BY ${keyOrder(table, keys)}`, params: [] };
 }
 
 /** The percentage of pages to sample for about `wanted` keys. */
@@ -147,12 +159,37 @@ export function rangesFromSplits(splits: readonly KeyValue[]): KeyRange[] {
   return ranges;
 }
 
+/** The key sum is cheap and exact for one integer key column. */
+export function sumsKey(keyColumns: readonly MssqlColumn[]): boolean {
+  return keyColumns.length === 1 && ['tinyint', 'smallint', 'int', 'bigint'].includes(keyColumns[0]!.base);
+}
+
 /**
- * `verify --against`: the row count, and for a single integer key the sum of its values
- * (decimal(38,0): no overflow), in one scan. COUNT_BIG: a count may pass 2^31.
+ * `verify --against`: the row count of one key range (the whole table when unbounded), and for
+ * a single integer key the sum of its values (decimal(38,0): no overflow), in one scan.
+ * COUNT_BIG: a count may pass 2^31. A big table is counted range by range: a COUNT sends
+ * nothing until it is done, and each statement must end within the statement timeout.
  */
-export function countStatement(table: MssqlTableInfo, keyColumns: readonly MssqlColumn[]): Statement {
-  const integer = keyColumns.length === 1 && ['tinyint', 'smallint', 'int', 'bigint'].includes(keyColumns[0]!.base);
-  const sum = integer ? `CONVERT(varchar(40), SUM(CONVERT(decimal(38,0), ${ref(keyColumns[0]!.name)})))` : 'NULL';
-  return { text: `SELECT CONVERT(varchar(20), COUNT_BIG(*)) AS [rows], ${sum} AS [keySum] FROM ${fromClause(table)}`, params: [] };
+export function countStatement(table: MssqlTableInfo, keyColumns: readonly MssqlColumn[], range: KeyRange = {}): Statement {
+  const sum = sumsKey(keyColumns) ? `CONVERT(varchar(40), SUM(CONVERT(decimal(38,0), ${ref(keyColumns[0]!.name)})))` : 'NULL';
+  const params: Param[] = [];
+  const keys = keyColumns.map((c) => ref(c.name));
+  const desc = table.keyDescending ?? [];
+  const where: string[] = [];
+  if (range.after) where.push(keysetPredicate(keys, bindKey(table, keyColumns, range.after, 'a', params), '>', desc));
+  if (range.upTo) where.push(keysetPredicate(keys, bindKey(table, keyColumns, range.upTo, 'u', params), '<=', desc));
+  const text = `SELECT CONVERT(varchar(20), COUNT_BIG(*)) AS [rows], ${sum} AS [keySum] FROM ${fromClause(table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return { text, params };
+}
+
+/**
+ * The average bytes of a row's large values ((max), text, ntext, image, xml, spatial), from the
+ * same page sample as the split points: tables with large values start at small pages.
+ */
+export function largeValueBytesStatement(table: MssqlTableInfo, columns: readonly MssqlColumn[], percent: number): Statement | null {
+  const large = columns.filter(isLargeValue);
+  if (large.length === 0) return null;
+  const sum = large.map((c) => `ISNULL(CONVERT(float, ${lengthExpression(ref(c.name))}), 0)`).join(' + ');
+  const sample = percent < 100 && !table.isView ? ` TABLESAMPLE SYSTEM (${percent.toFixed(4)} PERCENT) REPEATABLE (1)` : '';
+  return { text: `SELECT AVG(${sum}) AS [bytes] FROM ${fromClause(table)}${sample}`, params: [] };
 }

@@ -15,13 +15,21 @@ export interface MssqlColumn extends ColumnInfo {
   readonly maxLength: number;
   readonly precision: number;
   readonly scale: number;
+  /** sys.columns.collation_name: set for char, varchar, text (and the n- types). */
+  readonly collation?: string | null;
 }
 
 export interface MssqlTableInfo extends TableInfo {
   readonly objectId: number;
+  /** sys.objects.modify_date when the catalog was read: ALTER TABLE and index changes move it. */
+  readonly modifiedAt?: string;
   readonly columns: readonly MssqlColumn[];
   /** The primary key is the clustered index: key order is the physical order. */
   readonly clusteredKey: boolean;
+  /** Per primary key column: descending in the index (read in the index's order). */
+  readonly keyDescending?: readonly boolean[];
+  /** The primary key index the reads follow (its name, for the manifest). */
+  readonly keyIndex?: string;
   /** A view (no TABLESAMPLE; one range). */
   readonly isView: boolean;
 }
@@ -55,9 +63,18 @@ const KINDS: Record<string, ColumnKind> = {
   datetime2: 'timestamp',
   smalldatetime: 'timestamp',
   datetimeoffset: 'timestamptz',
+  // The server's exact text: 'hh:mm:ss.nnnnnnn' (as many digits as time(n) declares).
+  time: 'string',
+  xml: 'string',
+  // '<base type>:<value as text>' (see variantExpression).
+  sql_variant: 'string',
+  // CLR types (system_type_id 240): hierarchyid as its path '/1/3/', the spatial types as WKB.
+  hierarchyid: 'string',
+  geography: 'bytes',
+  geometry: 'bytes',
 };
 
-/** null: no mapping (time, xml, sql_variant, geography, hierarchyid, ...): refused on read. */
+/** null: no mapping (a user-defined CLR type, ...): refused on read, by name. */
 export function mssqlKind(base: string): ColumnKind | null {
   return KINDS[base] ?? null;
 }
@@ -84,6 +101,29 @@ export function mssqlTypeText(base: string, maxLength: number, precision: number
       return 'rowversion';
     default:
       return base;
+  }
+}
+
+/**
+ * What a mapping loses, said in the .proto comment and the manifest (undefined: nothing).
+ * Exactness is the rule; these are the documented exceptions.
+ */
+export function mssqlTypeNote(base: string, scale: number): string | undefined {
+  const cut = scale === 7 ? 'the 7th fractional digit (100 ns) is cut: microseconds kept' : undefined;
+  switch (base) {
+    case 'datetime2':
+      return cut ? `${cut} (toward the past)` : undefined;
+    case 'datetimeoffset':
+      return `${cut ? `${cut}; ` : ''}the UTC instant is kept, the original offset is not`;
+    case 'datetime':
+      return 'stored in ticks of 1/300 s; carried as SQL Server displays them (.000/.003/.007 ms), up to 1/3 ms from the tick';
+    case 'geography':
+    case 'geometry':
+      return 'WKB from STAsBinary(): 2D; Z and M values and the SRID are not carried';
+    case 'sql_variant':
+      return "'<base type>:<value as text>': the base type name, a colon, the value as the server converts it (see MSSQL.md)";
+    default:
+      return undefined;
   }
 }
 
@@ -116,9 +156,21 @@ const converted = (target: string, length: number, style?: number): KeyBinding =
 });
 
 /**
- * A key column's binding. Strings are declared with the column's own type and length: an
- * nvarchar parameter against a varchar column would convert the column (a scan, and another
- * collation's order). Comparisons happen on the server in the column's collation.
+ * A char/varchar key: tedious encodes a varchar parameter in the database default code page,
+ * so a character outside it (a Greek column in a Latin1 database) would arrive as '?' and the
+ * pages skip or repeat rows. The text goes as nvarchar (lossless) and is converted on the server
+ * to the column's own type in the column's collation: the comparison is then varchar against
+ * varchar of one collation — the column itself is never converted, the index still seeks.
+ */
+function inCollation(c: MssqlColumn): KeyBinding {
+  const collation = c.collation && /^[A-Za-z0-9_]+$/.test(c.collation) ? ` COLLATE ${c.collation}` : '';
+  return { type: sql.NVarChar(Math.min(4000, c.maxLength)), value: (t) => t, placeholder: (p) => `CONVERT(${c.sqlType}, ${p}${collation})` };
+}
+
+/**
+ * A key column's binding. nchar/nvarchar are declared with the column's own type and length: a
+ * wider parameter type would convert the column (a scan, and another collation's order).
+ * Comparisons happen on the server in the column's collation.
  */
 export function keyBinding(c: MssqlColumn, table: string): KeyBinding {
   const len = c.maxLength === -1 ? sql.MAX : c.maxLength;
@@ -138,9 +190,8 @@ export function keyBinding(c: MssqlColumn, table: string): KeyBinding {
     case 'float':
       return direct(sql.Float(), Number);
     case 'char':
-      return direct(sql.Char(len), (t) => t);
     case 'varchar':
-      return direct(sql.VarChar(len), (t) => t);
+      return inCollation(c);
     case 'nchar':
       return direct(sql.NChar(c.maxLength / 2), (t) => t);
     case 'nvarchar':
@@ -162,6 +213,11 @@ export function keyBinding(c: MssqlColumn, table: string): KeyBinding {
     case 'binary':
     case 'varbinary':
       return converted(c.sqlType, 2 + 2 * (c.maxLength === -1 ? 900 : c.maxLength), 1);
+    case 'time':
+      return converted(c.sqlType, 16);
+    case 'hierarchyid':
+      // Its binary form orders as the hierarchy does (depth first), so the bound is exact.
+      return { type: sql.VarChar(1800), value: (t) => t, placeholder: (p) => `CONVERT(hierarchyid, CONVERT(varbinary(892), ${p}, 1))` };
     default:
       throw new SeedlineError('UNSUPPORTED_TYPE', `${table}: primary key column ${c.name} is ${c.sqlType}, which seedline cannot page by`, {
         table,
@@ -202,9 +258,44 @@ export function valueExpression(c: MssqlColumn, ref: string, maxValueBytes: numb
       return `CASE WHEN DATALENGTH(${ref}) > ${maxValueBytes} THEN NULL ELSE CONVERT(nvarchar(max), ${ref}) END`;
     case 'image':
       return `CASE WHEN DATALENGTH(${ref}) > ${maxValueBytes} THEN NULL ELSE CONVERT(varbinary(max), ${ref}) END`;
+    case 'xml':
+      return `CASE WHEN DATALENGTH(${ref}) > ${maxValueBytes} THEN NULL ELSE CONVERT(nvarchar(max), ${ref}) END`;
+    case 'geography':
+    case 'geometry':
+      return `CASE WHEN DATALENGTH(${ref}) > ${maxValueBytes} THEN NULL ELSE ${ref}.STAsBinary() END`;
+    case 'hierarchyid':
+      return `${ref}.ToString()`;
+    case 'time':
+      return `CONVERT(varchar(16), ${ref})`;
+    case 'sql_variant':
+      return variantExpression(ref);
     default:
       return isLargeValue(c) ? `CASE WHEN DATALENGTH(${ref}) > ${maxValueBytes} THEN NULL ELSE ${ref} END` : ref;
   }
+}
+
+/** How each base type inside a sql_variant becomes exact text (the rest: the default CONVERT). */
+const VARIANT_TEXT: Record<string, (v: string) => string> = {
+  datetime: (v) => `CONVERT(nvarchar(40), CONVERT(datetime, ${v}), 126)`,
+  datetime2: (v) => `CONVERT(nvarchar(40), CONVERT(datetime2(7), ${v}), 126)`,
+  smalldatetime: (v) => `CONVERT(nvarchar(40), CONVERT(smalldatetime, ${v}), 126)`,
+  datetimeoffset: (v) => `CONVERT(nvarchar(40), CONVERT(datetimeoffset(7), ${v}), 126)`,
+  date: (v) => `CONVERT(nvarchar(10), CONVERT(date, ${v}), 23)`,
+  time: (v) => `CONVERT(nvarchar(16), CONVERT(time(7), ${v}))`,
+  // Style 3 (SQL Server 2016+): 17 significant digits, every distinct value a distinct text.
+  float: (v) => `CONVERT(nvarchar(40), CONVERT(float, ${v}), 3)`,
+  real: (v) => `CONVERT(nvarchar(40), CONVERT(real, ${v}), 3)`,
+  money: (v) => `CONVERT(nvarchar(48), CONVERT(money, ${v}), 2)`,
+  smallmoney: (v) => `CONVERT(nvarchar(48), CONVERT(smallmoney, ${v}), 2)`,
+  binary: (v) => `CONVERT(nvarchar(max), CONVERT(varbinary(8000), ${v}), 1)`,
+  varbinary: (v) => `CONVERT(nvarchar(max), CONVERT(varbinary(8000), ${v}), 1)`,
+};
+
+/** sql_variant → `<base type>:<value as text>`, e.g. `int:42`, `datetime:2021-03-28T03:30:00.003`, `nvarchar:Åsa`. */
+export function variantExpression(ref: string): string {
+  const base = `CONVERT(nvarchar(128), SQL_VARIANT_PROPERTY(${ref}, 'BaseType'))`;
+  const whens = Object.entries(VARIANT_TEXT).map(([type, text]) => `WHEN N'${type}' THEN ${text(ref)}`);
+  return `CASE WHEN ${ref} IS NULL THEN NULL ELSE ${base} + N':' + CASE ${base} ${whens.join(' ')} ELSE CONVERT(nvarchar(max), ${ref}) END END`;
 }
 
 export function lengthExpression(ref: string): string {
@@ -217,6 +308,9 @@ export function keyExpression(c: MssqlColumn, ref: string): string {
     case 'binary':
     case 'varbinary':
       return `CONVERT(varchar(max), ${ref}, 1)`; // '0x0A0B', style 1 converts back
+    case 'hierarchyid':
+      return `CONVERT(varchar(1800), CONVERT(varbinary(892), ${ref}), 1)`;
+    case 'time':
     case 'decimal':
     case 'numeric':
     case 'money':

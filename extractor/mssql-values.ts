@@ -76,7 +76,7 @@ export function mapRow(columns: readonly MssqlColumn[], layout: SelectLayout, ro
         throw new SeedlineError(
           'VALUE_TOO_LARGE',
           `${ctx.table}.${c.name} (${c.sqlType}) holds ${Number(length)} bytes${ctx.key?.length ? ` in the row with key ${ctx.key.join(', ')}` : ''}, over the limit of ${ctx.maxValueBytes} bytes`,
-          { table: ctx.table, column: c.name, option: 'max-value-bytes', hint: 'raise the value size limit if this much memory per value is fine, or exclude the column in the config' },
+          { table: ctx.table, column: c.name, option: 'max-value-mb', hint: 'raise --max-value-mb if this much memory per value is fine (a page holds at least one row), or exclude the column in the config' },
         );
       }
     }

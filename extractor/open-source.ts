@@ -10,6 +10,8 @@ export interface OpenSourceOptions {
   readonly statementTimeoutMs?: number;
   /** MS SQL only: read with READ COMMITTED when the database does not allow SNAPSHOT. */
   readonly allowReadCommitted?: boolean;
+  /** MS SQL only: a single larger value is refused before the driver buffers it. */
+  readonly maxValueBytes?: number;
 }
 
 /** Per statement: one keyset page normally takes 1-2 s; a minute means the server is in trouble. */
@@ -30,7 +32,11 @@ export async function openSource(options: OpenSourceOptions): Promise<Source> {
   };
   if (url.dialect === 'mssql') {
     const { MssqlSource } = await import('./mssql-source.ts');
-    return new MssqlSource({ ...common, ...(options.allowReadCommitted ? { allowReadCommitted: true } : {}) });
+    return new MssqlSource({
+      ...common,
+      ...(options.allowReadCommitted ? { allowReadCommitted: true } : {}),
+      ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
+    });
   }
   return new PostgresSource(common);
 }

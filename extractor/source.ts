@@ -51,6 +51,8 @@ export interface ColumnInfo {
   readonly nullable: boolean;
   /** null: no mapping for this type; the adapter refuses to read it (UNSUPPORTED_TYPE). */
   readonly kind: ColumnKind | null;
+  /** What the mapping loses, if anything (e.g. `datetime2(7)`: 100 ns cut): for the .proto comment and the manifest. */
+  readonly note?: string;
 }
 
 export interface TableRef {
@@ -156,6 +158,11 @@ export interface Source {
    * to repair). Returns null when this adapter, server or table cannot (then read rows).
    */
   readEncoded?(table: TableInfo, range: KeyRange, options: ReadOptions, layout: RecordLayout): AsyncGenerator<EncodedBatch> | null;
-  /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
+  /**
+   * Optional: what the stream of this table, read as `ranges` key ranges, can promise (written
+   * to the manifest). Without it: one snapshot shared by all workers of the run.
+   */
+  consistency?(table: TableInfo, ranges: number): string;
+    /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
   countRows?(table: TableInfo): Promise<TableCount>;
 }

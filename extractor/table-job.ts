@@ -90,7 +90,8 @@ export async function planTable(
     primaryKey: info.primaryKey,
     columns: info.columns.map((c) => c.name),
     ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
-    consistency: 'one snapshot shared by all workers of the run',
+    // Each dialect says what it guaranteed (SQL Server: a snapshot per range transaction, not per run).
+    consistency: source.consistency?.(info, ranges.length) ?? 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,
     ranges,
   };

@@ -4,7 +4,7 @@ import { isSeedlineError, messageOf, SeedlineError } from '../common/errors.ts';
 import { Progress, formatBytes, formatCount } from '../common/progress.ts';
 import { int64ToBigInt, loadProtos, lookupType } from '../common/protos.ts';
 import { readManifest, readPartBatches, type StreamEntry } from '../recordfile/index.ts';
-import { openSource } from './open-source.ts';
+import { openSource, type OpenSourceOptions } from './open-source.ts';
 import type { Source } from './source.ts';
 
 export interface VerifyOptions {
@@ -14,6 +14,14 @@ export interface VerifyOptions {
   readonly signal?: AbortSignal;
   /** Another adapter (tests); default: chosen by the URL's scheme. */
   readonly openSource?: (url: string) => Source | Promise<Source>;
+  /** MS SQL: count with READ COMMITTED when SNAPSHOT is off; default: as the dump was extracted. */
+  readonly allowReadCommitted?: boolean;
+}
+
+/** How `--against` opens the source: with the isolation choice the dump was extracted with, unless told otherwise. */
+export function againstSourceOptions(url: string, snapshot: Record<string, unknown> | undefined, options: Pick<VerifyOptions, 'allowReadCommitted'>): OpenSourceOptions {
+  const allowReadCommitted = options.allowReadCommitted ?? snapshot?.allowReadCommitted === true;
+  return { source: url, ...(allowReadCommitted ? { allowReadCommitted } : {}) };
 }
 
 /** How one stream of the dump compares with the live table. */
@@ -57,7 +65,8 @@ export async function verifyDump(dir: string, options: VerifyOptions = {}): Prom
   const progress = new Progress({ label: 'verify', mode: options.progress ?? 'auto' });
   let shown = '';
   progress.set(() => shown);
-  const source = options.against ? await (options.openSource ?? ((url: string) => openSource({ source: url })))(options.against) : null;
+  const snapshot = manifest.producer.snapshot as Record<string, unknown> | undefined;
+  const source = options.against ? await (options.openSource ?? ((url: string) => openSource(againstSourceOptions(url, snapshot, options))))(options.against) : null;
   try {
     if (source) await source.connect();
     const streams: StreamCheck[] = [];
