@@ -14,7 +14,8 @@ export type RunInfo = Pick<SeedResult, 'events' | 'url' | 'exchange' | 'runId' |
  * alarm, reconnecting) and the pacer they hold, the progress line and the final result.
  */
 export class RunState implements LinkListener {
-  pacer: Pacer | null = null;
+  /** The run's pacer, asked each time: a control-file rate creates one in an unpaced run. */
+  pacerOf: () => Pacer | null = () => null;
   link: BrokerLink | null = null;
   start = performance.now();
   readonly pauses: Pause[] = [];
@@ -45,6 +46,10 @@ export class RunState implements LinkListener {
       this.pauses.push({ kind, reason: pause.reason, atMs: Math.round(pause.since - this.start), durationMs: Math.round(now - pause.since) });
     }
     if (this.open.size === 0) this.pacer?.resume(now);
+  }
+
+  private get pacer(): Pacer | null {
+    return this.pacerOf();
   }
 
   log(line: string): void {

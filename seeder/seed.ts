@@ -98,7 +98,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       await checkpoint.flush();
     }
     progress.set(() => [run.progressLine(), pace.line()].filter(Boolean).join(' · '));
-    run.pacer = pace.begin();
+    pace.begin();
+    run.pacerOf = () => pace.pacer;
     run.start = performance.now();
 
     let interrupted = false;
