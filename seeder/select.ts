@@ -73,10 +73,18 @@ export function isEmptySelection(s: Selection): boolean {
 export class Selector {
   selected = 0;
   private readonly typeRegex: RegExp | null;
+  /** The --types globs no selected event matched yet (checked only while there are any). */
+  private unmatched: { readonly glob: string; readonly regex: RegExp }[];
 
   constructor(private readonly selection: Selection) {
     const types = selection.types;
     this.typeRegex = types ? new RegExp(`^(?:${types.map(globToRegex).join('|')})$`) : null;
+    this.unmatched = (types ?? []).map((glob) => ({ glob, regex: new RegExp(`^(?:${globToRegex(glob)})$`) }));
+  }
+
+  /** The --types globs that matched no selected event (a typo publishes nothing of it, silently). */
+  get globsWithoutEvents(): string[] {
+    return this.unmatched.map((g) => g.glob);
   }
 
   /** True once `limit` events were selected: the caller can stop reading. */
@@ -95,6 +103,7 @@ export class Selector {
     if (this.typeRegex && !this.typeRegex.test(event.type)) return false;
     if (!keySelected(event.key, s)) return false;
     this.selected++;
+    if (this.unmatched.length > 0) this.unmatched = this.unmatched.filter((g) => !g.regex.test(event.type));
     return true;
   }
 
@@ -106,6 +115,14 @@ export class Selector {
       if (this.full) return;
     }
   }
+}
+
+/** The globs of `types` that match none of the `known` event types (a data set's eventsByType). */
+export function globsMatchingNothing(types: readonly string[], known: readonly string[]): string[] {
+  return types.filter((glob) => {
+    const regex = new RegExp(`^(?:${globToRegex(glob)})$`);
+    return !known.some((type) => regex.test(type));
+  });
 }
 
 /** The key-level part of a selection (sample and partition): the same answer for every event of a key. */
