@@ -99,7 +99,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     }
     progress.set(() => [run.progressLine(), pace.line()].filter(Boolean).join(' · '));
     pace.begin();
-    run.pacerOf = () => pace.pacer;
+    run.pace = pace;
     run.start = performance.now();
 
     let interrupted = false;

@@ -87,6 +87,15 @@ export class Selector {
     return this.unmatched.map((g) => g.glob);
   }
 
+  /** True when the selection drops any event (the run then reads faster than it publishes). */
+  get active(): boolean {
+    return !isEmptySelection(this.selection);
+  }
+
+  get limit(): number | undefined {
+    return this.selection.limit;
+  }
+
   /** True once `limit` events were selected: the caller can stop reading. */
   get full(): boolean {
     return this.selection.limit !== undefined && this.selected >= this.selection.limit;
