@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { BackgroundSha256 } from './background-hash.ts';
@@ -10,6 +11,12 @@ export interface ReadOptions {
   readonly maxRecordBytes?: number;
   /** When given, the part's sha256 and record count are checked at its end. */
   readonly expect?: Pick<PartEntry, 'sha256' | 'records'>;
+  /**
+   * The part's compressed bytes, already read and checked against the manifest's size and
+   * sha256 by the caller (seeder/part-check.ts): read from these instead of the file, and do
+   * not hash them again. `expect.records` is still checked.
+   */
+  readonly checkedBytes?: Buffer;
 }
 
 /** Records per batch that decodePart yields. */
@@ -25,16 +32,16 @@ const READ_CHUNK = 1024 * 1024;
  */
 export async function* readPartBatches(file: string, options: ReadOptions = {}): AsyncGenerator<Buffer[]> {
   const splitter = new RecordSplitter(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
-  const hash = options.expect ? new BackgroundSha256() : null;
-  const input = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const hash = options.expect && !options.checkedBytes ? new BackgroundSha256() : null;
+  const input: Readable = options.checkedBytes ? Readable.from(chunksOf(options.checkedBytes), { objectMode: false }) : createReadStream(file, { highWaterMark: READ_CHUNK });
   let compressedOffset = 0;
   let fullyRead = false;
-  input.on('data', (chunk) => {
+  input.on('data', (chunk: Buffer) => {
     compressedOffset += chunk.length;
     hash?.update(chunk as Buffer);
   });
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  input.on('error', (err) => gunzip.destroy(err));
+  input.on('error', (err: Error) => gunzip.destroy(err));
   input.pipe(gunzip);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
@@ -65,7 +72,7 @@ export async function* readPartBatches(file: string, options: ReadOptions = {}):
     throw framingError(file, splitter);
   }
   if (options.expect) {
-    const sha256 = await hash!.digest();
+    const sha256 = hash ? await hash.digest() : options.expect.sha256;
     if (sha256 !== options.expect.sha256) {
       throw new SeedlineError('CHECKSUM_MISMATCH', `${file}: sha256 is ${sha256}, manifest says ${options.expect.sha256}`, {
         file,
@@ -80,6 +87,11 @@ export async function* readPartBatches(file: string, options: ReadOptions = {}):
       );
     }
   }
+}
+
+/** In-memory bytes in the chunks a file would be read in (so byte offsets in errors stay exact). */
+function* chunksOf(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += READ_CHUNK) yield bytes.subarray(at, at + READ_CHUNK);
 }
 
 /** Reads one part record by record. */

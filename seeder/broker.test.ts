@@ -1,5 +1,6 @@
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from './broker.ts';
+import { DEFAULT_URL, connectBroker, redactUrl } from './broker.ts';
 
 describe('redactUrl', () => {
   it('hides the password and keeps the rest', () => {
@@ -10,5 +11,29 @@ describe('redactUrl', () => {
 
   it('hides the password even in a URL it cannot parse', () => {
     expect(redactUrl('amqp://guest:sec ret@host:notaport')).not.toContain('sec ret');
+  });
+});
+
+describe('connectBroker', () => {
+  it("turns Nagle's algorithm off on the publishing socket (amqplib's default turns it on)", async () => {
+    // The last setNoDelay() each socket got: what its TCP_NODELAY is now.
+    const noDelay = new Map<Socket, boolean>();
+    const original = Socket.prototype.setNoDelay;
+    Socket.prototype.setNoDelay = function (this: Socket, enable?: boolean) {
+      noDelay.set(this, enable ?? true);
+      return original.call(this, enable);
+    };
+    try {
+      const model = await connectBroker(DEFAULT_URL, 'seedline broker test');
+      try {
+        const socket = (model.connection as unknown as { stream: Socket }).stream;
+        expect(socket).toBeInstanceOf(Socket);
+        expect(noDelay.get(socket)).toBe(true);
+      } finally {
+        await model.close();
+      }
+    } finally {
+      Socket.prototype.setNoDelay = original;
+    }
   });
 });

@@ -30,6 +30,9 @@ export async function connectBroker(url: string, connectionName: string): Promis
   try {
     return await amqp.connect(url, {
       timeout: CONNECT_TIMEOUT_MS,
+      // Nagle off: amqplib would otherwise call setNoDelay(false), and a paced publish then
+      // waits for the previous segment's ACK (p99 gap deviation 43 ms → 4.6 ms; seeder/RATES.md).
+      noDelay: true,
       clientProperties: { connection_name: connectionName, product: 'seedline', version: VERSION },
     });
   } catch (err) {

@@ -32,7 +32,9 @@ describe('dry run (no broker)', () => {
   it('estimates a replay at --speed with the same schedule the pacer uses, and applies the selection', async () => {
     const r = await dryRun({ events: dir, speed: 10, selection: parseSelection({ types: 'chat.*', limit: '20' }), progress: 'off' });
     expect(r.selected).toBe(20);
-    expect(r.read).toBeLessThan(100);
+    // The 20th chat event is event 38 (every other one): 39 read, not the 40th too.
+    expect(r.read).toBe(39);
+    expect(formatDryRun(r)).toContain('stopped reading after 39: --limit');
     expect(r.byType).toEqual({ 'chat.message-sent': 20 });
     // 20 chat events 2 s apart: 38 s of history at ×10 ≈ 3.8 s.
     expect(r.expectedSeconds).toBeCloseTo(3.8, 3);

@@ -61,11 +61,10 @@ export async function dryRun(options: DryRunOptions): Promise<DryRunReport> {
     outer: for await (const batch of decodeStream(options.events, 'events', (b) => Event.decode(b) as unknown as EventEnvelope)) {
       for (const event of batch) {
         if (options.signal?.aborted) throw new SeedlineError('INTERRUPTED', `dry run interrupted after ${formatCount(read)} events`);
+        // Full after the limit's last event: the next one is not read (nor counted as read).
+        if (selector.full) break outer;
         read++;
-        if (!selector.accepts(event)) {
-          if (selector.full) break outer;
-          continue;
-        }
+        if (!selector.accepts(event)) continue;
         const t = toMicros(event.occurred_at);
         if (t < max) {
           outOfOrder++;

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { readPartBatches, type StreamEntry } from '../recordfile/index.ts';
+import { checkedParts } from './part-check.ts';
 
 /** Decoded events handed on per batch: small batches keep the young GC generation cheap. */
 const BATCH = 256;
@@ -15,7 +15,9 @@ export interface EventBatch<E> {
  * The events of a stream from index `start` on, in order. Whole parts before `start` are
  * not read at all (the manifest says how many records each holds); inside the part where
  * `start` falls, earlier records are split off but not decoded. Every part that is read is
- * checked against its sha256 and record count.
+ * checked against the manifest's size and sha256 before any of its events is handed out
+ * (the next part is checked while this one is published: seeder/part-check.ts), and its
+ * record count at its end.
  */
 export async function* readEventsFrom<E>(
   dir: string,
@@ -23,16 +25,14 @@ export async function* readEventsFrom<E>(
   start: number,
   decode: (bytes: Buffer) => E,
 ): AsyncGenerator<EventBatch<E>> {
+  // Parts wholly before `start` are skipped unread.
   let partFirst = 0;
-  for (const entry of stream.parts) {
+  let skip = 0;
+  while (skip < stream.parts.length && partFirst + stream.parts[skip]!.records <= start) partFirst += stream.parts[skip++]!.records;
+  for await (const { file, entry, bytes } of checkedParts(dir, stream.parts.slice(skip))) {
     const partEnd = partFirst + entry.records;
-    if (partEnd <= start) {
-      partFirst = partEnd;
-      continue;
-    }
-    const file = join(dir, entry.file);
     let index = partFirst;
-    for await (const raw of readPartBatches(file, { expect: entry })) {
+    for await (const raw of readPartBatches(file, { expect: entry, checkedBytes: bytes })) {
       const batchEnd = index + raw.length;
       let from = Math.max(0, start - index);
       while (from < raw.length) {

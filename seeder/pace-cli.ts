@@ -5,7 +5,8 @@ import { dryRun, formatDryRun } from './dry-run.ts';
 import { Pace } from './pace.ts';
 import { parseDuration, parseStages } from './pace-options.ts';
 import { buildRunReport, writeRunReport } from './report.ts';
-import { isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
+import { readManifest, streamOf } from '../recordfile/index.ts';
+import { globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
 
@@ -22,6 +23,7 @@ export interface PaceFlags extends SelectionFlags {
   topology?: string;
   report?: string;
   sentAtHeader?: boolean;
+  failOnUnmatchedTypes?: boolean;
   progress: 'auto' | 'lines' | 'off';
 }
 
@@ -34,6 +36,7 @@ export function addPaceOptions(command: Command): Command {
     .option('--from <time>', 'only events with occurred_at at or after this ISO time')
     .option('--until <time>', 'only events with occurred_at before this ISO time')
     .option('--types <globs>', 'only these event types, comma-separated globs (chat.*,members.member-registered)')
+    .option('--fail-on-unmatched-types', 'exit with an error when a --types glob matches no event type (default: a warning)')
     .option('--limit <n>', 'stop after n selected events')
     .option('--sample <P%>', 'keep P% of the keys, whole (every event of a kept key, none of a dropped one)')
     .option('--partition <i/N>', 'only keys that hash to partition i of N (run N seeders together)')
@@ -76,22 +79,47 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
   }
   const pace = new Pace(options);
   const log = (line: string) => process.stderr.write(`seed: ${line}\n`);
+  // A --types typo would publish nothing of it and exit 0: say so before connecting when the
+  // data set lists its types, otherwise after the run (from what was selected).
+  let typesChecked = false;
+  const unmatched = (globs: string[], where: string) => {
+    if (globs.length === 0) return;
+    const message = `--types ${globs.map((g) => `'${g}'`).join(', ')} ${where}`;
+    if (flags.failOnUnmatchedTypes) throw new SeedlineError('USAGE', message, { option: '--types', hint: 'check the spelling (seed --dry-run lists the types and their counts)' });
+    log(`warning: ${message} (--fail-on-unmatched-types makes this an error)`);
+  };
+  const known = selection.types ? await eventTypesOf(flags.events) : undefined;
+  if (known) {
+    typesChecked = true;
+    unmatched(globsMatchingNothing(selection.types!, known), `matches no event type of ${flags.events} (it holds ${known.join(', ')})`);
+  }
   if (flags.topology) {
     const declared = await declareTopology(flags.url, flags.exchange, await loadTopology(flags.topology));
     log(`topology ${flags.topology}: ${declared.queues} queues, ${declared.bindings} bindings declared on exchange '${flags.exchange}'`);
   }
   if (!isEmptySelection(selection)) log(`selection: ${JSON.stringify(flags, ['from', 'until', 'types', 'limit', 'sample', 'partition'])}`);
   const stops = [controlSignals(pace, log)];
+  let finished = false;
   if (flags.control) stops.push(watchControlFile(flags.control, pace, log));
   return {
     pace,
     async finish(result) {
+      if (finished) return;
+      finished = true;
       if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result));
+      if (!typesChecked && result && !result.interrupted && result.position >= result.total) unmatched(pace.selector.globsWithoutEvents, 'selected no event in the whole data set');
     },
     dispose() {
       for (const stop of stops) stop();
     },
   };
+}
+
+/** The event types the transform recorded for the data set (absent in older or foreign ones). */
+async function eventTypesOf(events: string): Promise<string[] | undefined> {
+  const info = await readManifest(events).then((m) => streamOf(m, 'events', events).info, () => undefined);
+  const byType = info?.eventsByType;
+  return byType && typeof byType === 'object' ? Object.keys(byType) : undefined;
 }
 
 function positive(option: string, text: string): number {

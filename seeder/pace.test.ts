@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seedCommand } from './cli.ts';
+import type { OutgoingMessage } from './message.ts';
 import { Pace } from './pace.ts';
 import { readRunReport } from './report.ts';
 import { seed } from './seed.ts';
@@ -56,17 +57,24 @@ describe('seed with pacing, selection and measurement (real RabbitMQ)', () => {
   it('--limit stops early; a control command changes the rate while running', async () => {
     const exchange = uniqueName('seedline-t');
     try {
-      const pace = new Pace({ rate: 50, selection: parseSelection({ limit: '120' }) });
-      // Too slow for the test (2.4 s at 50/s): speed it up to 1000/s once publishing started.
-      const timer = setTimeout(() => pace.control({ kind: 'rate', rate: 1000 }), 200);
+      // Too slow for the test (2.4 s at 50/s): speed it up to 1000/s once 10 events went out
+      // (a condition, not a timer: under load a timer fired late and the run took too long).
+      const pace = new (class extends Pace {
+        override sent(message: OutgoingMessage): number {
+          const due = super.sent(message);
+          if (this.meter.published === 10) this.control({ kind: 'rate', rate: 1000 });
+          return due;
+        }
+      })({ rate: 50, selection: parseSelection({ limit: '120' }) });
       const started = performance.now();
       const result = await seed({ events: dir, exchange, progress: 'off', checkpoint: false, pace });
-      clearTimeout(timer);
       const elapsed = performance.now() - started;
       expect(result.published).toBe(120);
-      expect(elapsed).toBeGreaterThan(200);
-      expect(elapsed).toBeLessThan(1_500);
+      expect(result.targetRate).toBe(1000);
       expect(pace.pacer?.label).toBe('1000 events/s');
+      // At 50/s the 120 events take 2.38 s by the schedule; 10 at 50/s and 110 at 1000/s, 0.29 s.
+      expect(elapsed).toBeGreaterThan(180);
+      expect(elapsed).toBeLessThan(2_380);
     } finally {
       await deleteExchange(exchange);
     }

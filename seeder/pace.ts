@@ -83,6 +83,8 @@ export class Pace implements Controllable {
   delay(event: Pick<EventEnvelope, 'occurred_at'>, now: number): number {
     const index = this.sentCount;
     if (index !== this.index) {
+      // The clock starts at the first selected event, not when reading started.
+      if (index === 0 && this.index === -1) this.pacer?.restart(now);
       this.index = index;
       this.occurredAt = this.options.speed !== undefined ? toMicros(event.occurred_at) : undefined;
       this.due = now;

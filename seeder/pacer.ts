@@ -105,6 +105,17 @@ export class Pacer {
     return now - this.dueAt(index, occurredAtMicros);
   }
 
+  /**
+   * Starts the schedule over with event 0 due at `now` (nothing was sent yet): the time before
+   * the first selected event (reading past unselected ones, checking the first part) is not
+   * overdue, so it is not caught up in a burst.
+   */
+  restart(now: number): void {
+    this.anchor(now, 0);
+    if (this.pausedAt !== null) this.pausedAt = now;
+    this.lastNow = now;
+  }
+
   pause(now: number): void {
     if (this.pausedAt !== null) return;
     this.anchor(now, this.scheduleTime(now));

@@ -38,6 +38,8 @@ interface Slot<M> {
   intendedAt: number;
   acked: boolean;
   nacks: number;
+  /** The event's key ('' = none): while it is unconfirmed, no later event of the key is sent. */
+  key: string;
 }
 
 /**
@@ -46,10 +48,16 @@ interface Slot<M> {
  * confirmed ("contiguously confirmed"), which is what a checkpoint records and where a
  * reconnect continues from.
  *
- * - Per event: `ready()` (a promise only when the window is full, the socket buffer is full —
- *   then it waits for 'drain' —, the connection is being re-established, or a checkpoint must
- *   catch up), then fill `nextMessage()` and `publishNext()`. No allocation per event: the
- *   slots' messages are reused, and each slot has one confirm callback per channel.
+ * - Per event: `ready(key)` (a promise only when the window is full, the socket buffer is full —
+ *   then it waits for 'drain' —, the connection is being re-established, a checkpoint must
+ *   catch up, or an earlier event of the same key is not confirmed yet), then fill
+ *   `nextMessage()` and `publishNext()`. No allocation per event: the slots' messages are
+ *   reused, and each slot has one confirm callback per channel.
+ * - Order per key: at most one event per key is unconfirmed at a time. A nacked event is
+ *   retried before anything later of its key is sent, so nacks (a `reject-publish` queue that
+ *   is full) cannot reorder a key, and cost no duplicates. Events are never sent out of stream
+ *   order: a key seen again while its previous event is unconfirmed holds the publisher until
+ *   that confirm arrives (with a deep window and many keys this costs little: seeder/README.md).
  * - A nack is retried with exponential backoff, `RetryPolicy.attempts` times; then the run fails.
  * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
  *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
@@ -92,6 +100,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   /** Per slot, the confirm callback for the current channel (made anew on attach). */
   private callbacks: Array<(err: unknown) => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Key → sequence number of its one unconfirmed event. */
+  private readonly unconfirmedKeys = new Map<string, number>();
   private wake: (() => void) | null = null;
   private interrupted = false;
 
@@ -102,7 +112,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     private readonly nackRetry: RetryPolicy = DEFAULT_NACK_RETRY,
     startPosition = 0,
   ) {
-    this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0 }));
+    this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0, key: '' }));
     this.nextPosition = startPosition;
   }
 
@@ -194,9 +204,9 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
    * false when the run was interrupted meanwhile (publish nothing then). Throws the run's
    * failure.
    */
-  ready(): Promise<boolean> | undefined {
-    if (this.canPublish()) return undefined;
-    return this.waitForRoom();
+  ready(key = ''): Promise<boolean> | undefined {
+    if (this.canPublish(key)) return undefined;
+    return this.waitForRoom(key);
   }
 
   /** The message object to fill for the next event; only valid right after `ready()` said so. */
@@ -208,7 +218,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
    * Publishes `nextMessage()` (filled) as the event at stream `position`, intended to be sent
    * at `intendedAt` (performance clock, ms: where its confirm latency starts).
    */
-  publishNext(position: number, intendedAt: number): void {
+  publishNext(position: number, intendedAt: number, key = ''): void {
     const seq = this.tail++;
     const slot = this.slots[seq % this.maxInFlight]!;
     slot.seq = seq;
@@ -216,6 +226,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     slot.intendedAt = intendedAt;
     slot.acked = false;
     slot.nacks = 0;
+    slot.key = key;
+    if (key !== '') this.unconfirmedKeys.set(key, seq);
     this.published++;
     this.nextPosition = position + 1;
     this.publish(seq);
@@ -238,13 +250,13 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     this.timers.clear();
   }
 
-  private canPublish(): boolean {
+  private canPublish(key: string): boolean {
     const base = this.durable ?? this.head;
-    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight;
+    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight && (key === '' || !this.unconfirmedKeys.has(key));
   }
 
-  private async waitForRoom(): Promise<boolean> {
-    while (!this.canPublish()) {
+  private async waitForRoom(key: string): Promise<boolean> {
+    while (!this.canPublish(key)) {
       if (this.failure) throw this.failure;
       if (this.interrupted) return false;
       await this.nextChange();
@@ -281,6 +293,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       if (slot.acked) return;
       slot.acked = true;
       this.confirmed++;
+      if (slot.key !== '' && this.unconfirmedKeys.get(slot.key) === seq) this.unconfirmedKeys.delete(slot.key);
       this.observer?.onAck(slot.intendedAt);
       if (seq === this.head) this.advance();
     } else if (messageOf(err) === 'message nacked') {

@@ -8,12 +8,53 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from './checkpoint.ts';
+import type { OutgoingMessage } from './message.ts';
+import { Pace } from './pace.ts';
 import { PrivateBroker } from './private-broker.ts';
 import { seed } from './seed.ts';
 import { SeedFailure } from './summary.ts';
 import { drainQueue, duplicatesOf, makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
 
 const FAST_RECONNECT = { attempts: 60, baseMs: 200, maxMs: 1_000, withinMs: 60_000 };
+
+/**
+ * A pace at `rate` that calls `fault` once, when the run sends its `nth` event: the fault hits
+ * mid-run whatever the machine's load (a timer started before seed() could fire before the run
+ * connected, or after it ended).
+ */
+function faultAt(nth: number, rate: number, fault: () => Promise<void>): { pace: Pace; done: () => Promise<void> } {
+  let running: Promise<void> | null = null;
+  const pace = new (class extends Pace {
+    override sent(message: OutgoingMessage): number {
+      const due = super.sent(message);
+      if (this.meter.published === nth) running = fault();
+      return due;
+    }
+  })({ rate });
+  return {
+    pace,
+    done: async () => {
+      expect(running, `the run never sent its event ${nth}`).not.toBeNull();
+      await running;
+    },
+  };
+}
+
+/** Each key's events arrived (first copies) in stream order; `positionOf` maps an id to its index. */
+function displacedPerKey(ids: readonly string[], events: readonly TestEvent[]): string[] {
+  const byId = new Map(events.map((e, i) => [e.id, { key: e.key, position: i }]));
+  const last = new Map<string, number>();
+  const seen = new Set<string>();
+  const displaced: string[] = [];
+  for (const id of ids) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const { key, position } = byId.get(id)!;
+    if ((last.get(key) ?? -1) > position) displaced.push(`${key}: ${position} after ${last.get(key)}`);
+    last.set(key, Math.max(position, last.get(key) ?? -1));
+  }
+  return displaced;
+}
 
 describe.skipIf(!PrivateBroker.available())('seed through a broker restart (private RabbitMQ node)', () => {
   let broker: PrivateBroker;
@@ -50,13 +91,12 @@ describe.skipIf(!PrivateBroker.available())('seed through a broker restart (priv
   it('reconnects after RabbitMQ restarts mid-run and delivers every event; duplicates only from the window', async () => {
     const { exchange, queue } = await declareDurable();
     const checkpoint = join(work, 'restart.json');
-    const restart = (async () => {
-      await new Promise((r) => setTimeout(r, 800));
+    const restart = faultAt(1_000, 1_500, async () => {
       await broker.stop('SIGTERM');
       await broker.boot();
-    })();
-    const result = await seed({ events: dir, url: broker.url, exchange, rate: 1_500, maxInFlight: 100, checkpoint, progress: 'off', reconnect: FAST_RECONNECT });
-    await restart;
+    });
+    const result = await seed({ events: dir, url: broker.url, exchange, pace: restart.pace, maxInFlight: 100, checkpoint, progress: 'off', reconnect: FAST_RECONNECT });
+    await restart.done();
 
     expect(result.reconnects).toBeGreaterThanOrEqual(1);
     expect(result.confirmed).toBe(3_000);
@@ -69,22 +109,24 @@ describe.skipIf(!PrivateBroker.available())('seed through a broker restart (priv
     const ids = await drainQueue(broker.url, queue, 3_000);
     expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     expect(duplicatesOf(ids)).toBeLessThanOrEqual(result.republished);
+    expect(displacedPerKey(ids, events)).toEqual([]);
   }, 90_000);
 
   it('gives up after the bounded attempts while the broker is down, and --resume then delivers the rest', async () => {
     const { exchange, queue } = await declareDurable();
     const checkpoint = join(work, 'down.json');
-    setTimeout(() => void broker.stop('SIGKILL'), 600);
+    const crash = faultAt(900, 1_500, () => broker.stop('SIGKILL'));
     const err = await seed({
       events: dir,
       url: broker.url,
       exchange,
-      rate: 1_500,
+      pace: crash.pace,
       maxInFlight: 100,
       checkpoint,
       progress: 'off',
       reconnect: { attempts: 3, baseMs: 100, maxMs: 200, withinMs: 5_000 },
     }).catch((e: unknown) => e);
+    await crash.done();
     expect(err).toBeInstanceOf(SeedFailure);
     const failed = err as SeedFailure;
     expect(failed.code).toBe('BROKER_CONNECT');
@@ -104,5 +146,6 @@ describe.skipIf(!PrivateBroker.available())('seed through a broker restart (priv
     const ids = await drainQueue(broker.url, queue, 3_000);
     expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     expect(duplicatesOf(ids)).toBeLessThanOrEqual(100);
+    expect(displacedPerKey(ids, events)).toEqual([]);
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { formatCount, formatDuration } from '../common/progress.ts';
 import type { BrokerLink, LinkListener, PauseKind } from './link.ts';
 import type { Pacer } from './pacer.ts';
 import type { ConfirmPublisher } from './publisher.ts';
+import type { Selector } from './select.ts';
 import type { Pause, SeedResult } from './summary.ts';
 
 /** Recorded pauses kept per run (a flapping connection must not grow memory without end). */
@@ -14,7 +15,8 @@ export type RunInfo = Pick<SeedResult, 'events' | 'url' | 'exchange' | 'runId' |
  * alarm, reconnecting) and the pacer they hold, the progress line and the final result.
  */
 export class RunState implements LinkListener {
-  pacer: Pacer | null = null;
+  /** The run's pacing and selection; its pacer is asked each time (a control-file rate creates one in an unpaced run). */
+  pace: { readonly pacer: Pacer | null; readonly selector: Selector } | null = null;
   link: BrokerLink | null = null;
   start = performance.now();
   readonly pauses: Pause[] = [];
@@ -47,6 +49,10 @@ export class RunState implements LinkListener {
     if (this.open.size === 0) this.pacer?.resume(now);
   }
 
+  private get pacer(): Pacer | null {
+    return this.pace?.pacer ?? null;
+  }
+
   log(line: string): void {
     this.logLine(line);
   }
@@ -57,12 +63,28 @@ export class RunState implements LinkListener {
     const done = p.safePosition;
     const seconds = (performance.now() - this.start) / 1000;
     const rate = seconds > 0 ? p.confirmed / seconds : 0;
-    const eta = rate > 0 ? formatDuration((total - done) / rate) : '?';
-    const pct = total > 0 ? ` (${((100 * done) / total).toFixed(1)}%)` : '';
+    const limit = this.pace?.selector.limit;
+    const eta = formatDuration(this.secondsLeft(done, seconds, rate));
+    const pct = limit !== undefined ? ` (${((100 * p.confirmed) / limit).toFixed(1)}% of --limit ${formatCount(limit)})` : total > 0 ? ` (${((100 * done) / total).toFixed(1)}%)` : '';
     const target = this.pacer ? ` of ${formatCount(this.pacer.rate)}/s` : '';
     const status = this.link?.status();
     const line = `confirmed through ${formatCount(done)}/${formatCount(total)}${pct} · published ${formatCount(p.published)} · in flight ${formatCount(p.inFlight)} · ${formatCount(rate)}/s${target} · ETA ${eta}`;
     return status ? `${status} · ${line}` : line;
+  }
+
+  /**
+   * Every event published: the events left at the confirm rate. With a selection the run
+   * moves through the stream faster than it publishes: the stream left at the rate it has
+   * moved so far, or with --limit the selected events left at the confirm rate, if sooner.
+   */
+  private secondsLeft(done: number, seconds: number, confirmRate: number): number {
+    const selector = this.pace?.selector;
+    if (!selector?.active) return confirmRate > 0 ? (this.info.total - done) / confirmRate : Number.NaN;
+    const moved = (done - this.info.startPosition) / seconds;
+    let left = moved > 0 ? (this.info.total - done) / moved : Number.POSITIVE_INFINITY;
+    const limit = selector.limit;
+    if (limit !== undefined && confirmRate > 0) left = Math.min(left, Math.max(0, limit - this.publisher.confirmed) / confirmRate);
+    return left;
   }
 
   result(interrupted: boolean): SeedResult {

@@ -6,7 +6,8 @@ import { SeedlineError } from '../common/errors.ts';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
 import { DatasetWriter } from '../recordfile/index.ts';
-import { defaultCheckpointPath, readCheckpoint } from './checkpoint.ts';
+import type { OutgoingMessage } from './message.ts';
+import { Pace } from './pace.ts';
 import { seed } from './seed.ts';
 import { SeedFailure } from './summary.ts';
 import { declareOtherExchange, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
@@ -104,20 +105,29 @@ describe('seed: bad input gives one clear error', () => {
     const slow = await writeEventsDataset(await makeEvents(200));
     const exchange = uniqueName('seedline-t');
     try {
-      // Delete it once the run has declared it and starts publishing (its first checkpoint is
-      // written then): timing alone is flaky on a busy machine.
-      const checkpoint = defaultCheckpointPath(slow, exchange);
-      void (async () => {
-        while (!(await readCheckpoint(checkpoint).catch(() => null))) await new Promise((r) => setTimeout(r, 10));
-        await new Promise((r) => setTimeout(r, 50));
-        await deleteExchange(exchange);
+      // The run pauses itself after its 20th event; the exchange is deleted while it stands
+      // still, then it resumes. A condition, not a clock: the run cannot finish first, however
+      // busy the machine (it did under load when the deletion raced a 0.5 s run).
+      let deleted: Promise<void> | null = null;
+      const pace = new (class extends Pace {
+        override sent(message: OutgoingMessage): number {
+          const due = super.sent(message);
+          if (this.meter.published === 20) {
+            this.pause('control');
+            deleted = deleteExchange(exchange).then(() => this.resume('control'));
+          }
+          return due;
+        }
       })();
-      const err = await failure(seed({ events: slow, exchange, rate: 400, progress: 'off' }));
+      // A small window: after the resume the run must wait for confirms that never come.
+      const err = await failure(seed({ events: slow, exchange, pace, maxInFlight: 10, progress: 'off' }));
+      expect(deleted).not.toBeNull();
+      await deleted;
       expect(err.code).toBe('BROKER_REFUSED');
       expect(err).toBeInstanceOf(SeedFailure);
       const { result } = err as SeedFailure;
-      expect(result.published).toBeGreaterThan(0);
-      expect(result.published).toBeLessThan(200);
+      expect(result.published).toBeGreaterThanOrEqual(20);
+      expect(result.published).toBeLessThanOrEqual(30);
     } finally {
       await removeDataset(slow);
       await deleteExchange(exchange);

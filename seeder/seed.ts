@@ -98,7 +98,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       await checkpoint.flush();
     }
     progress.set(() => [run.progressLine(), pace.line()].filter(Boolean).join(' · '));
-    run.pacer = pace.begin();
+    pace.begin();
+    run.pace = pace;
     run.start = performance.now();
 
     let interrupted = false;
@@ -118,13 +119,13 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
         if (pace.delay(event, performance.now()) > 0 && !(await pace.waitUntilDue(event, signal))) break;
         if (signal?.aborted) break;
         // The intended send time was taken in delay(), before any wait for room in the window.
-        const room = publisher.ready();
+        const room = publisher.ready(event.key);
         if (room && !(await room)) {
           interrupted = true;
           break;
         }
         const message = publisher.nextMessage().fill(event, body);
-        publisher.publishNext(position, pace.sent(message));
+        publisher.publishNext(position, pace.sent(message), event.key);
       }
       if (interrupted || signal?.aborted) break;
       publisher.skipTo(handledTo);

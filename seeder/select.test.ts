@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
-import { Selector, keyHash, keySelected, parseSelection } from './select.ts';
+import { Selector, keyHash, keySelected, parseSelection, parseTime } from './select.ts';
 
 const base = Date.parse('2021-03-01T00:00:00Z') * 1000;
 function event(i: number, type = 'chat.message-sent', key = `member-${i % 100}`) {
@@ -66,6 +66,30 @@ describe('selection', () => {
     expect(keyHash('')).toBe(0x811c9dc5);
     expect(keyHash('a')).toBe(0xe40c292c);
     expect(keyHash('member-42')).toBe(keyHash('member-42'));
+  });
+
+  it("--from/--until without a zone are UTC, whatever the machine's zone (RATES.md)", () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseTime('--from', '2019-12-01T10:00:00')).toBe(Date.UTC(2019, 11, 1, 10) * 1000);
+      expect(parseTime('--from', '2019-12-01 10:00')).toBe(Date.UTC(2019, 11, 1, 10) * 1000);
+      expect(parseTime('--from', '2019-12-01')).toBe(Date.UTC(2019, 11, 1) * 1000);
+      expect(parseTime('--from', '2019-12-01T10:00:00Z')).toBe(Date.UTC(2019, 11, 1, 10) * 1000);
+      expect(parseTime('--from', '2019-12-01T12:00:00+02:00')).toBe(Date.UTC(2019, 11, 1, 10) * 1000);
+      expect(parseTime('--from', '2019-12-01T05:00:00-0500')).toBe(Date.UTC(2019, 11, 1, 10) * 1000);
+      expect(parseTime('--from', '2019-12-01T10:00:00.000250Z')).toBe(Date.UTC(2019, 11, 1, 10) * 1000 + 250);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
+  it('impossible dates and times are refused, not rolled over', () => {
+    for (const text of ['2016-02-30', '2015-02-29', '2021-13-01', '2021-04-31', '2021-03-01T24:00', '2021-03-01T12:60', '2021-03-01T12:00:00+25:00', '2021-3-1']) {
+      expect(() => parseTime('--from', text), text).toThrow(/--from must be an ISO time/);
+    }
+    expect(parseTime('--until', '2016-02-29')).toBe(Date.UTC(2016, 1, 29) * 1000);
   });
 
   it('bad flags are USAGE errors naming the option', () => {

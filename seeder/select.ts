@@ -73,10 +73,27 @@ export function isEmptySelection(s: Selection): boolean {
 export class Selector {
   selected = 0;
   private readonly typeRegex: RegExp | null;
+  /** The --types globs no selected event matched yet (checked only while there are any). */
+  private unmatched: { readonly glob: string; readonly regex: RegExp }[];
 
   constructor(private readonly selection: Selection) {
     const types = selection.types;
     this.typeRegex = types ? new RegExp(`^(?:${types.map(globToRegex).join('|')})$`) : null;
+    this.unmatched = (types ?? []).map((glob) => ({ glob, regex: new RegExp(`^(?:${globToRegex(glob)})$`) }));
+  }
+
+  /** The --types globs that matched no selected event (a typo publishes nothing of it, silently). */
+  get globsWithoutEvents(): string[] {
+    return this.unmatched.map((g) => g.glob);
+  }
+
+  /** True when the selection drops any event (the run then reads faster than it publishes). */
+  get active(): boolean {
+    return !isEmptySelection(this.selection);
+  }
+
+  get limit(): number | undefined {
+    return this.selection.limit;
   }
 
   /** True once `limit` events were selected: the caller can stop reading. */
@@ -95,6 +112,7 @@ export class Selector {
     if (this.typeRegex && !this.typeRegex.test(event.type)) return false;
     if (!keySelected(event.key, s)) return false;
     this.selected++;
+    if (this.unmatched.length > 0) this.unmatched = this.unmatched.filter((g) => !g.regex.test(event.type));
     return true;
   }
 
@@ -106,6 +124,14 @@ export class Selector {
       if (this.full) return;
     }
   }
+}
+
+/** The globs of `types` that match none of the `known` event types (a data set's eventsByType). */
+export function globsMatchingNothing(types: readonly string[], known: readonly string[]): string[] {
+  return types.filter((glob) => {
+    const regex = new RegExp(`^(?:${globToRegex(glob)})$`);
+    return !known.some((type) => regex.test(type));
+  });
 }
 
 /** The key-level part of a selection (sample and partition): the same answer for every event of a key. */
@@ -140,12 +166,35 @@ function globToRegex(glob: string): string {
   return glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
 }
 
-function parseTime(option: string, text: string): number {
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim()) || Number.isNaN(ms)) {
-    throw usage(option, `${option} must be an ISO time like 2021-03-01 or 2021-03-01T12:00:00Z, got '${text}'`);
+/** `2021-03-01`, `2021-03-01T12:00`, `…:00:00.5`, with `Z`, `+02:00` or `+0200`, or no zone (then UTC). */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * An ISO time as µs since the epoch. Without a zone it is UTC (as RATES.md says: the events'
+ * occurred_at is UTC), never the machine's zone; a date that does not exist (2016-02-30,
+ * 25:00) is refused instead of rolling over.
+ */
+export function parseTime(option: string, text: string): number {
+  const m = ISO_TIME.exec(text.trim());
+  const bad = (why: string) => usage(option, `${option} must be an ISO time like 2021-03-01, 2021-03-01T12:00:00 (UTC) or 2021-03-01T12:00:00+02:00${why}, got '${text}'`);
+  if (!m) fail(bad(''));
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((v) => (v === undefined ? undefined : Number(v))) as number[];
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth) fail(bad(`; ${m[1]}-${m[2]} has no day ${m[3]}`));
+  if (hour > 23 || minute > 59 || second > 59) fail(bad('; hours go to 23, minutes and seconds to 59'));
+  let ms = Date.UTC(year!, month! - 1, day!, hour, minute, second);
+  const zone = m[8];
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) fail(bad(`; '${zone}' is not a zone offset`));
+    ms -= (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
   }
-  return ms * 1000;
+  const fraction = m[7] ? Math.round(Number(m[7]) * 1e6) : 0;
+  return ms * 1000 + fraction;
+}
+
+function fail(error: SeedlineError): never {
+  throw error;
 }
 
 function usage(option: string, message: string): SeedlineError {
