@@ -68,7 +68,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   checkOptions(options.rate, maxInFlight, exchange);
 
   const stream = await eventsStream(options.events);
-  const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange));
+  const partition = options.pace?.selector.selection.partition;
+  const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange, partition));
   const { runId, start } = await startingPoint(options, stream, exchange, url, checkpointFile);
   const body = contentType === 'json' ? await jsonBody() : protobufBody;
   const signal = options.signal;

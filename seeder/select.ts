@@ -74,7 +74,7 @@ export class Selector {
   selected = 0;
   private readonly typeRegex: RegExp | null;
 
-  constructor(private readonly selection: Selection) {
+  constructor(readonly selection: Selection) {
     const types = selection.types;
     this.typeRegex = types ? new RegExp(`^(?:${types.map(globToRegex).join('|')})$`) : null;
   }
