@@ -10,6 +10,7 @@
 #   scripts/rabbitmq-cluster.sh urls             the AMQP URLs, comma-separated (for seed --url)
 #   scripts/rabbitmq-cluster.sh ctl N ARGS...    rabbitmqctl against node N (stop_app, start_app, ...)
 #   scripts/rabbitmq-cluster.sh pid N            the OS pid of node N's Erlang VM (for kill -9)
+#   scripts/rabbitmq-cluster.sh restart N        bring node N back after stop_app or a kill (it rejoins the cluster)
 #
 # Ports (defaults; SEEDLINE_CLUSTER_PORT sets the base B):
 #   node N (1..3): AMQP 127.0.0.1:B+N  (5701, 5702, 5703)
@@ -66,7 +67,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 running() { # node: its start script's process group is alive
   local f; f="$(node_dir "$1")/pgid"
-  [ -f "$f" ] && kill -0 -- "-$(cat "$f")" 2>/dev/null
+  # The leader itself too: right after boot, setsid may not have made the group yet.
+  [ -f "$f" ] && { kill -0 "$(cat "$f")" || kill -0 -- "-$(cat "$f")"; } 2>/dev/null
 }
 
 boot_node() {
@@ -150,8 +152,10 @@ status() {
   [ -d "$DIR" ] || { log "not running ($DIR does not exist)"; return 3; }
   local n state up=0
   for n in $(seq 1 $NODES); do
-    state=stopped
-    if running "$n"; then state=running; up=$((up + 1)); fi
+    state=down
+    if [ -n "$(beam_pid "$n" 2>/dev/null)" ]; then
+      if port_open "$(amqp_port "$n")"; then state=running; up=$((up + 1)); else state='VM up, app stopped'; fi
+    fi
     printf '%-24s amqp 127.0.0.1:%-5s dist %-5s %s\n' "$(node_name "$n")" "$(amqp_port "$n")" "$(dist_port "$n")" "$state"
   done
   for n in $(seq 1 $NODES); do
@@ -162,7 +166,20 @@ status() {
 
 beam_pid() { # node: the beam.smp process in its group
   local pgid; pgid=$(cat "$(node_dir "$1")/pgid" 2>/dev/null) || die "node $1 is not running"
-  ps -o pid=,comm= -g "$pgid" | awk '$2 ~ /^beam/ { print $1; exit }'
+  ps -eo pid=,pgid=,comm= | awk -v g="$pgid" '$2 == g && $3 ~ /^beam/ { print $1; exit }'
+}
+
+restart_node() {
+  local n=$1
+  [ -d "$DIR" ] || die "no cluster at $DIR; run start first"
+  # After a kill -9 the port helpers of the old VM take a moment to notice.
+  for _ in $(seq 1 20); do running "$n" && [ -z "$(beam_pid "$n")" ] || break; sleep 0.5; done
+  if [ -n "$(beam_pid "$n" 2>/dev/null)" ]; then
+    ctl "$n" -q start_app >/dev/null # the VM runs: it was stop_app'ed
+  else
+    boot_node "$n"
+  fi
+  wait_node "$n"
 }
 
 case "${1:-}" in
@@ -172,5 +189,6 @@ case "${1:-}" in
   urls) urls ;;
   ctl) shift; n=${1:?node number 1..3}; shift; ctl "$n" "$@" ;;
   pid) beam_pid "${2:?node number 1..3}" ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  restart) restart_node "${2:?node number 1..3}" ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
