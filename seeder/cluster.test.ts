@@ -18,10 +18,10 @@ import { declareTopology } from './topology.ts';
 import { makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const EVENTS = 6_000;
+const EVENTS = 12_000;
 const KEYS = 300;
 const WINDOW = 50;
-const RATE = 400; // per seeder: 3 × 400 events/s, about 5 s per run
+const RATE = 250; // per seeder: 3 × 250 events/s, 16 s per run: time for a slow rabbitmqctl to stop a node mid-run on a busy machine
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['bin/seedline.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,7 +29,8 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** The sequence number an event id of makeEvents() carries. */
@@ -126,7 +127,7 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
           cli(['seed', '--events', dir, '--url', cluster.urls, '--exchange', exchange, '--partition', `${i}/3`, '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', reports[i]!]),
         );
         // Partition i starts on node i+1: the victim's seeder is partition victim-1.
-        await untilPosition(defaultCheckpointPath(dir, exchange, { index: victim - 1, count: 3 }), EVENTS / 4);
+        await untilPosition(defaultCheckpointPath(dir, exchange, { index: victim - 1, count: 3 }), EVENTS / 10);
         if (how === 'stop_app') await cluster.ctl(victim, '-q', 'stop_app');
         else await cluster.kill(victim);
         const ended = await Promise.all(runs);
