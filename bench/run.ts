@@ -5,6 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { clusterBench } from './cluster.ts';
 import { formatMB, type Benchmark } from './measure.ts';
 import { extractBench } from './extract.ts';
 import { fixtureLoad } from './fixture-load.ts';
@@ -14,7 +15,7 @@ import { seedRateBench } from './seed-rate.ts';
 import { startupBench } from './startup.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, transformBench, seedBench, seedRateBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -1,6 +1,10 @@
 import { Socket } from 'node:net';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_URL, connectBroker, redactUrl } from './broker.ts';
+import { isSeedlineError } from '../common/errors.ts';
+import { DEFAULT_URL, connectBroker, connectFirst, parseUrls, redactUrl } from './broker.ts';
+import { freePort } from './private-broker.ts';
+import { brokerUrlOption } from './url-option.ts';
 
 describe('redactUrl', () => {
   it('hides the password and keeps the rest', () => {
@@ -35,5 +39,30 @@ describe('connectBroker', () => {
     } finally {
       Socket.prototype.setNoDelay = original;
     }
+  });
+});
+
+describe('a list of broker URLs', () => {
+  it('parseUrls splits on commas and refuses an empty list; redactUrl hides every password', () => {
+    expect(parseUrls('amqp://a:1@h1:5701, amqp://a:2@h2:5702,')).toEqual(['amqp://a:1@h1:5701', 'amqp://a:2@h2:5702']);
+    expect(() => parseUrls(' , ')).toThrow(/--url names no broker/);
+    expect(redactUrl('amqp://a:p1@h1:5701,amqp://a:p2@h2:5702')).toBe('amqp://a:***@h1:5701,amqp://a:***@h2:5702');
+  });
+
+  it('--url repeated is one comma-separated list; given once it replaces the default', () => {
+    const urlOf = (args: string[]) => new Command().addOption(brokerUrlOption('x')).parse(args, { from: 'user' }).opts<{ url: string }>().url;
+    expect(urlOf([])).toBe(DEFAULT_URL);
+    expect(urlOf(['--url', 'amqp://h1'])).toBe('amqp://h1');
+    expect(urlOf(['--url', 'amqp://h1', '--url', 'amqp://h2,amqp://h3'])).toBe('amqp://h1,amqp://h2,amqp://h3');
+  });
+
+  it('connectFirst skips a node that refuses and connects to the next one (real RabbitMQ on 5672)', async () => {
+    const dead = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
+    const { connection, index } = await connectFirst([dead, DEFAULT_URL], 'seedline broker.test');
+    await connection.close();
+    expect(index).toBe(1);
+    const err = await connectFirst([dead, dead], 'seedline broker.test').catch((e: unknown) => e);
+    expect(isSeedlineError(err, 'BROKER_CONNECT')).toBe(true);
+    expect((err as Error).message).toMatch(/any of the 2 RabbitMQ nodes in --url: .*connection refused; .*connection refused/);
   });
 });

@@ -9,8 +9,9 @@ export const DEFAULT_EXCHANGE = 'seedline';
 /** How long opening the TCP connection may take before we give up (ms). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** The URL with its password replaced, for messages and reports. Never print the raw URL. */
+/** The URL (or comma-separated list) with passwords replaced, for messages and reports. Never print the raw URL. */
 export function redactUrl(url: string): string {
+  if (url.includes(',')) return parseUrls(url).map(redactUrl).join(',');
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
@@ -19,6 +20,37 @@ export function redactUrl(url: string): string {
     // Not parseable: blank out anything between "//user:" and "@".
     return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
   }
+}
+
+/**
+ * The broker URLs in `--url`: one, or a comma-separated list of the nodes of one cluster (a
+ * comma inside a password must be written %2C). USAGE when there is none.
+ */
+export function parseUrls(text: string): string[] {
+  const urls = text.split(',').map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0) throw new SeedlineError('USAGE', `--url names no broker, got '${text}'`, { option: '--url', hint: 'amqp://user:password@host:5672/vhost, or several separated by commas' });
+  return urls;
+}
+
+/**
+ * Connects to the first URL of the list that answers, trying them in order (amqplib takes one
+ * URL per connection, so failover is ours). A refusal of the credentials or vhost is thrown
+ * at once: another node of the same cluster would refuse too. Returns the index connected to.
+ */
+export async function connectFirst(urls: readonly string[], connectionName: string): Promise<{ connection: ChannelModel; index: number }> {
+  const failures: SeedlineError[] = [];
+  for (const [index, url] of urls.entries()) {
+    try {
+      return { connection: await connectBroker(url, connectionName), index };
+    } catch (err) {
+      if (!(err instanceof SeedlineError) || err.code !== 'BROKER_CONNECT' || urls.length === 1 || /ACCESS_REFUSED|virtual host/.test(err.message)) throw err;
+      failures.push(err);
+    }
+  }
+  throw new SeedlineError('BROKER_CONNECT', `cannot connect to any of the ${urls.length} RabbitMQ nodes in --url: ${failures.map((f) => f.message.replace(/^cannot connect to RabbitMQ at /, '')).join('; ')}`, {
+    option: '--url',
+    hint: 'start at least one node of the cluster, or check the hosts and ports in --url',
+  });
 }
 
 /**

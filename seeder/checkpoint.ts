@@ -34,9 +34,14 @@ export interface Checkpoint {
 
 export type CheckpointKey = Pick<Checkpoint, 'events' | 'dataset' | 'exchange' | 'url' | 'runId' | 'total'>;
 
-/** `<events>/.seed-checkpoint-<exchange>.json`: one per data set and exchange. */
-export function defaultCheckpointPath(events: string, exchange: string): string {
-  return join(events, `.seed-checkpoint-${exchange.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+/**
+ * `<events>/.seed-checkpoint-<exchange>.json`: one per data set and exchange; with
+ * `--partition i/N`, `…-<exchange>.p<i>of<N>.json`, so N seeders on one copy of the data set
+ * keep N checkpoints.
+ */
+export function defaultCheckpointPath(events: string, exchange: string, partition?: { readonly index: number; readonly count: number }): string {
+  const part = partition ? `.p${partition.index}of${partition.count}` : '';
+  return join(events, `.seed-checkpoint-${exchange.replace(/[^A-Za-z0-9._-]/g, '_')}${part}.json`);
 }
 
 export function datasetFingerprint(stream: StreamEntry): string {

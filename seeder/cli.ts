@@ -2,7 +2,8 @@ import { progressOption } from '../cli/options.ts';
 import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
+import { DEFAULT_EXCHANGE } from './broker.ts';
+import { brokerUrlOption } from './url-option.ts';
 import { DEFAULT_RECONNECT } from './link.ts';
 import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
 import type { ContentType } from './message.ts';
@@ -32,7 +33,7 @@ export function seedCommand(): Command {
   return addPaceOptions(new Command('seed'))
     .description('replay an events data set into a RabbitMQ topic exchange, with publisher confirms, at a controlled rate')
     .option('--events <dir>', 'the events data set that transform wrote', 'events')
-    .addOption(new Option('--url <url>', 'RabbitMQ to publish to (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
+    .addOption(brokerUrlOption('RabbitMQ to publish to (the password is never printed)'))
     .option('--exchange <name>', 'durable topic exchange to publish to (declared if missing)', DEFAULT_EXCHANGE)
     .option('--rate <events/s>', 'publish at this many events per second (default: as fast as the broker confirms)')
     .option('--max-in-flight <n>', 'most messages published but not yet confirmed at once', String(DEFAULT_MAX_IN_FLIGHT))

@@ -1,7 +1,7 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { SeedlineError, isSeedlineError, messageOf } from '../common/errors.ts';
 import { formatDuration } from '../common/progress.ts';
-import { connectBroker, declareExchange, redactUrl } from './broker.ts';
+import { connectFirst, declareExchange, parseUrls, redactUrl } from './broker.ts';
 import { backoffMs, type ConfirmPublisher, type RetryPolicy } from './publisher.ts';
 
 /** How long to keep trying to get the connection back after it was lost. */
@@ -34,7 +34,9 @@ interface Reconnecting {
  * The dedicated publishing connection and its confirm channel, kept alive: when the
  * connection is lost (broker restart, network) it reconnects with exponential backoff within
  * `ReconnectPolicy` and hands the new channel to the publisher, which republishes from the
- * lowest unconfirmed event. A broker *refusal* on the channel (exchange deleted, access
+ * lowest unconfirmed event. `url` may list several nodes of one cluster (comma-separated):
+ * it connects to `firstNode` (or the next that answers) and, when that connection is lost,
+ * tries the other nodes first, each round of attempts going once round the list. A broker *refusal* on the channel (exchange deleted, access
  * refused) is not retried: it fails the run.
  */
 export class BrokerLink {
@@ -44,7 +46,9 @@ export class BrokerLink {
   private closing = false;
   private blocked = false;
   private reconnecting: Reconnecting | null = null;
-  private readonly where: string;
+  private readonly urls: readonly string[];
+  /** Index in `urls` of the node connected to (or to try first). */
+  private current: number;
 
   constructor(
     private readonly url: string,
@@ -54,8 +58,15 @@ export class BrokerLink {
     private readonly listener: LinkListener,
     private readonly policy: ReconnectPolicy = DEFAULT_RECONNECT,
     private readonly signal?: AbortSignal,
+    firstNode = 0,
   ) {
-    this.where = redactUrl(url);
+    this.urls = parseUrls(url);
+    this.current = firstNode % this.urls.length;
+  }
+
+  /** The node connected to (or tried next), password removed. */
+  get where(): string {
+    return redactUrl(this.urls[this.current]!);
   }
 
   /** The first connection: any failure is thrown as is (nothing was published yet). */
@@ -79,7 +90,10 @@ export class BrokerLink {
   }
 
   private async connect(): Promise<void> {
-    const connection = await connectBroker(this.url, this.connectionName);
+    const n = this.urls.length;
+    const order = this.urls.map((_, i) => this.urls[(this.current + i) % n]!);
+    const { connection, index } = await connectFirst(order, this.connectionName);
+    this.current = (this.current + index) % n;
     try {
       const channel = await connection.createConfirmChannel();
       // A refused declare closes the channel with an 'error' event; the rejected promise reports it.
@@ -134,7 +148,9 @@ export class BrokerLink {
     void old?.close().catch(() => undefined);
     this.publisher.detach();
     this.reconnecting = { since: performance.now(), attempt: 0, nextAt: performance.now(), reason, lastError: reason };
-    this.listener.log(`seed: lost the connection to RabbitMQ at ${this.where} (${reason}); reconnecting`);
+    this.listener.log(`seed: lost the connection to RabbitMQ at ${this.where} (${reason}); ${this.urls.length > 1 ? 'failing over to the other nodes' : 'reconnecting'}`);
+    // Another node of the cluster is the better bet than the one that just went away.
+    this.current = (this.current + 1) % this.urls.length;
     this.listener.paused('reconnecting', reason);
     void this.reconnectLoop(this.reconnecting);
   }
@@ -150,7 +166,7 @@ export class BrokerLink {
         this.giveUp(
           new SeedlineError(
             'BROKER_CONNECT',
-            `lost the connection to RabbitMQ at ${this.where} (${r.reason}) and could not reconnect: ${r.attempt} attempts over ${formatDuration(elapsed / 1000)}, last error: ${r.lastError}`,
+            `lost the connection to RabbitMQ at ${this.urls.length > 1 ? redactUrl(this.url) : this.where} (${r.reason}) and could not reconnect: ${r.attempt} attempts over ${formatDuration(elapsed / 1000)}, last error: ${r.lastError}`,
             { option: '--url', hint: 'start RabbitMQ again, then run seed --resume to continue from the checkpoint' },
           ),
         );
@@ -173,7 +189,7 @@ export class BrokerLink {
       }
       this.reconnecting = null;
       this.reconnects++;
-      this.listener.log(`seed: reconnected to RabbitMQ after ${formatDuration((performance.now() - r.since) / 1000)} (attempt ${r.attempt}); continuing from the lowest unconfirmed event`);
+      this.listener.log(`seed: reconnected to RabbitMQ at ${this.where} after ${formatDuration((performance.now() - r.since) / 1000)} (attempt ${r.attempt}); continuing from the lowest unconfirmed event`);
       this.listener.resumed('reconnecting');
       return;
     }

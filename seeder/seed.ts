@@ -68,7 +68,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   checkOptions(options.rate, maxInFlight, exchange);
 
   const stream = await eventsStream(options.events);
-  const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange));
+  const partition = options.pace?.selector.selection.partition;
+  const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange, partition));
   const { runId, start } = await startingPoint(options, stream, exchange, url, checkpointFile);
   const body = contentType === 'json' ? await jsonBody() : protobufBody;
   const signal = options.signal;
@@ -79,7 +80,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const pace = (options.pace ?? new Pace({ rate: options.rate })).observe(publisher);
   const info = { events: options.events, url: redactUrl(url), exchange, runId, contentType, total: stream.records, startPosition: start, checkpoint: checkpointFile };
   const run = new RunState(info, publisher, (line) => progress.log(line));
-  const link = new BrokerLink(url, `seedline seed ${runId}`, exchange, publisher, run, options.reconnect ?? DEFAULT_RECONNECT, signal);
+  // With a list of nodes, partition i starts on node i: N seeders spread over the cluster.
+  const link = new BrokerLink(url, `seedline seed ${runId}`, exchange, publisher, run, options.reconnect ?? DEFAULT_RECONNECT, signal, partition?.index ?? 0);
   run.link = link;
   let checkpoint: CheckpointWriter | null = null;
   let metrics: MetricsEndpoint | null = null;

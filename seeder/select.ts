@@ -76,7 +76,7 @@ export class Selector {
   /** The --types globs no selected event matched yet (checked only while there are any). */
   private unmatched: { readonly glob: string; readonly regex: RegExp }[];
 
-  constructor(private readonly selection: Selection) {
+  constructor(readonly selection: Selection) {
     const types = selection.types;
     this.typeRegex = types ? new RegExp(`^(?:${types.map(globToRegex).join('|')})$`) : null;
     this.unmatched = (types ?? []).map((glob) => ({ glob, regex: new RegExp(`^(?:${globToRegex(glob)})$`) }));

@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
 import { progressOption } from '../cli/options.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
+import { DEFAULT_EXCHANGE } from './broker.ts';
 import { parseDuration } from './pace-options.ts';
 import { parseSelection, type SelectionFlags } from './select.ts';
 import { formatVerdict, tap, verdictError } from './tap.ts';
+import { brokerUrlOption } from './url-option.ts';
 
 interface TapFlags extends SelectionFlags {
   events: string;
@@ -21,7 +22,7 @@ export function tapCommand(): Command {
   return new Command('tap')
     .description('verification consumer: checks every event of a data set arrives on the exchange, counts duplicates, checks per-key order, measures latency')
     .option('--events <dir>', 'the events data set whose events are expected', 'events')
-    .addOption(new Option('--url <url>', 'RabbitMQ to listen on').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
+    .addOption(brokerUrlOption('RabbitMQ to listen on (the first node that answers)'))
     .option('--exchange <name>', 'the exchange seed publishes to', DEFAULT_EXCHANGE)
     .option('--pattern <routing-key>', 'bind with this pattern (e.g. chat.#)', '#')
     .option('--run-id <id>', 'count only messages of this seed run (its run-id header)')

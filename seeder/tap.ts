@@ -3,7 +3,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { Progress, formatCount, formatDuration } from '../common/progress.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
 import { decodeStream, readManifest, streamOf } from '../recordfile/index.ts';
-import { DEFAULT_EXCHANGE, DEFAULT_URL, connectBroker, operationError } from './broker.ts';
+import { DEFAULT_EXCHANGE, DEFAULT_URL, connectFirst, operationError, parseUrls } from './broker.ts';
 import { Histogram, formatMicros, type HistogramJson } from './histogram.ts';
 import { Selector, type Selection } from './select.ts';
 
@@ -82,7 +82,7 @@ export async function tap(options: TapOptions): Promise<TapVerdict> {
   };
 
   const exchange = options.exchange ?? DEFAULT_EXCHANGE;
-  const connection = await connectBroker(options.url ?? DEFAULT_URL, 'seedline tap');
+  const { connection } = await connectFirst(parseUrls(options.url ?? DEFAULT_URL), 'seedline tap');
   const progress = new Progress({ label: 'tap', mode: options.progress ?? 'auto' });
   try {
     const channel = await connection.createChannel();

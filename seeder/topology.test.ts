@@ -26,7 +26,9 @@ describe('topology', () => {
     };
     expect(code({})).toBe('CONFIG_INVALID');
     expect(code({ queues: [{ name: 'a', bindings: [] }] })).toBe('CONFIG_INVALID');
-    expect(code({ queues: [{ name: 'a', type: 'stream', bindings: ['#'] }] })).toBe('CONFIG_INVALID');
+    expect(code({ queues: [{ name: 'a', type: 'fifo', bindings: ['#'] }] })).toBe('CONFIG_INVALID');
+    expect(code({ queues: [{ name: 'a', type: 'stream', durable: false, bindings: ['#'] }] })).toBe('CONFIG_INVALID');
+    expect(code({ queues: [{ name: 'a', type: 'stream', bindings: ['#'] }] })).toBe('ok');
     expect(code({ queues: [{ name: 'a', durable: false, bindings: ['#'] }] })).toBe('CONFIG_INVALID');
     expect(code({ queues: [{ name: 'a', bindings: ['#'] }, { name: 'a', bindings: ['x'] }] })).toBe('CONFIG_INVALID');
     expect(code({ queues: [{ name: 'a', type: 'classic', durable: false, bindings: ['#'] }] })).toBe('ok');

@@ -1,23 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
-import { connectBroker, operationError } from './broker.ts';
+import { connectFirst, operationError, parseUrls } from './broker.ts';
 
 /**
- * A staging topology, declared before seeding (`--topology <file>`): queues (classic or
- * quorum, durable) and the routing-key patterns that bind them to the seed's exchange. So a
+ * A staging topology, declared before seeding (`--topology <file>`): queues (classic,
+ * quorum or stream, durable) and the routing-key patterns that bind them to the seed's exchange. So a
  * staging RabbitMQ can be stood up from the repo. See seeder/topology.example.json.
  */
 export interface QueueSpec {
   readonly name: string;
-  /** Default 'quorum' (replicated, what staging clusters should use). */
-  readonly type?: 'classic' | 'quorum';
-  /** Default true; a quorum queue is always durable. */
+  /**
+   * Default 'quorum' (replicated on a majority of the cluster's nodes, what staging clusters
+   * should use); 'stream' is an append-only replicated log that consumers read from an offset.
+   */
+  readonly type?: QueueType;
+  /** Default true; quorum queues and streams are always durable. */
   readonly durable?: boolean;
   /** Topic patterns: `members.#`, `chat.message-sent`, `*.member-deleted`. */
   readonly bindings: readonly string[];
   /** Extra x-arguments (x-max-length, x-overflow, …). */
   readonly arguments?: Readonly<Record<string, unknown>>;
 }
+
+export const QUEUE_TYPES = ['classic', 'quorum', 'stream'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
 
 export interface Topology {
   readonly queues: readonly QueueSpec[];
@@ -42,8 +48,8 @@ export function checkTopology(data: unknown, file: string): Topology {
     if (typeof q?.name !== 'string' || q.name === '' || q.name.startsWith('amq.')) throw invalid(file, `${where}.name must be a queue name (not empty, not amq.*)`);
     if (names.has(q.name)) throw invalid(file, `${where}: queue '${q.name}' is listed twice`);
     names.add(q.name);
-    if (q.type !== undefined && q.type !== 'classic' && q.type !== 'quorum') throw invalid(file, `${where}.type must be "classic" or "quorum", got ${JSON.stringify(q.type)}`);
-    if ((q.type ?? 'quorum') === 'quorum' && q.durable === false) throw invalid(file, `${where}: a quorum queue is always durable; drop "durable": false or use "type": "classic"`);
+    if (q.type !== undefined && !QUEUE_TYPES.includes(q.type)) throw invalid(file, `${where}.type must be one of ${QUEUE_TYPES.join(', ')}, got ${JSON.stringify(q.type)}`);
+    if ((q.type ?? 'quorum') !== 'classic' && q.durable === false) throw invalid(file, `${where}: a ${q.type ?? 'quorum'} queue is always durable; drop "durable": false or use "type": "classic"`);
     if (!Array.isArray(q.bindings) || q.bindings.length === 0 || !q.bindings.every((b) => typeof b === 'string' && b !== '')) {
       throw invalid(file, `${where}.bindings must be a non-empty array of routing-key patterns like "members.#"`);
     }
@@ -58,7 +64,7 @@ export function checkTopology(data: unknown, file: string): Topology {
  * with other settings is BROKER_REFUSED naming it.
  */
 export async function declareTopology(url: string, exchange: string, topology: Topology): Promise<{ queues: number; bindings: number }> {
-  const connection = await connectBroker(url, 'seedline topology');
+  const { connection } = await connectFirst(parseUrls(url), 'seedline topology');
   let bindings = 0;
   try {
     const channel = await connection.createChannel();
@@ -71,7 +77,7 @@ export async function declareTopology(url: string, exchange: string, topology: T
     for (const q of topology.queues) {
       const type = q.type ?? 'quorum';
       try {
-        await channel.assertQueue(q.name, { durable: type === 'quorum' ? true : (q.durable ?? true), arguments: { ...q.arguments, 'x-queue-type': type } });
+        await channel.assertQueue(q.name, { durable: type === 'classic' ? (q.durable ?? true) : true, arguments: { ...q.arguments, 'x-queue-type': type } });
       } catch (err) {
         throw new SeedlineError('BROKER_REFUSED', `RabbitMQ refused to declare queue '${q.name}' (${type}): ${messageOf(err)}`, {
           option: '--topology',
@@ -92,7 +98,7 @@ export async function declareTopology(url: string, exchange: string, topology: T
 
 /** Deletes the topology's queues (tests, tearing staging down). */
 export async function deleteTopology(url: string, topology: Topology): Promise<void> {
-  const connection = await connectBroker(url, 'seedline topology');
+  const { connection } = await connectFirst(parseUrls(url), 'seedline topology');
   try {
     const channel = await connection.createChannel();
     for (const q of topology.queues) await channel.deleteQueue(q.name);
