@@ -4,6 +4,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
+import { lockPgTables } from './postgres-locks.ts';
 import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
 import type { RecordLayout } from './record-layout.ts';
 import type { ColumnInfo, ColumnValue, EncodedBatch, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
@@ -228,6 +229,21 @@ export class PostgresSource implements Source {
       });
     }
     return info;
+  }
+
+  /**
+   * Every connection of the run, opened now, takes the locks (postgres-locks.ts): a worker
+   * opened later would queue its first read behind a TRUNCATE that waits for the leader's
+   * lock, and time out. A lock already held is granted again at once, waiters or not.
+   */
+  async lockTables(tables: readonly TableInfo[], lockTimeoutMs: number): Promise<void> {
+    const infos = tables.map((t) => this.pgTable(t));
+    try {
+      while (this.all.length < Math.max(1, this.options.concurrency ?? 1)) this.idle.push(await this.open());
+      for (const client of [...this.all]) await lockPgTables(client, infos, lockTimeoutMs, this.options.url);
+    } catch (err) {
+      throw this.fail(err, 'locking the tables');
+    }
   }
 
   async countRows(table: TableInfo): Promise<TableCount> {

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitFunction } from 'p-limit';
-import type { DatasetWriter, PartWriter } from '../recordfile/index.ts';
+import type { DatasetWriter, PartSnapshot, PartWriter } from '../recordfile/index.ts';
 import type { PreparedTable } from './extract.ts';
 import type { TableProgress } from './progress-view.ts';
 import { ChunkSizer } from './chunk-sizer.ts';
@@ -51,6 +51,8 @@ export interface JobOptions {
   readonly gzipLevel: number;
   readonly maxPartBytes: number;
   readonly signal: AbortSignal;
+  /** The run's snapshot, recorded on every part it writes. */
+  readonly snapshot?: PartSnapshot;
   readonly limit: LimitFunction;
   readonly view: TableProgress;
 }
@@ -60,7 +62,7 @@ export async function planTable(
   source: Source,
   dataset: DatasetWriter,
   table: PreparedTable,
-  options: { concurrency?: number; minRowsPerRange?: number },
+  options: { concurrency?: number; minRowsPerRange?: number; redoPartial?: boolean },
 ): Promise<PlannedTable> {
   const { info } = table;
   const stream = info.name;
@@ -68,8 +70,9 @@ export async function planTable(
   const existing = dataset.manifest.streams[stream];
   let keptParts = existing?.parts.length ?? 0;
   let ranges = existing?.info?.ranges as RangeState[] | undefined;
-  if (existing && !existing.complete && (!keyed || !ranges)) {
+  if (existing && !existing.complete && (!keyed || !ranges || options.redoPartial)) {
     // A heap table cannot continue mid-table (no key to continue after): read it again.
+    // So is a table --redo-partial wants read in one snapshot.
     await Promise.all(existing.parts.map((p) => rm(join(dataset.dir, p.file), { force: true })));
     existing.parts = [];
     existing.records = 0;
@@ -90,6 +93,7 @@ export async function planTable(
     primaryKey: info.primaryKey,
     columns: info.columns.map((c) => c.name),
     ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
+    shape: table.shape,
     consistency: 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,
     ranges,
@@ -136,7 +140,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       streamInfo.loneSurrogatesReplaced = addCounts({ ...(streamInfo.loneSurrogatesReplaced as SurrogateCounts | undefined) }, repaired);
       repaired = {};
     }
-    await dataset.commitPart(planned.stream, entry);
+    await dataset.commitPart(planned.stream, options.snapshot ? { ...entry, snapshot: options.snapshot } : entry);
   };
 
   /** Appends one record; a promise only when the caller must wait (gzip behind, or a part to close). */
