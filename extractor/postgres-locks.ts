@@ -21,12 +21,7 @@ export async function lockPgTables(client: pg.Client, tables: readonly PgTableIn
       // partitions are not read through it (only plain tables are extracted).
       await client.query(`LOCK TABLE ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.name)} IN ACCESS SHARE MODE`);
     } catch (err) {
-      if ((err as { code?: string }).code !== '55P03') throw err;
-      throw new SeedlineError('SOURCE_LOCKED', `${t.qualifiedName}: could not get its ACCESS SHARE lock within ${lockTimeoutMs / 1000} s; ${await describeHolders(url, t.oid)}`, {
-        table: t.qualifiedName,
-        option: 'lock-timeout',
-        hint: 'the session above holds or waits for an exclusive lock (TRUNCATE, ALTER TABLE, VACUUM FULL, ...): run again when it is done, or raise --lock-timeout',
-      }, { cause: err });
+      throw (await lockWaitError(err, url, t.qualifiedName, lockTimeoutMs, 'its ACCESS SHARE lock')) ?? err;
     }
   }
   const { rows } = await client.query<{ oid: string; seen: string; now: string | null }>(
@@ -46,8 +41,24 @@ export async function lockPgTables(client: pg.Client, tables: readonly PgTableIn
   await client.query('SET LOCAL lock_timeout TO DEFAULT');
 }
 
+/**
+ * A lock timeout (SQLSTATE 55P03) as SOURCE_LOCKED naming the table and who holds it; null
+ * for any other error. `table` as the user wrote it (matched case-insensitively, as describe does).
+ */
+export async function lockWaitError(err: unknown, url: string, table: string, lockTimeoutMs: number, what: string): Promise<SeedlineError | null> {
+  if ((err as { code?: string } | null)?.code !== '55P03') return null;
+  return new SeedlineError('SOURCE_LOCKED', `${table}: could not get ${what} within ${lockTimeoutMs / 1000} s; ${await describeHolders(url, table)}`, {
+    table,
+    option: 'lock-timeout',
+    hint: 'that session holds or waits for an exclusive lock (TRUNCATE, ALTER TABLE, VACUUM FULL, ...): run again when it is done, or raise --lock-timeout',
+  }, { cause: err });
+}
+
 /** Who holds or waits for a lock on the table that conflicts with ACCESS SHARE, from a separate connection. */
-async function describeHolders(url: string, oid: number): Promise<string> {
+async function describeHolders(url: string, table: string): Promise<string> {
+  const dot = table.indexOf('.');
+  const schema = dot >= 0 ? table.slice(0, dot) : null;
+  const name = dot >= 0 ? table.slice(dot + 1) : table;
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'seedline extract (lock report)' });
   client.on('error', () => {});
   try {
@@ -55,9 +66,11 @@ async function describeHolders(url: string, oid: number): Promise<string> {
     const { rows } = await client.query<{ pid: number; usename: string | null; application_name: string; state: string | null; mode: string; granted: boolean; since: string | null; query: string | null }>(
       `SELECT l.pid, a.usename, a.application_name, a.state, l.mode, l.granted, a.xact_start::text AS since, left(a.query, 120) AS query
          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'relation' AND l.relation = $1 AND l.mode = 'AccessExclusiveLock'
+         JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND lower(c.relname) = lower($1) AND ($2::text IS NULL OR lower(n.nspname) = lower($2))
         ORDER BY l.granted DESC, a.xact_start`,
-      [oid],
+      [name, schema],
     );
     if (!rows.length) return 'the lock holder has gone since';
     return rows

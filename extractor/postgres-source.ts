@@ -4,7 +4,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
-import { lockPgTables } from './postgres-locks.ts';
+import { lockPgTables, lockWaitError } from './postgres-locks.ts';
 import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
 import type { RecordLayout } from './record-layout.ts';
 import type { ColumnInfo, ColumnValue, EncodedBatch, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
@@ -93,7 +93,13 @@ export class PostgresSource implements Source {
   }
 
   async describeTable(qualifiedName: string): Promise<TableInfo> {
-    const info = await this.withClient((c) => describePgTable(c, qualifiedName, this.url.redacted), `reading the catalog of ${qualifiedName}`);
+    const info = await this.withClient(async (c) => {
+      try {
+        return await describePgTable(c, qualifiedName, this.url.redacted);
+      } catch (err) {
+        throw (await lockWaitError(err, this.options.url, qualifiedName, this.options.lockTimeoutMs ?? 10_000, 'a lock to read its catalog')) ?? err;
+      }
+    }, `reading the catalog of ${qualifiedName}`);
     this.tables.set(info.qualifiedName, info);
     return info;
   }
