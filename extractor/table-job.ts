@@ -132,7 +132,11 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     if (!part) return;
     const done = part;
     part = null;
-    const entry = await done.close();
+    // A part that fails to close (a full disk) is no longer `part`: drop it here, file and handle.
+    const entry = await done.close().catch(async (err: unknown) => {
+      await done.abort();
+      throw err;
+    });
     // Set before commitPart, which saves the manifest: part and resume point land together.
     if (keyed) state.committedUpTo = lastKey;
     if (Object.keys(repaired).length) {
