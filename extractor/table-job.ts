@@ -9,8 +9,9 @@ import type { RowRateLimit } from './rate-limit.ts';
 import { addCounts, loneSurrogateFixer, type SurrogateCounts } from './lone-surrogates.ts';
 import { rowMasker } from './masking.ts';
 import { recordLayout } from './record-layout.ts';
+import { MAX_RECORD_BYTES, encodedTooLarge, recordTooLarge } from './record-limit.ts';
 import { rowEncoder } from './row-encoder.ts';
-import type { ColumnValue, KeyRange, KeyValue, Source } from './source.ts';
+import type { ColumnValue, EncodedBatch, KeyRange, KeyValue, Source } from './source.ts';
 
 /**
  * The extraction of one table: its key ranges and how far each one got. The range states
@@ -178,6 +179,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       // Records arrive as bytes (the source encoded and masked them; its text is valid UTF-8).
       for await (const batch of encoded) {
         const { bytes, ends, keys } = batch;
+        if (bytes.length > MAX_RECORD_BYTES) checkRecordSizes(batch, info, type);
         // As put() for each record, a run of records at a time (no view and call per record):
         // the part ends after the record that fills it.
         let i = 0;
@@ -201,6 +203,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
           repair(row, repaired);
           if (mask) mask(row);
           const message = encode(row);
+          if (message.length > MAX_RECORD_BYTES) throw recordTooLarge(info, batch.keys[i], message.length, row);
           bytes += message.length;
           const wait = put(message, batch.keys[i]);
           if (wait) await wait;
@@ -215,5 +218,15 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     // Nothing half-written stays behind looking complete.
     await (part as PartWriter | null)?.abort();
     throw err;
+  }
+}
+
+/** Only for a page over the limit as a whole (rare): any one record over it stops the run. */
+function checkRecordSizes(batch: EncodedBatch, info: PreparedTable['info'], type: PreparedTable['type']): void {
+  let start = 0;
+  for (let i = 0; i < batch.ends.length; i++) {
+    const end = batch.ends[i]!;
+    if (end - start > MAX_RECORD_BYTES) throw encodedTooLarge(info, batch.keys[i], batch.bytes.subarray(start, end), type);
+    start = end;
   }
 }
