@@ -7,13 +7,14 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatMB, type Benchmark } from './measure.ts';
 import { extractBench } from './extract.ts';
+import { extractLargeValuesBench } from './extract-large-values.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, seedRateBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -5,7 +5,7 @@ import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTabl
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
 import { lockPgTables, lockWaitError } from './postgres-locks.ts';
-import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
+import { bindLiteral, bindParameters, keysetSelect, wideColumnsBytes, type KeysetPage } from './postgres-keyset.ts';
 import type { RecordLayout } from './record-layout.ts';
 import type { ColumnInfo, ColumnValue, EncodedBatch, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
 import { parseSourceUrl, type ParsedSourceUrl } from './source-url.ts';
@@ -22,6 +22,14 @@ export interface PostgresSourceOptions {
   /** Never queue behind an exclusive lock (and block everyone queued behind us). */
   readonly lockTimeoutMs?: number;
 }
+
+/**
+ * A keyset page of a table with unbounded columns stops at this many bytes of them (plus the
+ * row that crosses it), whatever rows per page the sizer asks: 20 values of 50 MB come one
+ * page each, not 1 GB at once. Above the sizer's own byte bounds (1 MB of rows, 4 MB encoded),
+ * so ordinary pages are never cut by it.
+ */
+export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Every value arrives as PostgreSQL's own text: the driver parses nothing in JS. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -185,12 +193,15 @@ export class PostgresSource implements Source {
     const client = await this.acquire();
     try {
       const sizer = options.chunkSize;
+      // Wide columns: pages are cut by bytes on the server too, so a short page is no end.
+      const wide = wideColumnsBytes(info);
+      const bytesCap = wide ? { maxBytes: PAGE_MAX_BYTES, wide } : {};
       let asked = options.batchRows;
       const page = (after: KeyValue | undefined): Promise<T> => {
         asked = sizer?.rows ?? options.batchRows;
         const limit = asked;
         const started = performance.now();
-        return fetch(client, { ...(after ? { after } : {}), ...(range.upTo ? { upTo: range.upTo } : {}), limit }).then(
+        return fetch(client, { ...(after ? { after } : {}), ...(range.upTo ? { upTo: range.upTo } : {}), limit, ...bytesCap }).then(
           (batch) => {
             sizer?.observe(limit, batch.keys.length, performance.now() - started);
             return batch;
@@ -207,7 +218,7 @@ export class PostgresSource implements Source {
           next = null;
           options.signal?.throwIfAborted();
           if (batch.keys.length === 0) return;
-          if (batch.keys.length === asked) {
+          if (batch.keys.length === asked || wide) {
             next = page(batch.keys.at(-1));
             // Handled when awaited; until then, a failure must not count as unhandled (and end the process).
             next.catch(() => {});
