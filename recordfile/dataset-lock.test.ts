@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,19 @@ describe('dataset lock', () => {
     const second = await lockDataset(dir, 'transform');
     expect(second.note).toBeUndefined();
     await second.release();
+    expect(existsSync(dir)).toBe(false); // created by the lock and left empty: removed with it
+  });
+
+  it('release leaves a directory that existed, and one with other files, in place', async () => {
+    const dir = join(tmp, 'kept');
+    await mkdir(dir);
+    await (await lockDataset(dir, 'extract')).release();
     expect(await readdir(dir)).toEqual([]); // no lock, no temporary file left
+    const made = join(tmp, 'made');
+    const lock = await lockDataset(made, 'extract');
+    await writeFile(join(made, 'manifest.json'), '{}');
+    await lock.release();
+    expect(await readdir(made)).toEqual(['manifest.json']);
   });
 
   it('of many runs starting at once exactly one gets the lock', async () => {
@@ -47,7 +60,7 @@ describe('dataset lock', () => {
 
   it('a stale lock (dead pid on this host) is taken over with a note; of two taking it over, one wins', async () => {
     const dir = join(tmp, 'stale');
-    await lockDataset(dir, 'x').then((l) => l.release()); // creates the directory
+    await mkdir(dir);
     const pid = await deadPid();
     const stale = { pid, host: hostname(), purpose: 'extract', since: '2020-01-01T00:00:00.000Z', token: 'old' };
     await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));

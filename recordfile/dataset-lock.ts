@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
@@ -30,9 +30,12 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-/** Locks the data set directory `dir` (created when missing). */
-export function lockDataset(dir: string, purpose: string): Promise<HeldLock> {
-  return acquireLock(join(dir, LOCK_FILE), purpose, dir);
+/** Locks the data set directory `dir` (created when missing, and removed again on release if still empty). */
+export async function lockDataset(dir: string, purpose: string): Promise<HeldLock> {
+  const existed = await stat(dir).then(() => true, () => false);
+  const lock = await acquireLock(join(dir, LOCK_FILE), purpose, dir);
+  if (existed) return lock;
+  return { ...lock, release: () => lock.release().then(() => rmdir(dir).catch(() => {})) };
 }
 
 /** Locks `file` (any path; its directory must exist or be creatable); `what` names the locked thing in messages. */
