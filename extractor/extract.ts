@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { SeedlineError, isSeedlineError } from '../common/errors.ts';
 import { Progress } from '../common/progress.ts';
 import { VERSION } from '../common/version.ts';
-import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, outputError, type Producer } from '../recordfile/index.ts';
+import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, outputError, readManifest, type Manifest, type Producer } from '../recordfile/index.ts';
 import { assertSameShape, runShape, tableShape, type TableShape } from './output-shape.ts';
 import { partSnapshot, snapshotSpans, type SnapshotSpan } from './snapshots.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
@@ -137,9 +137,10 @@ async function extractLocked(options: ExtractOptions, specs: TableSpec[], notes:
     await source.lockTables?.(tables.map((t) => t.info), options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     signal?.throwIfAborted();
     const shape = runShape(options.sourceTimezone);
-    dataset = options.resume ? await resumeDataset(options.out, source) : await DatasetWriter.create(options.out, producer(source, snapshot, { ...shape }), { overwrite: options.overwrite ?? false });
+    dataset = options.resume
+      ? await resumeDataset(options.out, source, (manifest) => assertSameShape(manifest, options.out, shape, new Map(tables.map((t) => [t.info.name, t.shape]))))
+      : await DatasetWriter.create(options.out, producer(source, snapshot, { ...shape }), { overwrite: options.overwrite ?? false });
     if (options.resume) {
-      assertSameShape(dataset.manifest, options.out, shape, new Map(tables.map((t) => [t.info.name, t.shape])));
       const earlier = dataset.manifest.producer.snapshot;
       dataset.manifest.producer.snapshot = { ...snapshot, resumedFrom: earlier };
     }
@@ -274,7 +275,9 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
   return out;
 }
 
-async function resumeDataset(out: string, source: Source): Promise<DatasetWriter> {
+/** `check` sees the manifest before anything in `out` is touched (a refused resume changes nothing). */
+async function resumeDataset(out: string, source: Source, check: (manifest: Manifest) => void): Promise<DatasetWriter> {
+  check(await readManifest(out));
   const dataset = await DatasetWriter.resume(out);
   const was = dataset.manifest.producer.source as Record<string, unknown> | undefined;
   const now = source.description;

@@ -112,5 +112,6 @@ describe('extract --resume guards', () => {
     const err = await extract({ ...base, tables: ['dbo.Members'], resume: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'USAGE', context: { option: 'resume' } });
     expect((err as Error).message).toContain('dbo.Members "mask": the dump has {"Email":"sha256"}, this run none');
+    expect((await readManifest(out)).complete).toBe(true); // a refused resume changes nothing
   }, 60_000);
 });
