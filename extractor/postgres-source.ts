@@ -159,7 +159,8 @@ export class PostgresSource implements Source {
       return { raw, keys: raw.map((r) => r.slice(width)) };
     };
     // Converted after the next page was asked for: the server works while this runs.
-    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
+    const size = (page: { raw: string[][] }) => page.raw.reduce((n, r) => r.reduce((m, v) => m + (v?.length ?? 0), n), 0);
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
   }
 
   /**
@@ -177,7 +178,7 @@ export class PostgresSource implements Source {
     return this.keysetPages(info, range, options, (client, page) => {
       const sql = copyStatement(plan, keysetSelect(info, plan.select, page, bindLiteral));
       return copyPage(client, sql, plan, info.qualifiedName, page.limit);
-    });
+    }, (page) => page.bytes.length);
   }
 
   /**
@@ -189,6 +190,7 @@ export class PostgresSource implements Source {
     range: KeyRange,
     options: ReadOptions,
     fetch: (client: pg.Client, page: KeysetPage) => Promise<T>,
+    sizeOf: (batch: T) => number,
   ): AsyncGenerator<T> {
     const client = await this.acquire();
     try {
@@ -218,12 +220,16 @@ export class PostgresSource implements Source {
           next = null;
           options.signal?.throwIfAborted();
           if (batch.keys.length === 0) return;
-          if (batch.keys.length === asked || wide) {
+          const more = batch.keys.length === asked || wide !== null;
+          // A page of huge values is not read ahead: two of them at once would double the memory.
+          const huge = wide !== null && sizeOf(batch) >= PAGE_MAX_BYTES;
+          if (more && !huge) {
             next = page(batch.keys.at(-1));
             // Handled when awaited; until then, a failure must not count as unhandled (and end the process).
             next.catch(() => {});
           }
           yield batch;
+          if (more && huge) next = page(batch.keys.at(-1));
         }
       } finally {
         // Never hand the connection on with a statement of ours still running on it.
