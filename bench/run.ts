@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { clusterBench } from './cluster.ts';
 import { formatMB, type Benchmark } from './measure.ts';
 import { extractBench } from './extract.ts';
+import { extractLargeValuesBench } from './extract-large-values.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
@@ -15,7 +16,7 @@ import { seedRateBench } from './seed-rate.ts';
 import { startupBench } from './startup.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'VALUE_TOO_LARGE', // a single value is over the size limit (SQL Server (max) columns)
   'TOO_MANY_REJECTS', // more legacy rows were rejected than --max-rejects allows
   'VERIFY_FAILED', // seedline tap: expected events missing, or out of order per key
+  'SOURCE_LOCKED', // a table's lock could not be had within --lock-timeout (someone holds it)
+  'DATASET_LOCKED', // another run is writing the same data set (or seed checkpoint)
+  'OUTPUT_UNWRITABLE', // the output path cannot be written: full disk, read-only, not a directory
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

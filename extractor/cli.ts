@@ -6,7 +6,8 @@ import { EXIT } from '../cli/exit-codes.ts';
 import { DEFAULT_MAX_PART_BYTES } from '../recordfile/index.ts';
 import { loadExtractConfig, type ExtractConfig } from './config.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
-import { extract, DEFAULT_CONCURRENCY, DEFAULT_GZIP_LEVEL, DEFAULT_STATEMENT_TIMEOUT_MS, type ExtractResult } from './extract.ts';
+import { extract, DEFAULT_CONCURRENCY, DEFAULT_GZIP_LEVEL, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, type ExtractResult } from './extract.ts';
+import { REDO_HINT, describeSpans } from './snapshots.ts';
 
 interface Flags {
   source?: string;
@@ -18,6 +19,8 @@ interface Flags {
   concurrency?: number;
   maxRowsPerSecond?: number;
   statementTimeout?: number;
+  lockTimeout?: number;
+  redoPartial?: boolean;
   maxPartMb?: number;
   overwrite?: boolean;
   resume?: boolean;
@@ -44,9 +47,11 @@ export function extractCommand(): Command {
     .option('--concurrency <n>', `connections reading key ranges in parallel (PostgreSQL: sharing one snapshot) (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
     .option('--max-rows-per-second <n>', 'read at most this many rows per second, all connections together (default: unlimited)', intArg(1))
     .option('--statement-timeout <seconds>', `cancel a statement that runs longer (default ${DEFAULT_STATEMENT_TIMEOUT_MS / 1000})`, intArg(1))
+    .option('--lock-timeout <seconds>', `wait at most this long for each table's lock at the start (held until the end, so TRUNCATE / ALTER TABLE wait for the dump) (default ${DEFAULT_LOCK_TIMEOUT_MS / 1000})`, intArg(1))
     .option('--max-part-mb <n>', `close a part once it holds this many MB before compression (default ${DEFAULT_MAX_PART_BYTES / 1024 / 1024}); resume redoes at most one part per worker`, intArg(1))
     .option('--overwrite', 'replace a complete dump in --out')
-    .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest')
+    .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest (options must match the first run)')
+    .option('--redo-partial', 'with --resume: read tables the interrupted run left half done again whole, so each table is one snapshot')
     .option('--allow-read-committed', 'MS SQL: read with READ COMMITTED when the database does not allow SNAPSHOT isolation (recorded in the manifest)')
     .option('--max-value-mb <n>', 'MS SQL: refuse a single (max)/text/image/xml value larger than this, naming table, key and column (default 16)', intArg(1))
     .addOption(progressOption())
@@ -79,6 +84,8 @@ export function extractCommand(): Command {
           ...pick('maxRowsPerSecond', flags.maxRowsPerSecond ?? config.maxRowsPerSecond),
           ...pick('maxPartBytes', flags.maxPartMb !== undefined ? flags.maxPartMb * 1024 * 1024 : undefined),
           ...pick('statementTimeoutMs', flags.statementTimeout !== undefined ? flags.statementTimeout * 1000 : undefined),
+          ...pick('lockTimeoutMs', flags.lockTimeout !== undefined ? flags.lockTimeout * 1000 : undefined),
+          ...(flags.redoPartial ? { redoPartial: true } : {}),
           overwrite: flags.overwrite ?? false,
           resume: flags.resume ?? false,
           allowReadCommitted: flags.allowReadCommitted ?? false,
@@ -106,6 +113,10 @@ export function summary(result: ExtractResult): string {
     const repaired = Object.entries(t.loneSurrogatesReplaced).map(([column, n]) => `${column} ${formatCount(n)}`);
     if (repaired.length) lines.push(`    note: half-emoji (lone surrogates) replaced by U+FFFD in ${repaired.join(', ')} values`);
   }
+  for (const note of result.notes) lines.push(`  note: ${note}`);
+  const spans = describeSpans(result.snapshotSpans);
+  for (const span of spans) lines.push(`  note: ${span}`);
+  if (spans.length) lines.push(`    ${REDO_HINT}`);
   return `${lines.join('\n')}\n`;
 }
 

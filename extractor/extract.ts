@@ -1,10 +1,12 @@
-import { DEFAULT_STATEMENT_TIMEOUT_MS, openSource } from './open-source.ts';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, openSource } from './open-source.ts';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { SeedlineError, isSeedlineError } from '../common/errors.ts';
 import { Progress } from '../common/progress.ts';
 import { VERSION } from '../common/version.ts';
-import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type Producer } from '../recordfile/index.ts';
+import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, outputError, readManifest, type Manifest, type Producer } from '../recordfile/index.ts';
+import { assertSameShape, runShape, tableShape, type TableShape } from './output-shape.ts';
+import { partSnapshot, snapshotSpans, type SnapshotSpan } from './snapshots.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
@@ -56,6 +58,10 @@ export interface ExtractOptions {
   readonly resume?: boolean;
   readonly connectTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
+  /** Longest wait for each table's lock at the start (and any statement's); default 30 s. */
+  readonly lockTimeoutMs?: number;
+  /** With `resume`: tables an earlier run left half done are read again whole, in this run's snapshot. */
+  readonly redoPartial?: boolean;
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
   /** Another adapter (tests, MS SQL); default: chosen by the URL's scheme. */
@@ -83,10 +89,14 @@ export interface ExtractResult {
   readonly snapshot: Record<string, unknown>;
   readonly tables: readonly TableSummary[];
   readonly elapsedMs: number;
+  /** Streams whose parts were read in more than one snapshot (kept parts of a resumed run). */
+  readonly snapshotSpans: readonly SnapshotSpan[];
+  /** Things the user should know that are no error, e.g. a stale lock taken over. */
+  readonly notes: readonly string[];
 }
 
 export const DEFAULT_CONCURRENCY = 1;
-export { DEFAULT_STATEMENT_TIMEOUT_MS, openSource };
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, openSource };
 /**
  * gzip level 1: on the finland Messages it compresses ~4x faster than level 6 for an 11%
  * bigger dump (243 vs 219 MB), and compression is most of what extraction costs the client
@@ -101,8 +111,22 @@ export const DEFAULT_GZIP_LEVEL = 1;
  * interrupted run leaves `complete: false` and `resume` picks up from the last part.
  */
 export async function extract(options: ExtractOptions): Promise<ExtractResult> {
-  const started = Date.now();
   const specs = validate(options);
+  // One run per dump at a time: a second --resume would write into the same parts.
+  const lock = await lockDataset(options.out, 'extract').catch((err: unknown) => {
+    throw outputError(err, options.out) ?? err;
+  });
+  try {
+    return await extractLocked(options, specs, lock.note ? [lock.note] : []);
+  } catch (err) {
+    throw outputError(err, options.out) ?? err;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function extractLocked(options: ExtractOptions, specs: TableSpec[], notes: string[]): Promise<ExtractResult> {
+  const started = Date.now();
   const source = await (options.openSource ? options.openSource(options) : openSource(options));
   const signal = options.signal;
   let dataset: DatasetWriter | null = null;
@@ -111,8 +135,13 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
   try {
     const snapshot = { ...(await source.connect()), at: new Date().toISOString() };
     const tables = await prepareTables(source, specs, options);
+    // Before a row is read (planning samples keys) and before the old dump is touched.
+    await source.lockTables?.(tables.map((t) => t.info), options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     signal?.throwIfAborted();
-    dataset = options.resume ? await resumeDataset(options.out, source) : await DatasetWriter.create(options.out, producer(source, snapshot), { overwrite: options.overwrite ?? false });
+    const shape = runShape(options.sourceTimezone);
+    dataset = options.resume
+      ? await resumeDataset(options.out, source, (manifest) => assertSameShape(manifest, options.out, shape, new Map(tables.map((t) => [t.info.name, t.shape]))))
+      : await DatasetWriter.create(options.out, producer(source, snapshot, { ...shape }), { overwrite: options.overwrite ?? false });
     if (options.resume) {
       const earlier = dataset.manifest.producer.snapshot;
       dataset.manifest.producer.snapshot = { ...snapshot, resumedFrom: earlier };
@@ -123,6 +152,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
     signal?.addEventListener('abort', onAbort, { once: true });
     const planned: PlannedTable[] = [];
     for (const t of tables) planned.push(await planTable(source, dataset, t, options));
+    const runSnapshot = partSnapshot(snapshot);
     const ds = dataset;
     view = new TableProgress(planned.map((p) => ({ name: p.stream, estimatedRows: p.table.info.estimatedRows, keptRows: ds.manifest.streams[p.stream]?.records ?? 0 })));
     const shown = view;
@@ -134,6 +164,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
       gzipLevel: options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
       maxPartBytes: options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES,
       signal: inner.signal,
+      snapshot: runSnapshot,
       limit,
       view: shown,
     };
@@ -148,6 +179,11 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
     signal?.removeEventListener('abort', onAbort);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const spans = snapshotSpans(dataset.manifest);
+    for (const span of spans) {
+      const info = dataset.manifest.streams[span.stream]?.info;
+      if (info) info.consistency = `${span.snapshots.length} snapshots: parts kept from an interrupted run and parts read after --resume (see each part's "snapshot")`;
+    }
     await dataset.finish();
     progress.done(shown.render());
     const manifest = dataset.manifest;
@@ -157,6 +193,8 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
       source: source.description,
       snapshot,
       elapsedMs: Date.now() - started,
+      snapshotSpans: spans,
+      notes,
       tables: planned.map((p) => {
         const stream = manifest.streams[p.stream]!;
         return {
@@ -194,6 +232,8 @@ export interface PreparedTable {
   readonly protoPath: string;
   readonly messageType: string;
   readonly type: import('protobufjs').Type;
+  /** What shapes the table's records (output-shape.ts): recorded, and compared on --resume. */
+  readonly shape: TableShape;
 }
 
 /** Describes every table and checks it against its .proto before anything is written. */
@@ -217,7 +257,8 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
     checkMasks(info, spec.mask ?? {});
     const schema = await loadLegacySchema(info.name, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto);
     assertNoDrift(info, schema, spec.exclude, Object.keys(spec.mask ?? {}));
-    out.push({ info, mask: spec.mask ?? {}, ...schema });
+    const shape = await tableShape({ table: full.qualifiedName, messageType: schema.messageType, protoPath: schema.protoPath, excluded: spec.exclude ?? [], masked: spec.mask ?? {} });
+    out.push({ info, mask: spec.mask ?? {}, ...schema, shape });
   }
   const bare = new Map<string, string>();
   for (const t of out) {
@@ -236,7 +277,9 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
   return out;
 }
 
-async function resumeDataset(out: string, source: Source): Promise<DatasetWriter> {
+/** `check` sees the manifest before anything in `out` is touched (a refused resume changes nothing). */
+async function resumeDataset(out: string, source: Source, check: (manifest: Manifest) => void): Promise<DatasetWriter> {
+  check(await readManifest(out));
   const dataset = await DatasetWriter.resume(out);
   const was = dataset.manifest.producer.source as Record<string, unknown> | undefined;
   const now = source.description;
@@ -250,8 +293,8 @@ async function resumeDataset(out: string, source: Source): Promise<DatasetWriter
   return dataset;
 }
 
-function producer(source: Source, snapshot: Record<string, unknown>): Producer {
-  return { tool: 'seedline', version: VERSION, stage: 'extract', source: { ...source.description }, startedAt: new Date().toISOString(), snapshot };
+function producer(source: Source, snapshot: Record<string, unknown>, options: Record<string, unknown>): Producer {
+  return { tool: 'seedline', version: VERSION, stage: 'extract', source: { ...source.description }, startedAt: new Date().toISOString(), snapshot, options };
 }
 
 function validate(o: ExtractOptions): TableSpec[] {
@@ -262,9 +305,10 @@ function validate(o: ExtractOptions): TableSpec[] {
   if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 0 && o.gzipLevel <= 9)) {
     throw usage('gzip-level', `--gzip-level must be an integer from 0 to 9, got ${o.gzipLevel}`, 'level 1 is fastest, 9 smallest');
   }
-  for (const [option, v] of [['batch-rows', o.batchRows], ['concurrency', o.concurrency], ['max-rows-per-second', o.maxRowsPerSecond], ['statement-timeout', o.statementTimeoutMs]] as const) {
+  for (const [option, v] of [['batch-rows', o.batchRows], ['concurrency', o.concurrency], ['max-rows-per-second', o.maxRowsPerSecond], ['statement-timeout', o.statementTimeoutMs], ['lock-timeout', o.lockTimeoutMs]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw usage(option, `--${option} must be a positive integer, got ${v}`, `leave --${option} out for the default`);
   }
+  if (o.redoPartial && !o.resume) throw usage('redo-partial', '--redo-partial only applies to --resume', 'add --resume, or leave --redo-partial out');
   if (o.resume && o.overwrite) throw usage('resume', '--resume and --overwrite contradict each other', 'use --resume to continue a dump, --overwrite to start it again');
   return o.tables.map((t) => (typeof t === 'string' ? { name: t } : t));
 }

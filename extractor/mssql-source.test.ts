@@ -288,6 +288,7 @@ describe('each stream says the consistency its source gave (issue 17 item 6)', (
     const protobuf = (await import('protobufjs')).default;
     const { DatasetWriter } = await import('../recordfile/index.ts');
     const { planTable } = await import('./table-job.ts');
+    const { tableShape } = await import('./output-shape.ts');
     const dir = await mkdtemp(join(tmpdir(), 'seedline-mssql-consistency-'));
     try {
       const fake = fakeDriver(intTable(3));
@@ -296,7 +297,8 @@ describe('each stream says the consistency its source gave (issue 17 item 6)', (
       const type = new protobuf.Type('T').add(new protobuf.Field('Id', 1, 'int32'));
       const protoPath = join(dir, 'T.proto');
       await writeFile(protoPath, 'syntax = "proto3";\nmessage T { int32 Id = 1; }\n');
-      const planned = await planTable(source, dataset, { info: table, mask: {}, protoPath, messageType: 'T', type }, {});
+      const shape = await tableShape({ table: table.qualifiedName, messageType: 'T', protoPath, excluded: [], masked: {} });
+      const planned = await planTable(source, dataset, { info: table, mask: {}, protoPath, messageType: 'T', type, shape }, {});
       const consistency = String(dataset.manifest.streams[planned.stream]!.info!.consistency);
       expect(consistency).not.toMatch(/shared by all workers/);
       expect(consistency).toMatch(/^SQL Server SNAPSHOT, not one snapshot for the run: dbo\.T was read as 1 key range/);

@@ -8,6 +8,8 @@ export interface OpenSourceOptions {
   readonly concurrency?: number;
   readonly connectTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
+  /** Longest wait for a table's lock (PostgreSQL: the ACCESS SHARE taken at the start, and every statement's). */
+  readonly lockTimeoutMs?: number;
   /** MS SQL only: read with READ COMMITTED when the database does not allow SNAPSHOT. */
   readonly allowReadCommitted?: boolean;
   /** MS SQL only: a single larger value is refused before the driver buffers it. */
@@ -16,6 +18,12 @@ export interface OpenSourceOptions {
 
 /** Per statement: one keyset page normally takes 1-2 s; a minute means the server is in trouble. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
+/**
+ * A TRUNCATE or ALTER TABLE on a production table normally holds its lock for well under a
+ * second; 30 s rides out a slow one without leaving a dump waiting on a stuck session.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 
 /**
  * The adapter for a source URL, chosen by its scheme: postgres:// or mssql:// (sqlserver://).
@@ -29,6 +37,7 @@ export async function openSource(options: OpenSourceOptions): Promise<Source> {
     concurrency: Math.max(1, options.concurrency ?? 1),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
   };
   if (url.dialect === 'mssql') {
     const { MssqlSource } = await import('./mssql-source.ts');

@@ -105,10 +105,14 @@ export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: 
     const problem = parser.end();
     if (problem) throw corrupt(table, describeCopyProblem(problem), problem.offset);
     if (ends.length) plan.rowBytes = Math.max(plan.rowBytes, Math.ceil(out.pos / ends.length));
-    plan.buffers[slot] = out.buf; // grown, maybe
+    // Grown, maybe; a buffer grown for huge values is not kept (it would stay for the whole run).
+    plan.buffers[slot] = out.buf.length <= KEEP_BUFFER_BYTES ? out.buf : undefined;
     return { bytes: out.buf.subarray(0, out.pos), ends, keys };
   });
 }
+
+/** Page buffers up to this size are reused; the 4 MB pages of ordinary rows stay well under it. */
+const KEEP_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function corrupt(table: string, what: string, offset: number): SeedlineError {
   return new SeedlineError('SOURCE_QUERY', `reading ${table}: ${what}`, {

@@ -51,6 +51,11 @@ export function mapPgError(err: unknown, place: PgErrorPlace, doing: string): Se
     return wrap('SOURCE_QUERY', `${place.where}: a statement ran into the statement timeout while ${doing}`,
       'leave --batch-rows out (statements then adapt to 1-2 s), lower it, or raise --statement-timeout');
   }
+  // Before the network check too: "canceling statement due to lock timeout".
+  if (code === '55P03') {
+    return wrap('SOURCE_LOCKED', `${place.where}: ${place.table ? `${place.table}: ` : ''}a lock wait ran into the lock timeout while ${doing} (someone holds an exclusive lock)`,
+      'run again when the schema change or maintenance holding the lock has finished, or raise --lock-timeout');
+  }
   if (NETWORK_CODES.has(code) || /timeout|terminated unexpectedly|Connection terminated/i.test(text)) {
     return wrap('SOURCE_CONNECT', `cannot reach ${place.where}: ${code || text}`,
       'check the host and port in the source URL, that the server is running, and that no firewall is in the way');
@@ -63,10 +68,6 @@ export function mapPgError(err: unknown, place: PgErrorPlace, doing: string): Se
   }
   if (code === '42P01') {
     return wrap('TABLE_NOT_FOUND', `${place.where}: ${text}${place.table ? ` (table ${place.table})` : ''}`, 'check the table name');
-  }
-  if (code === '55P03') {
-    return wrap('SOURCE_QUERY', `${place.where}: could not get a share lock while ${doing} (someone holds an exclusive lock)`,
-      'run again when the schema change or maintenance holding the lock has finished');
   }
   if (code === '42501') {
     return wrap('SOURCE_QUERY', `${place.where}: user "${place.user}" may not read while ${doing}: ${text}`,

@@ -12,6 +12,13 @@ export interface KeysetPage {
   readonly after?: KeyValue;
   readonly upTo?: KeyValue;
   readonly limit: number;
+  /**
+   * Stop the page once the rows before a row hold this many bytes of the `wide` columns
+   * (keysetSelect): a page is then at most this plus one row, however large its values.
+   */
+  readonly maxBytes?: number;
+  /** SQL giving a row's bytes in its unbounded columns (wideColumnsBytes); with maxBytes. */
+  readonly wide?: string;
 }
 
 /** Turns one key value (its text) into SQL that means it, cast to `type`. */
@@ -25,10 +32,42 @@ export function keysetSelect(info: PgTableInfo, select: string, page: KeysetPage
   const where: string[] = [];
   if (page.after) where.push(`${keyList} > ${tuple(page.after)}`);
   if (page.upTo) where.push(`${keyList} <= ${tuple(page.upTo)}`);
+  const from = `${quoteIdent(info.schema)}.${quoteIdent(info.name)} AS t`;
+  const filter = `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${Math.floor(page.limit)}`;
+  const keyText = keys.map((k) => `${k}::text`).join(', ');
+  if (page.maxBytes === undefined || !page.wide) return `SELECT ${select}, ${keyText} FROM ${from}${filter}`;
+  // The same page, cut where the running size of the wide values reaches maxBytes. The sizes
+  // come from the values' headers (octet_length does not detoast), and only the rows
+  // returned are detoasted and sent.
+  const before = `coalesce(sum(${page.wide}) OVER (ORDER BY ${keys.join(', ')} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)`;
   return (
-    `SELECT ${select}, ${keys.map((k) => `${k}::text`).join(', ')} FROM ${quoteIdent(info.schema)}.${quoteIdent(info.name)} AS t` +
-    `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')} LIMIT ${Math.floor(page.limit)}`
+    `SELECT ${select}, ${keyText} FROM (SELECT t.*, ${before} AS "seedline$before" FROM ${from}${filter}) AS t` +
+    ` WHERE t."seedline$before" < ${Math.floor(page.maxBytes)} ORDER BY ${keys.join(', ')}`
   );
+}
+
+/** Base types whose values have no small bound; their size is the header's, without detoasting. */
+const OCTET_LENGTH_TYPES = new Set(['text', 'varchar', 'bpchar', 'bytea', 'citext']);
+const UNBOUNDED_TYPES = new Set([...OCTET_LENGTH_TYPES, 'json', 'jsonb', 'xml']);
+/** A declared length up to this (characters, 4 bytes each at most) keeps a column out: bounded. */
+const BOUNDED_CHARS = 16 * 1024;
+
+/**
+ * SQL for a row's bytes in its columns of unbounded size (text, bytea, varchar without or
+ * with a large length, json, xml, arrays); null when there are none (every page is then
+ * bounded by rows × the widest row, and the page statement stays as it was).
+ */
+export function wideColumnsBytes(info: PgTableInfo): string | null {
+  const terms: string[] = [];
+  for (const c of info.columns) {
+    const base = info.baseTypes[c.name] ?? '';
+    const declared = /\((\d+)\)/.exec(c.sqlType);
+    const bounded = declared !== null && Number(declared[1]) <= BOUNDED_CHARS;
+    if (bounded || !(UNBOUNDED_TYPES.has(base) || base.startsWith('_'))) continue;
+    const q = `t.${quoteIdent(c.name)}`;
+    terms.push(`coalesce(${OCTET_LENGTH_TYPES.has(base) ? `octet_length(${q})` : `pg_column_size(${q})`}, 0)::int8`);
+  }
+  return terms.length ? terms.join(' + ') : null;
 }
 
 /** Binds as `$n::type`, pushing the value onto `values`. */

@@ -4,7 +4,8 @@ import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
-import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
+import { lockPgTables, lockWaitError } from './postgres-locks.ts';
+import { bindLiteral, bindParameters, keysetSelect, wideColumnsBytes, type KeysetPage } from './postgres-keyset.ts';
 import type { RecordLayout } from './record-layout.ts';
 import type { ColumnInfo, ColumnValue, EncodedBatch, KeyRange, KeyValue, ReadOptions, RowBatch, SnapshotInfo, Source, TableCount, TableInfo, TableRef } from './source.ts';
 import { parseSourceUrl, type ParsedSourceUrl } from './source-url.ts';
@@ -21,6 +22,14 @@ export interface PostgresSourceOptions {
   /** Never queue behind an exclusive lock (and block everyone queued behind us). */
   readonly lockTimeoutMs?: number;
 }
+
+/**
+ * A keyset page of a table with unbounded columns stops at this many bytes of them (plus the
+ * row that crosses it), whatever rows per page the sizer asks: 20 values of 50 MB come one
+ * page each, not 1 GB at once. Above the sizer's own byte bounds (1 MB of rows, 4 MB encoded),
+ * so ordinary pages are never cut by it.
+ */
+export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Every value arrives as PostgreSQL's own text: the driver parses nothing in JS. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -92,7 +101,13 @@ export class PostgresSource implements Source {
   }
 
   async describeTable(qualifiedName: string): Promise<TableInfo> {
-    const info = await this.withClient((c) => describePgTable(c, qualifiedName, this.url.redacted), `reading the catalog of ${qualifiedName}`);
+    const info = await this.withClient(async (c) => {
+      try {
+        return await describePgTable(c, qualifiedName, this.url.redacted);
+      } catch (err) {
+        throw (await lockWaitError(err, this.options.url, qualifiedName, this.options.lockTimeoutMs ?? 10_000, 'a lock to read its catalog')) ?? err;
+      }
+    }, `reading the catalog of ${qualifiedName}`);
     this.tables.set(info.qualifiedName, info);
     return info;
   }
@@ -144,7 +159,8 @@ export class PostgresSource implements Source {
       return { raw, keys: raw.map((r) => r.slice(width)) };
     };
     // Converted after the next page was asked for: the server works while this runs.
-    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
+    const size = (page: { raw: string[][] }) => page.raw.reduce((n, r) => r.reduce((m, v) => m + (v?.length ?? 0), n), 0);
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
   }
 
   /**
@@ -162,7 +178,7 @@ export class PostgresSource implements Source {
     return this.keysetPages(info, range, options, (client, page) => {
       const sql = copyStatement(plan, keysetSelect(info, plan.select, page, bindLiteral));
       return copyPage(client, sql, plan, info.qualifiedName, page.limit);
-    });
+    }, (page) => page.bytes.length);
   }
 
   /**
@@ -174,16 +190,20 @@ export class PostgresSource implements Source {
     range: KeyRange,
     options: ReadOptions,
     fetch: (client: pg.Client, page: KeysetPage) => Promise<T>,
+    sizeOf: (batch: T) => number,
   ): AsyncGenerator<T> {
     const client = await this.acquire();
     try {
       const sizer = options.chunkSize;
+      // Wide columns: pages are cut by bytes on the server too, so a short page is no end.
+      const wide = wideColumnsBytes(info);
+      const bytesCap = wide ? { maxBytes: PAGE_MAX_BYTES, wide } : {};
       let asked = options.batchRows;
       const page = (after: KeyValue | undefined): Promise<T> => {
         asked = sizer?.rows ?? options.batchRows;
         const limit = asked;
         const started = performance.now();
-        return fetch(client, { ...(after ? { after } : {}), ...(range.upTo ? { upTo: range.upTo } : {}), limit }).then(
+        return fetch(client, { ...(after ? { after } : {}), ...(range.upTo ? { upTo: range.upTo } : {}), limit, ...bytesCap }).then(
           (batch) => {
             sizer?.observe(limit, batch.keys.length, performance.now() - started);
             return batch;
@@ -200,12 +220,16 @@ export class PostgresSource implements Source {
           next = null;
           options.signal?.throwIfAborted();
           if (batch.keys.length === 0) return;
-          if (batch.keys.length === asked) {
+          const more = batch.keys.length === asked || wide !== null;
+          // A page of huge values is not read ahead: two of them at once would double the memory.
+          const huge = wide !== null && sizeOf(batch) >= PAGE_MAX_BYTES;
+          if (more && !huge) {
             next = page(batch.keys.at(-1));
             // Handled when awaited; until then, a failure must not count as unhandled (and end the process).
             next.catch(() => {});
           }
           yield batch;
+          if (more && huge) next = page(batch.keys.at(-1));
         }
       } finally {
         // Never hand the connection on with a statement of ours still running on it.
@@ -228,6 +252,21 @@ export class PostgresSource implements Source {
       });
     }
     return info;
+  }
+
+  /**
+   * Every connection of the run, opened now, takes the locks (postgres-locks.ts): a worker
+   * opened later would queue its first read behind a TRUNCATE that waits for the leader's
+   * lock, and time out. A lock already held is granted again at once, waiters or not.
+   */
+  async lockTables(tables: readonly TableInfo[], lockTimeoutMs: number): Promise<void> {
+    const infos = tables.map((t) => this.pgTable(t));
+    try {
+      while (this.all.length < Math.max(1, this.options.concurrency ?? 1)) this.idle.push(await this.open());
+      for (const client of [...this.all]) await lockPgTables(client, infos, lockTimeoutMs, this.options.url);
+    } catch (err) {
+      throw this.fail(err, 'locking the tables');
+    }
   }
 
   async countRows(table: TableInfo): Promise<TableCount> {

@@ -163,6 +163,13 @@ export interface Source {
    * to the manifest). Without it: one snapshot shared by all workers of the run.
    */
   consistency?(table: TableInfo, ranges: number): string;
-    /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
+  /**
+   * Optional: holds the tables against concurrent TRUNCATE / ALTER … TYPE / DROP until the run
+   * ends (PostgreSQL: ACCESS SHARE, as pg_dump), waiting at most `lockTimeoutMs` per table;
+   * then SOURCE_LOCKED naming the table and the session holding it. Called once, after
+   * describeTable and before any row is read.
+   */
+  lockTables?(tables: readonly TableInfo[], lockTimeoutMs: number): Promise<void>;
+  /** Optional (verify says so when an adapter lacks it): rows of the table, and the key sum where cheap. */
   countRows?(table: TableInfo): Promise<TableCount>;
 }

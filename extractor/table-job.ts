@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitFunction } from 'p-limit';
-import type { DatasetWriter, PartWriter } from '../recordfile/index.ts';
+import type { DatasetWriter, PartSnapshot, PartWriter } from '../recordfile/index.ts';
 import type { PreparedTable } from './extract.ts';
 import type { TableProgress } from './progress-view.ts';
 import { ChunkSizer } from './chunk-sizer.ts';
@@ -9,8 +9,9 @@ import type { RowRateLimit } from './rate-limit.ts';
 import { addCounts, loneSurrogateFixer, type SurrogateCounts } from './lone-surrogates.ts';
 import { rowMasker } from './masking.ts';
 import { recordLayout } from './record-layout.ts';
+import { MAX_RECORD_BYTES, encodedTooLarge, recordTooLarge } from './record-limit.ts';
 import { rowEncoder } from './row-encoder.ts';
-import type { ColumnValue, KeyRange, KeyValue, Source } from './source.ts';
+import type { ColumnValue, EncodedBatch, KeyRange, KeyValue, Source } from './source.ts';
 
 /**
  * The extraction of one table: its key ranges and how far each one got. The range states
@@ -51,6 +52,8 @@ export interface JobOptions {
   readonly gzipLevel: number;
   readonly maxPartBytes: number;
   readonly signal: AbortSignal;
+  /** The run's snapshot, recorded on every part it writes. */
+  readonly snapshot?: PartSnapshot;
   readonly limit: LimitFunction;
   readonly view: TableProgress;
 }
@@ -60,7 +63,7 @@ export async function planTable(
   source: Source,
   dataset: DatasetWriter,
   table: PreparedTable,
-  options: { concurrency?: number; minRowsPerRange?: number },
+  options: { concurrency?: number; minRowsPerRange?: number; redoPartial?: boolean },
 ): Promise<PlannedTable> {
   const { info } = table;
   const stream = info.name;
@@ -68,8 +71,9 @@ export async function planTable(
   const existing = dataset.manifest.streams[stream];
   let keptParts = existing?.parts.length ?? 0;
   let ranges = existing?.info?.ranges as RangeState[] | undefined;
-  if (existing && !existing.complete && (!keyed || !ranges)) {
+  if (existing && !existing.complete && (!keyed || !ranges || options.redoPartial)) {
     // A heap table cannot continue mid-table (no key to continue after): read it again.
+    // So is a table --redo-partial wants read in one snapshot.
     await Promise.all(existing.parts.map((p) => rm(join(dataset.dir, p.file), { force: true })));
     existing.parts = [];
     existing.records = 0;
@@ -90,6 +94,7 @@ export async function planTable(
     primaryKey: info.primaryKey,
     columns: info.columns.map((c) => c.name),
     ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
+    shape: table.shape,
     // Each dialect says what it guaranteed (SQL Server: a snapshot per range transaction, not per run).
     consistency: source.consistency?.(info, ranges.length) ?? 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,
@@ -129,7 +134,11 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     if (!part) return;
     const done = part;
     part = null;
-    const entry = await done.close();
+    // A part that fails to close (a full disk) is no longer `part`: drop it here, file and handle.
+    const entry = await done.close().catch(async (err: unknown) => {
+      await done.abort();
+      throw err;
+    });
     // Set before commitPart, which saves the manifest: part and resume point land together.
     if (keyed) state.committedUpTo = lastKey;
     if (Object.keys(repaired).length) {
@@ -137,7 +146,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       streamInfo.loneSurrogatesReplaced = addCounts({ ...(streamInfo.loneSurrogatesReplaced as SurrogateCounts | undefined) }, repaired);
       repaired = {};
     }
-    await dataset.commitPart(planned.stream, entry);
+    await dataset.commitPart(planned.stream, options.snapshot ? { ...entry, snapshot: options.snapshot } : entry);
   };
 
   /** Appends one record; a promise only when the caller must wait (gzip behind, or a part to close). */
@@ -171,6 +180,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
       // Records arrive as bytes (the source encoded and masked them; its text is valid UTF-8).
       for await (const batch of encoded) {
         const { bytes, ends, keys } = batch;
+        if (bytes.length > MAX_RECORD_BYTES) checkRecordSizes(batch, info, type);
         // As put() for each record, a run of records at a time (no view and call per record):
         // the part ends after the record that fills it.
         let i = 0;
@@ -194,6 +204,7 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
           repair(row, repaired);
           if (mask) mask(row);
           const message = encode(row);
+          if (message.length > MAX_RECORD_BYTES) throw recordTooLarge(info, batch.keys[i], message.length, row);
           bytes += message.length;
           const wait = put(message, batch.keys[i]);
           if (wait) await wait;
@@ -208,5 +219,15 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     // Nothing half-written stays behind looking complete.
     await (part as PartWriter | null)?.abort();
     throw err;
+  }
+}
+
+/** Only for a page over the limit as a whole (rare): any one record over it stops the run. */
+function checkRecordSizes(batch: EncodedBatch, info: PreparedTable['info'], type: PreparedTable['type']): void {
+  let start = 0;
+  for (let i = 0; i < batch.ends.length; i++) {
+    const end = batch.ends[i]!;
+    if (end - start > MAX_RECORD_BYTES) throw encodedTooLarge(info, batch.keys[i], batch.bytes.subarray(start, end), type);
+    start = end;
   }
 }

@@ -6,6 +6,7 @@ import { int64ToBigInt, loadProtos, lookupType } from '../common/protos.ts';
 import { readManifest, readPartBatches, type StreamEntry } from '../recordfile/index.ts';
 import { openSource, type OpenSourceOptions } from './open-source.ts';
 import type { Source } from './source.ts';
+import { describeFacts, recordedFacts, type RecordedFacts } from './dump-facts.ts';
 
 export interface VerifyOptions {
   /** A source URL: also compare each table's row count (and key sum, where cheap) with it. */
@@ -52,6 +53,8 @@ export interface VerifyResult {
   readonly complete: boolean;
   readonly ok: boolean;
   readonly streams: readonly StreamCheck[];
+  /** Snapshot(s) and options the manifest records (dump-facts.ts). */
+  readonly recorded?: RecordedFacts;
 }
 
 /**
@@ -85,7 +88,7 @@ export async function verifyDump(dir: string, options: VerifyOptions = {}): Prom
     }
     const ok = manifest.complete && streams.every((s) => s.complete && s.problems.length === 0);
     progress.done(`${streams.length} streams, ${ok ? 'all sound' : 'PROBLEMS found'}`);
-    return { dir, complete: manifest.complete, ok, streams };
+    return { dir, complete: manifest.complete, ok, streams, recorded: recordedFacts(manifest) };
   } catch (err) {
     progress.done('');
     throw err;
@@ -184,6 +187,7 @@ export function verifySummary(result: VerifyResult): string {
     lines.push(`  ${s.problems.length ? 'BAD' : 'ok '} ${s.stream.padEnd(width)}  ${formatCount(s.records).padStart(12)} records  ${String(s.parts).padStart(4)} parts  ${formatBytes(s.compressedBytes)}${against}`);
     for (const p of s.problems) lines.push(`      ${p}`);
   }
+  if (result.recorded) lines.push(...describeFacts(result.recorded));
   if (!result.ok) {
     lines.push('  → a damaged or missing part is not repaired in place: write the data set again with the stage that made it, with --overwrite');
   }

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { SeedlineError } from '../common/errors.ts';
+import { SeedlineError, messageOf } from '../common/errors.ts';
+import { LOCK_FILE } from './dataset-lock.ts';
 import {
   MANIFEST_FILE,
   newManifest,
@@ -53,9 +54,17 @@ export class DatasetWriter {
    * leftovers of an incomplete one are removed.
    */
   static async create(dir: string, producer: Producer, options: { overwrite?: boolean } = {}): Promise<DatasetWriter> {
-    const entries = (await exists(dir)) ? await readdir(dir, { withFileTypes: true }) : [];
+    // The run's own lock (dataset-lock.ts) may already be there.
+    const entries = ((await exists(dir)) ? await readdir(dir, { withFileTypes: true }) : []).filter((e) => !e.name.startsWith(LOCK_FILE));
     if (entries.some((e) => e.name === MANIFEST_FILE)) {
-      const old = await readManifest(dir).catch(() => null);
+      const old = await readManifest(dir).catch((err: unknown) => {
+        // Without a readable manifest nothing says what the directory holds: never delete on a guess.
+        if (options.overwrite) return null;
+        throw new SeedlineError('MANIFEST_INVALID', `${join(dir, MANIFEST_FILE)} cannot be read, so ${dir} cannot be continued or replaced safely: ${messageOf(err)}`, {
+          file: join(dir, MANIFEST_FILE),
+          hint: `to start over, pass --overwrite (removes the manifest, schemas/ and the part directories) or remove ${dir}; or write to another directory`,
+        });
+      });
       if (old?.complete && !options.overwrite) {
         throw new SeedlineError('OUTPUT_EXISTS', `${dir} already holds a complete data set`, {
           file: dir,

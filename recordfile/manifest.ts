@@ -21,6 +21,15 @@ export interface PartEntry {
   readonly sha256: string;
   /** First and last key in the part, when the stream is keyed (JSON values). */
   readonly keyRange?: { readonly first: unknown; readonly last: unknown };
+  /** The snapshot the part's rows were read in (extract): a resumed run's parts have another. */
+  readonly snapshot?: PartSnapshot;
+}
+
+export interface PartSnapshot {
+  /** When the snapshot was taken (ISO time). */
+  readonly at: string;
+  /** The database's id for it, where it has one (PostgreSQL's exported snapshot). */
+  readonly id?: string;
 }
 
 export interface StreamEntry {
@@ -46,6 +55,8 @@ export interface Producer {
   finishedAt?: string;
   /** Snapshot / consistency information for the whole run. */
   snapshot?: Record<string, unknown>;
+  /** The options that shaped the records (extract: source zone, type mapping version); a resume must match them. */
+  options?: Record<string, unknown>;
 }
 
 export interface Manifest {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount } from '../common/progress.ts';
-import { readManifest, streamOf, type StreamEntry } from '../recordfile/index.ts';
+import { acquireLock, readManifest, streamOf, type StreamEntry } from '../recordfile/index.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker.ts';
 import { CheckpointWriter, checkResumable, checkpointKey, defaultCheckpointPath, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
 import { decodeEnvelope } from './envelope.ts';
@@ -74,6 +74,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const body = contentType === 'json' ? await jsonBody() : protobufBody;
   const signal = options.signal;
   if (signal?.aborted) throw new SeedlineError('INTERRUPTED', 'interrupted before anything was published');
+  // One run per checkpoint at a time: two would overwrite each other's progress.
+  const lock = checkpointFile ? await acquireLock(`${checkpointFile}.lock`, 'seed', checkpointFile) : null;
 
   const progress = new Progress({ label: 'seed', mode: options.progress ?? 'auto' });
   const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start);
@@ -88,6 +90,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   // Ctrl-C: stop sending (a send waiting for room gives up), then still await the confirms.
   const stop = () => publisher.interrupt();
   signal?.addEventListener('abort', stop, { once: true });
+  if (lock?.note) progress.log(lock.note);
   try {
     if (options.metrics) {
       metrics = await serveMetrics(options.metrics.port, options.metrics.host ?? DEFAULT_METRICS_HOST, () => renderMetrics({ publisher, pace, run }));
@@ -150,7 +153,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     publisher.dispose();
     pace.finish();
     progress.done();
-    await Promise.all([link.close(), metrics?.close()]);
+    await Promise.all([link.close(), metrics?.close(), lock?.release()]);
   }
 }
 

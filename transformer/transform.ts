@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
-import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type StreamWriter } from '../recordfile/index.ts';
+import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, type StreamWriter } from '../recordfile/index.ts';
 import { payloadProtoPath } from './event-encoder.ts';
 import { checkDump } from './generate.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
@@ -90,6 +90,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
   // Check the dump before touching `out`: a typo in --dump must not cost an --overwrite'd data set.
   const { selected: modules, skipped } = await resolveModules(options.dump, options.modules);
   await checkDump(options.dump, modules.map((m) => m.module));
+  const lock = await lockDataset(options.out, 'transform'); // one run per data set at a time
   const dataset = await DatasetWriter.create(
     options.out,
     {
@@ -100,7 +101,10 @@ export async function transform(options: TransformOptions): Promise<TransformRes
       startedAt: new Date().toISOString(),
     },
     { overwrite: options.overwrite },
-  );
+  ).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
   const rejects = new RejectLog(join(options.out, 'rejects'), { maxRejects: options.maxRejects });
   let stream: StreamWriter | null = null;
   let parts = 0;
@@ -170,6 +174,8 @@ export async function transform(options: TransformOptions): Promise<TransformRes
     await (stream as StreamWriter | null)?.abort().catch(() => {});
     await rejects.close().catch(() => {});
     throw err;
+  } finally {
+    await lock.release();
   }
 }
 
