@@ -34,6 +34,14 @@ export function checkMasks(table: TableInfo, mask: Readonly<Record<string, strin
         column,
       });
     }
+    const kind = table.columns.find((c) => c.name === column)!.kind;
+    if (kind === 'interval' || kind === 'array') {
+      throw new SeedlineError('CONFIG_INVALID', `${table.qualifiedName}.${column}: an ${kind} column cannot be masked (its value is a message, not one text)`, {
+        table: table.qualifiedName,
+        column,
+        hint: 'drop the column with "exclude", or mask a view column that casts it to text',
+      });
+    }
     if (!(MASK_METHODS as readonly string[]).includes(method)) {
       throw new SeedlineError('CONFIG_INVALID', `${table.qualifiedName}.${column}: mask method "${method}" is not one of ${MASK_METHODS.join(', ')}`, {
         table: table.qualifiedName,

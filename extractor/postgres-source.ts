@@ -1,7 +1,9 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
-import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { assertSupported, BINARY_ARRAY_ELEMENTS, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { BINARY_TYPES, epochMicros } from './pg-binary-fields.ts';
+import { decodeArray, decodeInterval, isoDate } from './pg-values.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
 import { bindLiteral, bindParameters, keysetSelect, type KeysetPage } from './postgres-keyset.ts';
@@ -125,7 +127,7 @@ export class PostgresSource implements Source {
   async *readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch> {
     const info = this.readable(table);
     const hasNaive = info.columns.some((c) => c.kind === 'timestamp');
-    const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '')).join(', ');
+    const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
     const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
     if (info.primaryKey.length === 0) {
       const client = await this.acquire();
@@ -144,7 +146,7 @@ export class PostgresSource implements Source {
       return { raw, keys: raw.map((r) => r.slice(width)) };
     };
     // Converted after the next page was asked for: the server works while this runs.
-    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch)) yield { rows: raw.map((r, i) => convertRow(info, r, keys[i]!)), keys };
   }
 
   /**
@@ -253,7 +255,7 @@ export class PostgresSource implements Source {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }
         if (raw.length === 0) return;
-        yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: raw.map(() => []) };
+        yield { rows: raw.map((r) => convertRow(info, r, [])), keys: raw.map(() => []) };
       }
     } finally {
       await cursor.close().catch(() => {});
@@ -349,33 +351,43 @@ export class PostgresSource implements Source {
 }
 
 /** The select-list expression that gives a column's exact text in the shape of its kind. */
-function selectExpression(c: ColumnInfo, tzParam: string): string {
+function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType: string): string {
   const q = quoteIdent(c.name);
   switch (c.kind) {
     case 'decimal':
       return `${q}::numeric::text`;
     case 'timestamp':
-      // The wall-clock time is read in the source's zone; extract(epoch) is exact numeric (PG 14+).
-      return `(extract(epoch from (${q} AT TIME ZONE ${tzParam}::text)) * 1000000)::int8`;
+      // The wall-clock time is read in the source's zone; extract(epoch) is exact numeric (PG 14+),
+      // 'Infinity' for an infinite timestamp (convert checks the range, naming the row).
+      return `trunc(extract(epoch from (${q} AT TIME ZONE ${tzParam}::text)) * 1000000)::text`;
     case 'timestamptz':
-      return `(extract(epoch from ${q}) * 1000000)::int8`;
+      return `trunc(extract(epoch from ${q}) * 1000000)::text`;
+    // The binary send format, as the COPY path gets it: one decoder for both paths (pg-values.ts).
+    case 'interval':
+      return `interval_send(${q})`;
+    case 'array':
+      return `array_send(${q}::${BINARY_ARRAY_ELEMENTS[base] ? castType : 'text[]'})`;
+    case 'string':
+      // As the COPY path reads it: the cast to text (inet's keeps the /32 its output leaves out).
+      return (BINARY_TYPES as readonly string[]).includes(base) ? q : `${q}::text`;
     default:
       return q;
   }
 }
 
 /** Server text → the JS value of DESIGN.md's mapping (NULL stays null, '' stays ''). */
-function convertRow(columns: readonly ColumnInfo[], raw: readonly (string | null)[]): ColumnValue[] {
+function convertRow(info: PgTableInfo, raw: readonly (string | null)[], key: KeyValue): ColumnValue[] {
+  const columns = info.columns;
   const out: ColumnValue[] = new Array(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const v = raw[i] ?? null;
-    out[i] = v === null ? null : convert(columns[i]!.kind!, v);
+    out[i] = v === null ? null : convert(columns[i]!, v, info, key);
   }
   return out;
 }
 
-function convert(kind: NonNullable<ColumnInfo['kind']>, v: string): ColumnValue {
-  switch (kind) {
+function convert(c: ColumnInfo, v: string, info: PgTableInfo, key: KeyValue): ColumnValue {
+  switch (c.kind!) {
     case 'int32':
     case 'double':
       return Number(v);
@@ -387,7 +399,18 @@ function convert(kind: NonNullable<ColumnInfo['kind']>, v: string): ColumnValue 
       return Buffer.from(v.slice(2), 'hex'); // bytea_output = hex: '\x0a0b...'
     case 'uuid':
       return v.toLowerCase();
+    case 'date':
+      return isoDate(v);
+    case 'timestamp':
+    case 'timestamptz':
+      return epochMicros(v, info.qualifiedName, c.name, key);
+    case 'interval':
+      return decodeInterval(Buffer.from(v.slice(2), 'hex'), 0);
+    case 'array': {
+      const bytes = Buffer.from(v.slice(2), 'hex');
+      return decodeArray(bytes, 0, bytes.length, c.arrayOf!, () => `${info.qualifiedName}.${c.name}`);
+    }
     default:
-      return v; // int64, decimal, string, date, timestamps: already exact text
+      return v; // int64, decimal, string: already exact text
   }
 }
