@@ -180,6 +180,18 @@ describe('PostgreSQL types beyond the core mapping: both read paths, the same by
     expect(column(values, 'ja')[3]).toEqual({ values: ['{"a": 2, "b": 1}', ''], null_indexes: [1] });
   });
 
+  it('--source-timezone CET, EET, MET, WET (abbreviations PostgreSQL would read as a fixed offset) are refused, naming the zone to use', async () => {
+    for (const [zone, instead] of [['CET', 'Europe/Brussels'], ['EET', 'Europe/Athens'], ['MET', 'Europe/Brussels'], ['WET', 'Europe/Lisbon']] as const) {
+      const source = new PostgresSource({ url: db.url, sourceTimezone: zone });
+      await expect(source.connect()).rejects.toMatchObject({ code: 'USAGE', context: { option: 'source-timezone', hint: expect.stringContaining(instead) } });
+      await source.close();
+    }
+    // Summer time by the zone's rules: 2021-07-01 12:00 in Europe/Brussels is 10:00 UTC.
+    const source = new PostgresSource({ url: db.url, sourceTimezone: 'Europe/Brussels' });
+    await source.connect();
+    await source.close();
+  });
+
   it('a char(n) key and char(n)[] elements keep every character (a cast to `character` would cut them to one)', async () => {
     const source = new PostgresSource({ url: db.url });
     await source.connect();

@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, BINARY_ARRAY_ELEMENTS, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
-import { BINARY_TYPES, epochMicros } from './pg-binary-fields.ts';
+import { BINARY_TYPES, epochMicros, quoteLiteral } from './pg-binary-fields.ts';
 import { decodeArray, decodeInterval, isoDate } from './pg-values.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
@@ -316,6 +316,7 @@ export class PostgresSource implements Source {
         hint: 'use an IANA zone name such as Europe/Helsinki or UTC',
       });
     }
+    if (!this.zoneIsName) await refuseAbbreviationWithRules(client, zone);
   }
 
   private async acquire(): Promise<pg.Client> {
@@ -349,6 +350,32 @@ export class PostgresSource implements Source {
     return mapPgError(err, { where: redacted, user, database, ...(table ? { table } : {}) }, doing);
   }
 }
+
+/**
+ * Where a zone's name is also an abbreviation (CET, EET, MET, WET), AT TIME ZONE takes the
+ * abbreviation's fixed offset, not the IANA zone's rules: CET would be +1 in summer too.
+ * Refused, naming the Region/City zone to use; names whose rules are that fixed offset all
+ * year (UTC, GMT, EST, ...) are fine. The zone's offsets come from the session's TimeZone,
+ * which always reads a name as a zone.
+ */
+async function refuseAbbreviationWithRules(client: pg.Client, zone: string): Promise<void> {
+  const results = (await client.query(
+    `SET LOCAL TimeZone = ${quoteLiteral(zone)};
+     SELECT (SELECT extract(epoch from utc_offset)::int FROM pg_timezone_abbrevs WHERE lower(abbrev) = lower(${quoteLiteral(zone)}) LIMIT 1) AS fixed,
+            extract(timezone from '2021-01-15 12:00+00'::timestamptz)::int AS winter, extract(timezone from '2021-07-15 12:00+00'::timestamptz)::int AS summer;
+     SET LOCAL TimeZone = 'UTC'`,
+  )) as unknown as pg.QueryResult<{ fixed: string; winter: string; summer: string }>[];
+  const row = results[1]!.rows[0]!;
+  if (row.fixed === row.winter && row.fixed === row.summer) return;
+  const instead = ZONE_FOR_ABBREVIATION[zone.toUpperCase()];
+  throw new SeedlineError('USAGE', `--source-timezone ${zone} is also a time-zone abbreviation, which PostgreSQL reads as the fixed offset ${Number(row.fixed) / 3600}h all year, while the zone ${zone} has summer time`, {
+    option: 'source-timezone',
+    hint: `name the zone by region and city, e.g. ${instead ? `${instead} (what the IANA database makes ${zone} a link to) or ` : ''}the city the legacy server was in`,
+  });
+}
+
+/** IANA tzdata 2024b links these names to these zones. */
+const ZONE_FOR_ABBREVIATION: Readonly<Record<string, string>> = { CET: 'Europe/Brussels', MET: 'Europe/Brussels', EET: 'Europe/Athens', WET: 'Europe/Lisbon' };
 
 /** The select-list expression that gives a column's exact text in the shape of its kind. */
 function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType: string): string {

@@ -60,7 +60,7 @@ export async function planTable(
   source: Source,
   dataset: DatasetWriter,
   table: PreparedTable,
-  options: { concurrency?: number; minRowsPerRange?: number },
+  options: { concurrency?: number; minRowsPerRange?: number; sourceTimezone?: string },
 ): Promise<PlannedTable> {
   const { info } = table;
   const stream = info.name;
@@ -90,6 +90,8 @@ export async function planTable(
     primaryKey: info.primaryKey,
     columns: info.columns.map((c) => c.name),
     ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
+    // The IANA zone this table's naive timestamps were read in (its wall clocks → UTC).
+    ...(info.columns.some((c) => c.kind === 'timestamp') ? { naiveTimestampsZone: options.sourceTimezone } : {}),
     consistency: 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,
     ranges,
