@@ -13,6 +13,7 @@ interface Flags {
   out?: string;
   sourceTimezone?: string;
   config?: string;
+  schemas?: string;
   gzipLevel?: number;
   batchRows?: number;
   concurrency?: number;
@@ -37,6 +38,7 @@ export function extractCommand(): Command {
     .option('--out <dir>', 'dump directory (default: "dump")')
     .option('--source-timezone <zone>', 'IANA zone the legacy server wrote local times in (required when a table has timestamp columns without zone)')
     .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per table "proto", "exclude", "mask")')
+    .option('--schemas <dir>', 'directory of the reviewed .proto files, as `seedline schema --out` wrote them (default: the config\'s "schemasDir", else schemas/legacy)')
     .option('--gzip-level <n>', `gzip level 0-9 (default ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
     .option('--batch-rows <n>', `rows per statement, fixed (default: adapts between ${DEFAULT_CHUNK.minRows} and ${DEFAULT_CHUNK.maxRows} so each statement takes 1-2 s)`, intArg(1))
     .option('--concurrency <n>', `connections reading key ranges in parallel, sharing one snapshot (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
@@ -63,7 +65,7 @@ export function extractCommand(): Command {
       try {
         const source = flags.source ?? config.source ?? '';
         const sourceTimezone = flags.sourceTimezone ?? config.sourceTimezone;
-        const schemasDir = config.schemasDir;
+        const schemasDir = flags.schemas ?? config.schemasDir;
         const result = await extract({
           source,
           tables: tables.length ? tables : (config.tables ?? []),

@@ -7,6 +7,7 @@ import { VERSION } from '../common/version.ts';
 import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type Producer } from '../recordfile/index.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
+import { tableProtoName } from './proto-names.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
 import { checkMasks } from './masking.ts';
 import { TableProgress } from './progress-view.ts';
@@ -189,6 +190,8 @@ export interface PreparedTable {
   readonly info: TableInfo;
   /** Column → mask method. */
   readonly mask: Readonly<Record<string, string>>;
+  /** The stream in the dump (proto-names.ts tableProtoName). */
+  readonly stream: string;
   readonly protoPath: string;
   readonly messageType: string;
   readonly type: import('protobufjs').Type;
@@ -197,6 +200,7 @@ export interface PreparedTable {
 /** Describes every table and checks it against its .proto before anything is written. */
 async function prepareTables(source: Source, specs: readonly TableSpec[], options: ExtractOptions): Promise<PreparedTable[]> {
   const out: PreparedTable[] = [];
+  const all = await source.listTables();
   for (const spec of specs) {
     const full = await source.describeTable(spec.name);
     const unknown = (spec.exclude ?? []).filter((c) => !full.columns.some((col) => col.name === c));
@@ -213,15 +217,17 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
     const info: TableInfo = { ...full, columns: full.columns.filter((c) => !spec.exclude?.includes(c.name)) };
     assertSupported(info);
     checkMasks(info, spec.mask ?? {});
-    const schema = await loadLegacySchema(info.name, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto);
+    // Stream, file and message name: the table's name as an identifier, schema-qualified where two schemas share it.
+    const stream = tableProtoName(info, all);
+    const schema = await loadLegacySchema(stream, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto, info.qualifiedName);
     assertNoDrift(info, schema, spec.exclude, Object.keys(spec.mask ?? {}));
-    out.push({ info, mask: spec.mask ?? {}, ...schema });
+    out.push({ info, mask: spec.mask ?? {}, stream, ...schema });
   }
   const bare = new Map<string, string>();
   for (const t of out) {
-    const other = bare.get(t.info.name);
-    if (other) throw new SeedlineError('USAGE', `${other} and ${t.info.qualifiedName} would both be stream ${t.info.name}`, { hint: 'extract them into separate dumps' });
-    bare.set(t.info.name, t.info.qualifiedName);
+    const other = bare.get(t.stream);
+    if (other) throw new SeedlineError('USAGE', `${other} and ${t.info.qualifiedName} would both be stream ${t.stream}`, { hint: 'name each table once' });
+    bare.set(t.stream, t.info.qualifiedName);
   }
   const naive = out.flatMap((t) => t.info.columns.filter((c) => c.kind === 'timestamp').map((c) => `${t.info.qualifiedName}.${c.name}`));
   if (naive.length && options.sourceTimezone === undefined) {

@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { columnFields } from './proto-names.ts';
 import { valueMessageName } from './value-messages.ts';
 import { maskValue } from './masking.ts';
 import type { ColumnInfo, ColumnKind, ColumnValue, TableInfo } from './source.ts';
@@ -55,9 +56,10 @@ export function recordLayout(table: TableInfo, type: protobuf.Type, mask: Readon
   // builds the type's encoder: have it built, so hasPresence below is what the encoder uses.
   type.encode({});
   const fields: FieldLayout[] = [];
+  const byColumn = columnFields(type);
   for (let i = 0; i < table.columns.length; i++) {
     const c: ColumnInfo = table.columns[i]!;
-    const f = type.fields[c.name];
+    const f = byColumn.get(c.name);
     if (!f || c.kind === null || f.repeated || f.map) return null;
     const method = mask[c.name];
     if (valueMessageName(c) !== null && method === undefined) {

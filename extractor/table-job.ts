@@ -63,7 +63,7 @@ export async function planTable(
   options: { concurrency?: number; minRowsPerRange?: number; sourceTimezone?: string },
 ): Promise<PlannedTable> {
   const { info } = table;
-  const stream = info.name;
+  const stream = table.stream;
   const keyed = info.primaryKey.length > 0;
   const existing = dataset.manifest.streams[stream];
   let keptParts = existing?.parts.length ?? 0;

@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import { expect } from 'vitest';
 import { generateProto } from './legacy-schema.ts';
+import { protoIdentifier } from './proto-names.ts';
 import { rowMasker } from './masking.ts';
 import type { PostgresSource } from './postgres-source.ts';
 import { recordLayout } from './record-layout.ts';
@@ -12,7 +13,7 @@ import type { ColumnValue, KeyRange, KeyValue, TableInfo } from './source.ts';
 /** A .proto for `table`: the generated one, with some fields' types and `optional` changed. */
 export function protoType(table: TableInfo, change: (proto: string) => string = (p) => p): protobuf.Type {
   const root = protobuf.parse(change(generateProto(table)), { keepCase: true }).root;
-  return root.lookupType(`seedline.legacy.${table.name}`);
+  return root.lookupType(`seedline.legacy.${protoIdentifier(table.name)}`);
 }
 
 export interface Read {
