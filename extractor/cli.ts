@@ -33,7 +33,7 @@ export function extractCommand(): Command {
       'Dump tables of the legacy database to gzipped protobuf record files (one stream per table).\n' +
         'Read-only, in one consistent snapshot; each table must match its reviewed schemas/legacy/<Table>.proto.',
     )
-    .argument('[tables...]', 'tables to extract, e.g. dbo.Members dbo.Messages (default: the config file\'s "tables")')
+    .argument('[tables...]', 'tables to extract, e.g. dbo.Members dbo.Messages, or patterns such as \'dbo.*\' (partitions left out: their partitioned table reads them) (default: the config file\'s "tables")')
     .addOption(new Option('--source <url>', 'source database, postgres://user:password@host:5432/database').env('SEEDLINE_SOURCE'))
     .option('--out <dir>', 'dump directory (default: "dump")')
     .option('--source-timezone <zone>', 'IANA zone the legacy server wrote local times in (required when a table has timestamp columns without zone)')
@@ -104,6 +104,7 @@ export function summary(result: ExtractResult): string {
     const repaired = Object.entries(t.loneSurrogatesReplaced).map(([column, n]) => `${column} ${formatCount(n)}`);
     if (repaired.length) lines.push(`    note: half-emoji (lone surrogates) replaced by U+FFFD in ${repaired.join(', ')} values`);
   }
+  for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
   return `${lines.join('\n')}\n`;
 }
 

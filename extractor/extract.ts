@@ -8,6 +8,7 @@ import { DEFAULT_MAX_PART_BYTES, DatasetWriter, type Producer } from '../recordf
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
 import { tableProtoName } from './proto-names.ts';
+import { expandTableGlobs } from './table-globs.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
 import { checkMasks } from './masking.ts';
 import { TableProgress } from './progress-view.ts';
@@ -82,6 +83,8 @@ export interface ExtractResult {
   readonly snapshot: Record<string, unknown>;
   readonly tables: readonly TableSummary[];
   readonly elapsedMs: number;
+  /** What a table pattern left out and why (partitions, read with their parent). */
+  readonly notes?: readonly string[];
 }
 
 export const DEFAULT_CONCURRENCY = 1;
@@ -109,7 +112,8 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
   const progress = new Progress({ label: 'extract', mode: options.progress ?? 'auto' });
   try {
     const snapshot = { ...(await source.connect()), at: new Date().toISOString() };
-    const tables = await prepareTables(source, specs, options);
+    const notes: string[] = [];
+    const tables = await prepareTables(source, specs, options, notes);
     signal?.throwIfAborted();
     dataset = options.resume ? await resumeDataset(options.out, source) : await DatasetWriter.create(options.out, producer(source, snapshot), { overwrite: options.overwrite ?? false });
     if (options.resume) {
@@ -156,6 +160,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractResult> {
       source: source.description,
       snapshot,
       elapsedMs: Date.now() - started,
+      ...(notes.length ? { notes } : {}),
       tables: planned.map((p) => {
         const stream = manifest.streams[p.stream]!;
         return {
@@ -198,9 +203,13 @@ export interface PreparedTable {
 }
 
 /** Describes every table and checks it against its .proto before anything is written. */
-async function prepareTables(source: Source, specs: readonly TableSpec[], options: ExtractOptions): Promise<PreparedTable[]> {
+async function prepareTables(source: Source, given: readonly TableSpec[], options: ExtractOptions, notes: string[]): Promise<PreparedTable[]> {
   const out: PreparedTable[] = [];
   const all = await source.listTables();
+  // `dbo.*`: every table and view of the schema, partitions left out (their parent reads them).
+  const expanded = expandTableGlobs(given, (s) => s.name, (s, name) => ({ ...s, name }), all);
+  notes.push(...expanded.notes);
+  const specs = expanded.items;
   for (const spec of specs) {
     const full = await source.describeTable(spec.name);
     const unknown = (spec.exclude ?? []).filter((c) => !full.columns.some((col) => col.name === c));

@@ -5,6 +5,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { generateProto } from './legacy-schema.ts';
 import { openSource } from './open-source.ts';
 import { tableProtoName } from './proto-names.ts';
+import { expandTableGlobs } from './table-globs.ts';
 
 export interface GenerateSchemasOptions {
   readonly source: string;
@@ -37,7 +38,8 @@ export async function generateSchemas(options: GenerateSchemasOptions): Promise<
   try {
     const all = await source.listTables();
     const tables = [];
-    for (const name of options.tables) tables.push(await source.describeTable(name));
+    const names = expandTableGlobs(options.tables, (n) => n, (_n, name) => name, all).items;
+    for (const name of names) tables.push(await source.describeTable(name));
     const written: GeneratedSchema[] = [];
     await mkdir(options.out, { recursive: true });
     for (const table of tables) {

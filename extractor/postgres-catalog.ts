@@ -122,14 +122,22 @@ interface ColumnRow {
 }
 
 export async function listPgTables(client: pg.Client): Promise<TableRef[]> {
-  const { rows } = await client.query<{ schema: string; name: string }>(
-    `SELECT n.nspname AS schema, c.relname AS name
+  const { rows } = await client.query<{ schema: string; name: string; parent: string | null; view: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind IN ('v', 'm') AS view,
+            CASE WHEN c.relispartition THEN (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i
+              JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) END AS parent
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p', 'v', 'm')
         AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY 1, 2`,
   );
-  return rows;
+  // Every value arrives as text (postgres-source.ts TEXT_TYPES): the boolean is 't' or 'f'.
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    ...(r.parent !== null ? { partitionOf: r.parent } : {}),
+    ...(String(r.view) === 't' || String(r.view) === 'true' ? { isView: true } : {}),
+  }));
 }
 
 /**
@@ -168,8 +176,12 @@ export async function describePgTable(client: pg.Client, qualifiedName: string, 
     );
   }
   const ref = found[0]!;
+  // A partitioned table holds no rows itself: its estimate is its partitions'.
   const { rows: [rel] } = await client.query<{ oid: number; reltuples: string; bytes: string }>(
-    `SELECT c.oid, c.reltuples, pg_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    `SELECT c.oid,
+            CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN coalesce(bool_and(p.reltuples < 0), true) THEN -1 ELSE sum(greatest(p.reltuples, 0)) END FROM pg_partition_tree(c.oid) t JOIN pg_class p ON p.oid = t.relid WHERE t.isleaf) ELSE c.reltuples END AS reltuples,
+            CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf) ELSE pg_relation_size(c.oid) END AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2`,
     [ref.schema, ref.name],
   );

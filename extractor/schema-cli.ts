@@ -6,7 +6,7 @@ import { generateSchemas } from './generate-schemas.ts';
 export function schemaCommand(): Command {
   return new Command('schema')
     .description('Generate a .proto per table from the source database catalog (SQL types as comments), to review and commit.')
-    .argument('<tables...>', 'tables, e.g. dbo.Members dbo.Messages')
+    .argument('<tables...>', "tables, e.g. dbo.Members dbo.Messages, or patterns such as 'dbo.*' (partitions left out)")
     .addOption(new Option('--source <url>', 'source database, postgres://user:password@host:5432/database').env('SEEDLINE_SOURCE').makeOptionMandatory())
     .option('--out <dir>', 'directory for the .proto files (extract reads them with --schemas <dir>)', 'schemas/legacy')
     .option('--source-timezone <zone>', 'the zone naive timestamps will be extracted in, named in their fields\' comments')

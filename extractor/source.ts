@@ -86,6 +86,10 @@ export interface ColumnInfo {
 export interface TableRef {
   readonly schema: string;
   readonly name: string;
+  /** A partition of a partitioned table (PostgreSQL): the parent's `schema.name`. Its rows are read with the parent's. */
+  readonly partitionOf?: string;
+  /** A view (no key: read in one ordered pass, not resumable mid-table). */
+  readonly isView?: boolean;
 }
 
 export interface TableInfo extends TableRef {
