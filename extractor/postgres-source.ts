@@ -62,9 +62,12 @@ export class PostgresSource implements Source {
   async connect(): Promise<SnapshotInfo> {
     const leader = await this.open();
     try {
-      const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string }>(
+      // The system identifier (pg_control_system) tells clusters apart, the name databases in one:
+      // verify --against refuses another database than the dump's own.
+      const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string; system: string | null; db: string }>(
         `SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting('server_version') AS version,
-                version() AS full, current_setting('server_encoding') AS encoding`,
+                version() AS full, current_setting('server_encoding') AS encoding, current_database() AS db,
+                CASE WHEN has_function_privilege('pg_control_system()', 'execute') THEN (SELECT system_identifier::text FROM pg_control_system()) END AS system`,
       );
       this.snapshotId = rows[0]!.id;
       this.binaryCopy = !rows[0]!.full.includes('PGlite') && rows[0]!.encoding !== 'SQL_ASCII';
@@ -76,6 +79,7 @@ export class PostgresSource implements Source {
         sharedByAllWorkers: true,
         standby: rows[0]!.standby === 't',
         serverVersion: rows[0]!.version,
+        sourceIdentity: { systemIdentifier: rows[0]!.system, database: rows[0]!.db },
       };
     } catch (err) {
       await this.close();

@@ -147,6 +147,13 @@ export interface EncodedBatch {
 }
 
 export interface SnapshotInfo {
+  /**
+   * What tells this database apart from every other, JSON: PostgreSQL
+   * `{ systemIdentifier, database }`; SQL Server should give `{ server, database }`. Recorded in
+   * the manifest (producer.snapshot); `verify --against` refuses a source whose identity differs.
+   * An adapter that gives none is not checked.
+   */
+  readonly sourceIdentity?: Readonly<Record<string, unknown>>;
   /** What every reader of this run sees, e.g. `{ isolation: 'repeatable read', exported: '00000003-...' }`. */
   readonly [key: string]: unknown;
 }
