@@ -128,6 +128,26 @@ describe('PostgreSQL types beyond the core mapping: both read paths, the same by
     expect(kinds).toMatchObject({ e: 'string', j: 'string', jb: 'string', iv: 'interval', de: 'string', di: 'int32', o: 'int64', x32: 'int64', d: 'date' });
   });
 
+  it('masked (hex text and digest) and non-optional fields of these columns: the same bytes on both paths', async () => {
+    const source = new PostgresSource({ url: db.url, sourceTimezone: 'UTC' });
+    await source.connect();
+    try {
+      const t = await source.describeTable('public.kinds');
+      const columns = t.columns.filter((c) => c.name !== 'id' && c.kind !== 'interval').map((c) => c.name);
+      const mask = Object.fromEntries(columns.map((c) => [c, 'sha256']));
+      for (const type of ['string', 'bytes']) {
+        const retype = (p: string) => p.replace(/^(\s*(?:optional )?)\w+ (\w+) =/gm, (line, pre: string, name: string) => (columns.includes(name) ? `${pre}${type} ${name} =` : line));
+        const proto = protoType(t, retype);
+        const encoded = await readEncoded(source, t, proto, mask);
+        expect(encoded).toEqual(await readRows(source, t, proto, mask));
+      }
+      const plain = protoType(t, (p) => p.replace(/optional /g, ''));
+      expect(await readEncoded(source, t, plain)).toEqual(await readRows(source, t, plain));
+    } finally {
+      await source.close();
+    }
+  });
+
   it('interval: months, days and microseconds as the server keeps them, to the extremes', async () => {
     const { values } = await both('public.kinds');
     expect(column(values, 'iv').slice(0, 6)).toEqual([
