@@ -17,6 +17,8 @@ export interface GenerateSchemasOptions {
   readonly connectTimeoutMs?: number;
   /** The zone naive timestamps will be read in, named in their fields' comments. */
   readonly sourceTimezone?: string;
+  /** Told what a pattern left out (partitions: their partitioned table holds their rows). */
+  readonly onNote?: (note: string) => void;
 }
 
 export interface GeneratedSchema {
@@ -38,7 +40,9 @@ export async function generateSchemas(options: GenerateSchemasOptions): Promise<
   try {
     const all = await source.listTables();
     const tables = [];
-    const names = expandTableGlobs(options.tables, (n) => n, (_n, name) => name, all).items;
+    const expanded = expandTableGlobs(options.tables, (n) => n, (_n, name) => name, all);
+    for (const note of expanded.notes) options.onNote?.(note);
+    const names = expanded.items;
     for (const name of names) tables.push(await source.describeTable(name));
     const written: GeneratedSchema[] = [];
     await mkdir(options.out, { recursive: true });

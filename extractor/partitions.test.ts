@@ -29,7 +29,9 @@ beforeAll(async () => {
     CREATE VIEW shop.cheap_items AS SELECT id, name FROM shop.items WHERE id < 2;
     CREATE TABLE other.items (id int PRIMARY KEY);`);
   protos = join(tmp, 'protos');
-  await generateSchemas({ source: db.url, tables: ['shop.*'], out: protos });
+  const notes: string[] = [];
+  await generateSchemas({ source: db.url, tables: ['shop.*'], out: protos, onNote: (n) => notes.push(n) });
+  expect(notes).toEqual(['shop.*: 2 partitions left out (shop.events_2020, shop.events_2021): their rows are read with shop.events']);
 });
 
 afterAll(async () => {

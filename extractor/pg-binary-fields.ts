@@ -3,7 +3,7 @@ import type { FieldLayout } from './record-layout.ts';
 import { ProtoWriter, WIRE } from '../common/proto-writer.ts';
 import { quoteIdent } from './postgres-catalog.ts';
 import { BINARY_ARRAY_ELEMENTS } from './postgres-catalog.ts';
-import { decodeArray, decodeInterval, isoDate } from './pg-values.ts';
+import { canonicalNaN, decodeArray, decodeInterval, isoDate } from './pg-values.ts';
 import type { ColumnValue, KeyValue } from './source.ts';
 
 /**
@@ -296,11 +296,6 @@ function int64Emitter(f: FieldLayout): Emit64 | null {
     default:
       return null;
   }
-}
-
-/** The row path's NaN comes from Number('NaN'): one bit pattern, whatever the server stored. */
-function canonicalNaN(v: number): number {
-  return v !== v ? NaN : v;
 }
 
 function isInfinity(hi: number, lo: number): boolean {

@@ -76,7 +76,8 @@ const ELEMENT_READERS: Record<ArrayElementKind, (buf: Buffer, pos: number, len: 
   bytes: (buf, pos, len) => Buffer.from(buf.subarray(pos, pos + len)),
 };
 
-function canonicalNaN(v: number): number {
+/** The row path's NaN comes from Number('NaN'): one bit pattern, whatever the server stored. */
+export function canonicalNaN(v: number): number {
   return v !== v ? NaN : v;
 }
 

@@ -19,6 +19,7 @@ export function schemaCommand(): Command {
         out: flags.out,
         overwrite: flags.overwrite ?? false,
         ...(flags.sourceTimezone ? { sourceTimezone: flags.sourceTimezone } : {}),
+        onNote: (note) => process.stdout.write(`note: ${note}\n`),
       });
       for (const w of written) {
         const note = w.unsupported.length ? `  (no mapping, left as comments: ${w.unsupported.join(', ')})` : '';
