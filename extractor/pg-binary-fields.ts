@@ -324,9 +324,9 @@ export function inRow(key: KeyValue | undefined): string {
  * decimal text of int64 µs since 1970; 'Infinity'/'-Infinity' → int64 max/min, as the COPY path writes them.
  */
 export function epochMicros(text: string, table: string, column: string, key: KeyValue): string {
-  if (text.length <= 18) return text; // |µs| < 10^18: years 1939 BC to AD 33,658, the common case, no BigInt
   if (text === 'Infinity') return INT64_MAX.toString();
   if (text === '-Infinity') return INT64_MIN.toString();
+  if (text.length <= 18) return text; // |µs| < 10^18: years 1939 BC to AD 33,658, the common case, no BigInt
   const v = BigInt(text);
   if (v >= INT64_MAX || v < INT64_MIN) throw outOfRange(table, column, key);
   return text;
