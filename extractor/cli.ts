@@ -14,6 +14,7 @@ interface Flags {
   out?: string;
   sourceTimezone?: string;
   config?: string;
+  schemas?: string;
   gzipLevel?: number;
   batchRows?: number;
   concurrency?: number;
@@ -37,11 +38,12 @@ export function extractCommand(): Command {
         'Read-only and consistent (PostgreSQL: one snapshot for the whole run; SQL Server: one SNAPSHOT transaction\n' +
         'per key range at a time, see extractor/MSSQL.md); each table must match its reviewed schemas/legacy/<Table>.proto.',
     )
-    .argument('[tables...]', 'tables to extract, e.g. dbo.Members dbo.Messages (default: the config file\'s "tables")')
+    .argument('[tables...]', 'tables to extract, e.g. dbo.Members dbo.Messages, or patterns such as \'dbo.*\' (partitions left out: their partitioned table reads them) (default: the config file\'s "tables")')
     .addOption(new Option('--source <url>', 'source database, postgres://user:password@host:5432/database').env('SEEDLINE_SOURCE'))
     .option('--out <dir>', 'dump directory (default: "dump")')
     .option('--source-timezone <zone>', 'IANA zone the legacy server wrote local times in (required when a table has timestamp columns without zone)')
     .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per table "proto", "exclude", "mask")')
+    .option('--schemas <dir>', 'directory of the reviewed .proto files, as `seedline schema --out` wrote them (default: the config\'s "schemasDir", else schemas/legacy)')
     .option('--gzip-level <n>', `gzip level 0-9 (default ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
     .option('--batch-rows <n>', `rows per statement, fixed (default: adapts between ${DEFAULT_CHUNK.minRows} and ${DEFAULT_CHUNK.maxRows} so each statement takes 1-2 s)`, intArg(1))
     .option('--concurrency <n>', `connections reading key ranges in parallel (PostgreSQL: sharing one snapshot) (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
@@ -71,7 +73,7 @@ export function extractCommand(): Command {
       try {
         const source = flags.source ?? config.source ?? '';
         const sourceTimezone = flags.sourceTimezone ?? config.sourceTimezone;
-        const schemasDir = config.schemasDir;
+        const schemasDir = flags.schemas ?? config.schemasDir;
         const result = await extract({
           source,
           tables: tables.length ? tables : (config.tables ?? []),

@@ -87,7 +87,7 @@ describe('extract', () => {
     expect(manifest.producer.source).toEqual({ dialect: 'postgres', host: '127.0.0.1', port: 5432, database: db.name });
     expect(manifest.producer.snapshot).toMatchObject({ isolation: 'repeatable read, read only', exportedSnapshot: expect.any(String) });
     expect(manifest.streams.Messages).toMatchObject({ messageType: 'seedline.legacy.Messages', protoFile: 'schemas/Messages.proto' });
-    expect(manifest.streams.Messages!.info).toMatchObject({ table: 'dbo.Messages', primaryKey: ['MessageId'] });
+    expect(manifest.streams.Messages!.info).toMatchObject({ table: 'dbo.Messages', primaryKey: ['MessageId'], naiveTimestampsZone: 'Europe/Helsinki' });
     expect(manifest.streams.Messages!.parts[0]!.keyRange).toEqual({ first: ['1'], last: [String(MESSAGES)] });
     const everything = (await Promise.all((await filesUnder(out)).filter((f) => f.endsWith('.json') || f.endsWith('.proto')).map((f) => readFile(join(out, f), 'utf8')))).join('');
     expect(everything).not.toContain('s3cret-pw');

@@ -9,6 +9,8 @@ import { assertSameShape, runShape, tableShape, type TableShape } from './output
 import { partSnapshot, snapshotSpans, type SnapshotSpan } from './snapshots.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
+import { tableProtoName } from './proto-names.ts';
+import { expandTableGlobs } from './table-globs.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
 import { checkMasks } from './masking.ts';
 import { TableProgress } from './progress-view.ts';
@@ -134,13 +136,13 @@ async function extractLocked(options: ExtractOptions, specs: TableSpec[], notes:
   const progress = new Progress({ label: 'extract', mode: options.progress ?? 'auto' });
   try {
     const snapshot = { ...(await source.connect()), at: new Date().toISOString() };
-    const tables = await prepareTables(source, specs, options);
+    const tables = await prepareTables(source, specs, options, notes);
     // Before a row is read (planning samples keys) and before the old dump is touched.
     await source.lockTables?.(tables.map((t) => t.info), options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     signal?.throwIfAborted();
     const shape = runShape(options.sourceTimezone);
     dataset = options.resume
-      ? await resumeDataset(options.out, source, (manifest) => assertSameShape(manifest, options.out, shape, new Map(tables.map((t) => [t.info.name, t.shape]))))
+      ? await resumeDataset(options.out, source, (manifest) => assertSameShape(manifest, options.out, shape, new Map(tables.map((t) => [t.stream, t.shape]))))
       : await DatasetWriter.create(options.out, producer(source, snapshot, { ...shape }), { overwrite: options.overwrite ?? false });
     if (options.resume) {
       const earlier = dataset.manifest.producer.snapshot;
@@ -229,6 +231,8 @@ export interface PreparedTable {
   readonly info: TableInfo;
   /** Column → mask method. */
   readonly mask: Readonly<Record<string, string>>;
+  /** The stream in the dump (proto-names.ts tableProtoName). */
+  readonly stream: string;
   readonly protoPath: string;
   readonly messageType: string;
   readonly type: import('protobufjs').Type;
@@ -237,8 +241,13 @@ export interface PreparedTable {
 }
 
 /** Describes every table and checks it against its .proto before anything is written. */
-async function prepareTables(source: Source, specs: readonly TableSpec[], options: ExtractOptions): Promise<PreparedTable[]> {
+async function prepareTables(source: Source, given: readonly TableSpec[], options: ExtractOptions, notes: string[]): Promise<PreparedTable[]> {
   const out: PreparedTable[] = [];
+  const all = await source.listTables();
+  // `dbo.*`: every table and view of the schema, partitions left out (their parent reads them).
+  const expanded = expandTableGlobs(given, (s) => s.name, (s, name) => ({ ...s, name }), all);
+  notes.push(...expanded.notes);
+  const specs = expanded.items;
   for (const spec of specs) {
     const full = await source.describeTable(spec.name);
     const unknown = (spec.exclude ?? []).filter((c) => !full.columns.some((col) => col.name === c));
@@ -255,16 +264,18 @@ async function prepareTables(source: Source, specs: readonly TableSpec[], option
     const info: TableInfo = { ...full, columns: full.columns.filter((c) => !spec.exclude?.includes(c.name)) };
     assertSupported(info);
     checkMasks(info, spec.mask ?? {});
-    const schema = await loadLegacySchema(info.name, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto);
+    // Stream, file and message name: the table's name as an identifier, schema-qualified where two schemas share it.
+    const stream = tableProtoName(info, all);
+    const schema = await loadLegacySchema(stream, options.schemasDir ?? LEGACY_SCHEMAS_DIR, spec.proto, info.qualifiedName);
     assertNoDrift(info, schema, spec.exclude, Object.keys(spec.mask ?? {}));
     const shape = await tableShape({ table: full.qualifiedName, messageType: schema.messageType, protoPath: schema.protoPath, excluded: spec.exclude ?? [], masked: spec.mask ?? {} });
-    out.push({ info, mask: spec.mask ?? {}, ...schema, shape });
+    out.push({ info, mask: spec.mask ?? {}, stream, ...schema, shape });
   }
   const bare = new Map<string, string>();
   for (const t of out) {
-    const other = bare.get(t.info.name);
-    if (other) throw new SeedlineError('USAGE', `${other} and ${t.info.qualifiedName} would both be stream ${t.info.name}`, { hint: 'extract them into separate dumps' });
-    bare.set(t.info.name, t.info.qualifiedName);
+    const other = bare.get(t.stream);
+    if (other) throw new SeedlineError('USAGE', `${other} and ${t.info.qualifiedName} would both be stream ${t.stream}`, { hint: 'name each table once' });
+    bare.set(t.stream, t.info.qualifiedName);
   }
   const naive = out.flatMap((t) => t.info.columns.filter((c) => c.kind === 'timestamp').map((c) => `${t.info.qualifiedName}.${c.name}`));
   if (naive.length && options.sourceTimezone === undefined) {

@@ -82,7 +82,10 @@ describe('schema drift', () => {
   });
 
   it('a missing .proto is SCHEMA_INVALID with a hint to generate one', async () => {
-    await expect(loadLegacySchema('Nope', tmp)).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
+    await expect(loadLegacySchema('Nope', tmp, undefined, 'dbo.Nope')).rejects.toMatchObject({
+      code: 'SCHEMA_INVALID',
+      context: { table: 'dbo.Nope', hint: expect.stringContaining(`seedline schema dbo.Nope --source <url> --out ${tmp}`) },
+    });
   });
 
   it('generates a .proto that parses, has the SQL type as a comment, and matches its table', async () => {

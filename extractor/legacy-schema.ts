@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
 import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
 import { MASKED_FIELD_TYPES } from './masking.ts';
 import type { ColumnKind, TableInfo } from './source.ts';
+import { columnFields, fieldNames, protoIdentifier } from './proto-names.ts';
+import { valueMessageDefinitions, valueMessageName, valueMessageProblem } from './value-messages.ts';
 
 /**
  * The contract between a live table and its reviewed `.proto` (schemas/legacy/<Table>.proto,
@@ -28,14 +30,18 @@ const FIELD_TYPES: Record<ColumnKind, readonly string[]> = {
   date: ['string'],
   timestamp: ['int64', 'sint64', 'sfixed64'],
   timestamptz: ['int64', 'sint64', 'sfixed64'],
+  // Message fields (value-messages.ts), checked by shape.
+  interval: [],
+  array: [],
 };
 
 const KIND_NOTES: Partial<Record<ColumnKind, string>> = {
   decimal: 'exact decimal text',
   uuid: 'lowercase canonical',
-  date: 'YYYY-MM-DD',
-  timestamp: 'source time zone → UTC microseconds',
-  timestamptz: 'UTC microseconds',
+  date: 'YYYY-MM-DD; other years ISO 8601 expanded (-0043-03-15 is 44 BC, +10000-01-01), or infinity / -infinity',
+  timestamp: 'source time zone → UTC microseconds; infinity / -infinity: int64 max / min',
+  timestamptz: 'UTC microseconds; infinity / -infinity: int64 max / min',
+  interval: 'months, days, microseconds',
 };
 
 export interface LegacySchema {
@@ -44,19 +50,28 @@ export interface LegacySchema {
   readonly type: protobuf.Type;
 }
 
-/** Loads the message of a table (bare name, e.g. `Members`) from `dir`. */
-export async function loadLegacySchema(tableName: string, dir = LEGACY_SCHEMAS_DIR, protoPath?: string): Promise<LegacySchema> {
+/**
+ * Loads the message of a table from `dir`: `<name>.proto`, message `seedline.legacy.<name>`,
+ * where `name` is the table's proto name (proto-names.ts `tableProtoName`: `Members` for
+ * dbo.Members). `qualifiedName` (`dbo.Members`) only makes the error for a missing file exact.
+ */
+export async function loadLegacySchema(tableName: string, dir = LEGACY_SCHEMAS_DIR, protoPath?: string, qualifiedName = tableName): Promise<LegacySchema> {
   const path = protoPath ?? join(dir, `${tableName}.proto`);
   if (!existsSync(path)) {
-    throw new SeedlineError('SCHEMA_INVALID', `${path} does not exist: table ${tableName} has no reviewed schema`, {
+    throw new SeedlineError('SCHEMA_INVALID', `${path} does not exist: table ${qualifiedName} has no reviewed schema`, {
       file: path,
-      table: tableName,
-      hint: `generate one with \`seedline schema --tables ${tableName}\`, review it and commit it`,
+      table: qualifiedName,
+      hint: `generate one with \`seedline schema ${shellWord(qualifiedName)} --source <url> --out ${shellWord(protoPath ? dirname(path) : dir)}\`, review it and commit it`,
     });
   }
   const messageType = `${LEGACY_PACKAGE}.${tableName}`;
   const root = await loadProtos([path]);
   return { protoPath: path, messageType, type: lookupType(root, messageType, [path]) };
+}
+
+/** `dbo.Members` as it is; anything a shell would split or expand in single quotes. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface Drift {
@@ -67,15 +82,22 @@ export interface Drift {
 /** Every difference between the table and its message; empty when they match. */
 export function findDrift(table: TableInfo, type: protobuf.Type, excluded: readonly string[] = [], masked: readonly string[] = []): Drift[] {
   const drift: Drift[] = [];
+  const byColumn = columnFields(type);
   const fields = new Map(type.fieldsArray.map((f) => [f.name, f]));
   for (const c of table.columns) {
-    const f = fields.get(c.name);
-    fields.delete(c.name);
+    const f = byColumn.get(c.name);
+    if (f) fields.delete(f.name);
     if (!f) {
       drift.push({ column: c.name, problem: `column ${c.name} (${c.sqlType}) has no field in the .proto` });
       continue;
     }
     if (c.kind === null) continue; // reported as UNSUPPORTED_TYPE, with its own hint
+    if (valueMessageName(c) !== null && !masked.includes(c.name)) {
+      // A message field has presence of its own: NULL is an absent field, `optional` or not.
+      const problem = valueMessageProblem(c, f);
+      if (problem) drift.push({ column: c.name, problem: `column ${c.name} is ${c.sqlType}: ${problem}` });
+      continue;
+    }
     // A masked column carries its hash: hex text or the raw digest, whatever the SQL type.
     const allowed = masked.includes(c.name) ? MASKED_FIELD_TYPES : FIELD_TYPES[c.kind];
     if (f.repeated || f.map || !allowed.includes(f.type)) {
@@ -117,29 +139,60 @@ export function assertNoDrift(table: TableInfo, schema: LegacySchema, excluded: 
   );
 }
 
+export interface GenerateProtoOptions {
+  /** The message name (proto-names.ts `tableProtoName`); default: the table name as an identifier. */
+  readonly messageName?: string;
+  /** The zone naive timestamps are read in (--source-timezone), named in their fields' comments when known. */
+  readonly sourceTimezone?: string;
+}
+
 /** A starting `.proto` for a table, one field per column, the SQL type as a comment. */
-export function generateProto(table: TableInfo): string {
+export function generateProto(table: TableInfo, options: GenerateProtoOptions = {}): string {
+  const messageName = options.messageName ?? protoIdentifier(table.name, 'table');
+  const nested = valueMessageDefinitions(table.columns);
+  const names = fieldNames(
+    table.columns.map((c) => c.name),
+    table.columns.flatMap((c) => valueMessageName(c) ?? []),
+  );
+  const renamed = names.some((n, i) => n !== table.columns[i]!.name);
   const lines = [
-    `// Legacy table ${table.qualifiedName}. One field per column, named exactly as the column.`,
+    `// Legacy table ${oneLine(table.qualifiedName)}. One field per column, named ${renamed ? 'as the column, or, where its name is no identifier, with json_name = the column\'s name' : 'exactly as the column'}.`,
     '// Generated by `seedline schema` from the catalog: review it before committing.',
     'syntax = "proto3";',
     '',
     `package ${LEGACY_PACKAGE};`,
     '',
-    `message ${table.name} {`,
+    `message ${messageName} {`,
+    ...nested,
   ];
   table.columns.forEach((c, i) => {
+    const name = names[i]!;
     const pk = table.primaryKey.includes(c.name) ? ', primary key' : '';
-    const comment = `// ${c.sqlType}${c.nullable ? ' NULL' : ' NOT NULL'}${pk}${c.note ? `; ${c.note}` : ''}`;
+    const comment = `// ${oneLine(c.sqlType)}${c.nullable ? ' NULL' : ' NOT NULL'}${pk}${c.note ? `, ${oneLine(c.note)}` : ''}`;
     if (c.kind === null) {
-      lines.push(`  // ${c.name} = ${i + 1}: UNSUPPORTED (${c.sqlType}); leave it out or cast it in a view`);
+      lines.push(`  // ${oneLine(c.name)} = ${i + 1}: UNSUPPORTED (${oneLine(c.sqlType)}); leave it out or cast it in a view`);
       return;
     }
-    const note = KIND_NOTES[c.kind] ? `, ${KIND_NOTES[c.kind]}` : '';
-    lines.push(`  ${c.nullable ? 'optional ' : ''}${FIELD_TYPES[c.kind][0]} ${c.name} = ${i + 1}; ${comment}${note}`);
+    const zone = c.kind === 'timestamp' && options.sourceTimezone ? ` (${options.sourceTimezone})` : '';
+    const note = KIND_NOTES[c.kind] ? `, ${KIND_NOTES[c.kind]!.replace('source time zone', `source time zone${zone}`)}` : '';
+    const message = valueMessageName(c);
+    // A message field has presence without `optional`.
+    const type = message ?? FIELD_TYPES[c.kind][0];
+    const jsonName = name !== c.name ? ` [json_name = ${protoString(c.name)}]` : '';
+    lines.push(`  ${c.nullable && message === null ? 'optional ' : ''}${type} ${name} = ${i + 1}${jsonName}; ${comment}${note}`);
   });
   lines.push('}', '');
   return lines.join('\n');
+}
+
+/** Text for a `//` comment: one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** A protobuf string literal (UTF-8 as it is; quotes, backslashes and control characters escaped). */
+function protoString(text: string): string {
+  return `"${text.replace(/[\\"]/g, (ch) => `\\${ch}`).replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
 }
 
 function isOptional(f: protobuf.Field): boolean {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
+import { columnFields } from './proto-names.ts';
 import type { ColumnValue, TableInfo } from './source.ts';
 
 /**
@@ -34,6 +35,14 @@ export function checkMasks(table: TableInfo, mask: Readonly<Record<string, strin
         column,
       });
     }
+    const kind = table.columns.find((c) => c.name === column)!.kind;
+    if (kind === 'interval' || kind === 'array') {
+      throw new SeedlineError('CONFIG_INVALID', `${table.qualifiedName}.${column}: an ${kind} column cannot be masked (its value is a message, not one text)`, {
+        table: table.qualifiedName,
+        column,
+        hint: 'drop the column with "exclude", or mask a view column that casts it to text',
+      });
+    }
     if (!(MASK_METHODS as readonly string[]).includes(method)) {
       throw new SeedlineError('CONFIG_INVALID', `${table.qualifiedName}.${column}: mask method "${method}" is not one of ${MASK_METHODS.join(', ')}`, {
         table: table.qualifiedName,
@@ -46,7 +55,8 @@ export function checkMasks(table: TableInfo, mask: Readonly<Record<string, strin
 
 /** A function replacing the masked values of a row (in `table.columns` order) in place; null when nothing is masked. */
 export function rowMasker(table: TableInfo, mask: Readonly<Record<string, string>>, type: protobuf.Type): ((row: ColumnValue[]) => void) | null {
-  const masked = table.columns.flatMap((c, i) => (mask[c.name] ? [{ i, asBytes: type.fields[c.name]?.type === 'bytes' }] : []));
+  const byColumn = columnFields(type);
+  const masked = table.columns.flatMap((c, i) => (mask[c.name] ? [{ i, asBytes: byColumn.get(c.name)?.type === 'bytes' }] : []));
   if (masked.length === 0) return null;
   return (row) => {
     for (const { i, asBytes } of masked) {

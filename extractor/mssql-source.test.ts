@@ -273,7 +273,7 @@ describe('what the snapshot info tells the manifest', () => {
   it('the source identity, the key index read, what mappings lose, and what the statement timeout covers', async () => {
     const fake = fakeDriver({ columns: [{ name: 'Id', base: 'int', maxLength: 4, nullable: false }, { name: 'At', base: 'datetime2', maxLength: 8, precision: 27, scale: 7 }], pk: ['Id'], rows: [] });
     const { snapshot } = await open(fake);
-    expect(snapshot.identity).toEqual({ server: 'SQL01\\PROD', database: 'Legacy', createdAt: '2020-01-01T00:00:00' });
+    expect(snapshot.sourceIdentity).toEqual({ server: 'SQL01\\PROD', database: 'Legacy', createdAt: '2020-01-01T00:00:00' });
     expect(snapshot.keyIndexes).toEqual({ 'dbo.T': { index: 'PK_T', clustered: true, descending: [] } });
     expect(snapshot.typeNotes).toEqual({ 'dbo.T': { At: expect.stringMatching(/100 ns\) is cut/) } });
     expect(snapshot.statementTimeoutCovers).toMatch(/whole statement/);
@@ -298,7 +298,7 @@ describe('each stream says the consistency its source gave (issue 17 item 6)', (
       const protoPath = join(dir, 'T.proto');
       await writeFile(protoPath, 'syntax = "proto3";\nmessage T { int32 Id = 1; }\n');
       const shape = await tableShape({ table: table.qualifiedName, messageType: 'T', protoPath, excluded: [], masked: {} });
-      const planned = await planTable(source, dataset, { info: table, mask: {}, protoPath, messageType: 'T', type, shape }, {});
+      const planned = await planTable(source, dataset, { info: table, mask: {}, stream: 'T', protoPath, messageType: 'T', type, shape }, {});
       const consistency = String(dataset.manifest.streams[planned.stream]!.info!.consistency);
       expect(consistency).not.toMatch(/shared by all workers/);
       expect(consistency).toMatch(/^SQL Server SNAPSHOT, not one snapshot for the run: dbo\.T was read as 1 key range/);

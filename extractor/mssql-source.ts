@@ -111,7 +111,7 @@ export class MssqlSource implements Source {
         serverVersion: state.version,
         edition: state.edition,
         // What the dump is of: verify --against can refuse another database.
-        identity: { server: state.serverName ?? this.conn.host, database: state.name, createdAt: state.createdAt },
+        sourceIdentity: { server: state.serverName ?? this.conn.host, database: state.name, createdAt: state.createdAt },
         rangeTransactions: this.ranges.log,
         keyIndexes: this.keyIndexes,
         typeNotes: this.typeNotes,

@@ -96,6 +96,6 @@ describe('the .proto a SQL Server catalog generates', () => {
   it('carries what a mapping loses in the field comment', async () => {
     const { generateProto } = await import('./legacy-schema.ts');
     const proto = generateProto({ schema: 'dbo', name: 'Logins', qualifiedName: 'dbo.Logins', columns: [col('Id', 'int', 4), col('At', 'datetime2', 8, 27, 7)], primaryKey: ['Id'], estimatedRows: 0 });
-    expect(proto).toMatch(/At = 2; \/\/ datetime2\(7\) NULL; the 7th fractional digit \(100 ns\) is cut/);
+    expect(proto).toMatch(/At = 2; \/\/ datetime2\(7\) NULL, the 7th fractional digit \(100 ns\) is cut/);
   });
 });

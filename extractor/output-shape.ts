@@ -15,7 +15,9 @@ import type { Manifest } from '../recordfile/index.ts';
  * Bump when the record a column turns into changes for the same value (a new encoding of a
  * type, a changed text form): a dump then cannot be resumed across that change.
  */
-export const TYPE_MAPPING_VERSION = 1;
+// 2: dates outside years 1-9999 are ISO 8601 expanded years (-0043-03-15), no longer the
+//    server's text (0044-03-15 BC); infinite timestamps, intervals, arrays, enums, json … are new.
+export const TYPE_MAPPING_VERSION = 2;
 
 export interface RunShape {
   readonly sourceTimezone: string | null;

@@ -2,7 +2,9 @@ import { SeedlineError } from '../common/errors.ts';
 import type { FieldLayout } from './record-layout.ts';
 import { ProtoWriter, WIRE } from '../common/proto-writer.ts';
 import { quoteIdent } from './postgres-catalog.ts';
-import type { ColumnValue } from './source.ts';
+import { BINARY_ARRAY_ELEMENTS } from './postgres-catalog.ts';
+import { canonicalNaN, decodeArray, decodeInterval, isoDate } from './pg-values.ts';
+import type { ColumnValue, KeyValue } from './source.ts';
 
 /**
  * One column of a `COPY … (FORMAT binary)` tuple turned straight into its protobuf field:
@@ -20,6 +22,13 @@ import type { ColumnValue } from './source.ts';
  * | uuid            | 16 bytes                                  | 36 lowercase characters       |
  * | timestamptz     | int8 µs since 2000-01-01 UTC              | + 946,684,800 s → µs since 1970 |
  * | timestamp       | `AT TIME ZONE` the source zone (server)   | as timestamptz                |
+ * | date            | `::text` (ISO)                            | copied; other years: isoDate  |
+ * | oid/xid/cid     | `::text::int8`                            | as int8                       |
+ * | enum, json, inet, … (kind string) | `::text` on the server  | copied                        |
+ * | interval, arrays | their binary send format                 | decoded (pg-values.ts), encoded as the row path does |
+ *
+ * Infinite timestamps are written as int64's extremes; a finite one too late for int64
+ * microseconds since 1970 (after the year 294,246) is refused naming table, key and column.
  */
 export type FieldWriter = (out: ProtoWriter, buf: Buffer, pos: number, len: number) => void;
 
@@ -41,10 +50,12 @@ const EPOCH_LO = EPOCH_2000_MICROS % 2 ** 32;
  * the statement runs with the session's TimeZone set to `zone` (see `copyPlan`), so a naive
  * timestamp is cast instead of converted with `AT TIME ZONE`.
  */
-export function binaryField(field: FieldLayout, pgType: string, table: string, zone: string | undefined, zoneIsSession = false): BinaryField | null {
+export function binaryField(field: FieldLayout, pgType: string, table: string, zone: string | undefined, zoneIsSession = false, castType = ''): BinaryField | null {
   const q = `t.${quoteIdent(field.name)}`;
-  const select = selectFor(pgType, q, zone, zoneIsSession);
+  const select = selectFor(field, pgType, q, zone, zoneIsSession, castType);
   if (select === null) return null;
+  if (field.kind === 'int64' && pgType !== 'int8') pgType = 'int8'; // oid-like: cast to int8 on the server
+  if (field.kind === 'string' && !(BINARY_TYPES as readonly string[]).includes(pgType)) pgType = 'text'; // sent as ::text
   if (field.mask) {
     const mask = field.mask;
     const decode = valueDecoder(pgType, field.name, table);
@@ -59,11 +70,36 @@ export function binaryField(field: FieldLayout, pgType: string, table: string, z
       },
     };
   }
+  if (field.encodeMessage) {
+    const encode = field.encodeMessage;
+    const decode = messageDecoder(field, table);
+    const tag = tagOf(field.id, WIRE.delimited);
+    return {
+      select,
+      write: (out, buf, pos, len) => {
+        const encoded = encode(decode(buf, pos, len));
+        const bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
+        out.uint32(tag);
+        out.delimited(bytes, 0, bytes.length);
+      },
+    };
+  }
   const write = writerFor(field, pgType, table);
   return write ? { select, write } : null;
 }
 
-function selectFor(pgType: string, q: string, zone: string | undefined, zoneIsSession: boolean): string | null {
+/** interval and arrays: the row path's value, from the same binary form it asks for. */
+function messageDecoder(field: FieldLayout, table: string): (buf: Buffer, pos: number, len: number) => object {
+  if (field.kind === 'interval') return (buf, pos) => decodeInterval(buf, pos);
+  const element = field.arrayOf!;
+  return (buf, pos, len) => decodeArray(buf, pos, len, element, () => `${table}.${field.name}`);
+}
+
+function selectFor(field: FieldLayout, pgType: string, q: string, zone: string | undefined, zoneIsSession: boolean, castType: string): string | null {
+  if (field.kind === 'array') return `${q}::${BINARY_ARRAY_ELEMENTS[pgType] ? castType : 'text[]'}`;
+  if (field.kind === 'interval') return q;
+  if (field.kind === 'int64' && pgType !== 'int8') return `${q}::text::int8`;
+  if (field.kind === 'string' && !(BINARY_TYPES as readonly string[]).includes(pgType)) return `${q}::text`;
   switch (pgType) {
     case 'numeric':
     case 'money':
@@ -111,14 +147,24 @@ function writerFor(f: FieldLayout, pgType: string, table: string): FieldWriter |
         ((out, buf, pos) => {
           const hi = buf.readInt32BE(pos);
           const lo = buf.readUInt32BE(pos + 4);
-          if (isInfinity(hi, lo)) throw outOfRange(table, f.name);
+          // PostgreSQL's own infinities are int64's extremes; kept as they are.
+          if (isInfinity(hi, lo)) return emit(out, hi, lo);
           const sum = lo + EPOCH_LO; // < 2^33: exact
           const high = hi + EPOCH_HI + (sum >= 2 ** 32 ? 1 : 0);
-          // The last ~8,000 years PostgreSQL can store pass int64 once counted from 1970.
-          if (high > 0x7fffffff) throw outOfRange(table, f.name);
+          // The last ~30 years PostgreSQL can store pass int64 once counted from 1970; int64 max is infinity.
+          if (high > 0x7fffffff || (high === 0x7fffffff && sum % 2 ** 32 === 0xffffffff)) throw outOfRange(table, f.name);
           emit(out, high | 0, sum >>> 0);
         })
       );
+    }
+    case 'date': {
+      if (f.type !== 'string') return null;
+      const tag = tagOf(f.id, WIRE.delimited);
+      return (out, buf, pos, len) => {
+        out.uint32(tag);
+        if (len === 10) out.delimited(buf, pos, pos + len); // YYYY-MM-DD: as the server wrote it
+        else out.string(isoDate(buf.toString('latin1', pos, pos + len)));
+      };
     }
     case 'bool': {
       if (f.type !== 'bool') return null;
@@ -252,22 +298,38 @@ function int64Emitter(f: FieldLayout): Emit64 | null {
   }
 }
 
-/** The row path's NaN comes from Number('NaN'): one bit pattern, whatever the server stored. */
-function canonicalNaN(v: number): number {
-  return v !== v ? NaN : v;
-}
-
 function isInfinity(hi: number, lo: number): boolean {
   return (hi === 0x7fffffff && lo === 0xffffffff) || (hi === -0x80000000 && lo === 0);
 }
 
-/** What the row path's `extract(epoch …)::int8` fails on too. */
-function outOfRange(table: string, column: string): SeedlineError {
-  return new SeedlineError('SOURCE_QUERY', `${table}.${column} holds a timestamp with no int64 microseconds since 1970 (infinity, or after the year 292,000)`, {
+const INT64_MAX = 0x7fffffffffffffffn;
+const INT64_MIN = -0x8000000000000000n;
+
+/** A finite timestamp whose microseconds since 1970 are no int64 below int64 max (which means infinity). */
+export function outOfRange(table: string, column: string, key?: KeyValue): SeedlineError {
+  return new SeedlineError('SOURCE_QUERY', `${table}.${column} holds a timestamp after the year 294,246 (no int64 microseconds since 1970)${inRow(key)}`, {
     table,
     column,
-    hint: 'leave the column out in the config, or read the table through a view that replaces infinity',
+    hint: 'leave the column out in the config, or read the table through a view that replaces the value',
   });
+}
+
+/** ` in the row with key (…)`, naming a value's row in an error message; '' for a table without a key. */
+export function inRow(key: KeyValue | undefined): string {
+  return key && key.length ? ` in the row with key (${key.join(', ')})` : '';
+}
+
+/**
+ * The row path's timestamp: `trunc(extract(epoch …) * 1000000)::text` from the server, as
+ * decimal text of int64 µs since 1970; 'Infinity'/'-Infinity' → int64 max/min, as the COPY path writes them.
+ */
+export function epochMicros(text: string, table: string, column: string, key: KeyValue): string {
+  if (text === 'Infinity') return INT64_MAX.toString();
+  if (text === '-Infinity') return INT64_MIN.toString();
+  if (text.length <= 18) return text; // |µs| < 10^18: years 1939 BC to AD 33,658, the common case, no BigInt
+  const v = BigInt(text);
+  if (v >= INT64_MAX || v < INT64_MIN) throw outOfRange(table, column, key);
+  return text;
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -299,10 +361,14 @@ export function valueDecoder(pgType: string, column: string, table: string): (bu
     case 'timestamp':
     case 'timestamptz':
       return (buf, pos) => {
-        const micros = buf.readBigInt64BE(pos) + BigInt(EPOCH_2000_MICROS);
-        if (isInfinity(buf.readInt32BE(pos), buf.readUInt32BE(pos + 4)) || micros > 0x7fffffffffffffffn) throw outOfRange(table, column);
+        const raw = buf.readBigInt64BE(pos);
+        if (isInfinity(buf.readInt32BE(pos), buf.readUInt32BE(pos + 4))) return raw.toString();
+        const micros = raw + BigInt(EPOCH_2000_MICROS);
+        if (micros >= INT64_MAX) throw outOfRange(table, column);
         return micros.toString();
       };
+    case 'date':
+      return (buf, pos, len) => isoDate(buf.toString('latin1', pos, pos + len));
     case 'bool':
       return (buf, pos) => buf[pos] !== 0;
     case 'float4':

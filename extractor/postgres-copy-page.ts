@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { SeedlineError } from '../common/errors.ts';
-import { binaryField, quoteLiteral, type FieldWriter } from './pg-binary-fields.ts';
+import { binaryField, inRow, quoteLiteral, type FieldWriter } from './pg-binary-fields.ts';
 import { CopyBinaryParser, describeCopyProblem } from './pg-copy-binary.ts';
 import { copyOut } from './pg-copy-out.ts';
 import type { PgTableInfo } from './postgres-catalog.ts';
@@ -48,7 +48,7 @@ export function copyPlan(info: PgTableInfo, layout: RecordLayout, zone: string |
   const writers: FieldWriter[] = [];
   for (const field of layout.fields) {
     const pgType = info.baseTypes[field.name];
-    const binary = pgType === undefined ? null : binaryField(field, pgType, info.qualifiedName, zone, sessionZone !== undefined);
+    const binary = pgType === undefined ? null : binaryField(field, pgType, info.qualifiedName, zone, sessionZone !== undefined, info.castTypes[field.name]);
     if (!binary) return null;
     selects.push(binary.select);
     writers.push(binary.write);
@@ -89,13 +89,19 @@ export function copyPage(client: pg.Client, sql: string, plan: CopyPlan, table: 
   const ends: number[] = [];
   const keys: KeyValue[] = [];
   const parser = new CopyBinaryParser(width + keyColumns, (buf, starts, lengths) => {
-    for (let i = 0; i < width; i++) {
-      const length = lengths[i]!;
-      if (length >= 0) writers[i]!(out, buf, starts[i]!, length); // NULL: the field is absent
-    }
-    ends.push(out.pos);
     const key: string[] = new Array(keyColumns);
     for (let k = 0; k < keyColumns; k++) key[k] = buf.toString('utf8', starts[width + k]!, starts[width + k]! + lengths[width + k]!);
+    try {
+      for (let i = 0; i < width; i++) {
+        const length = lengths[i]!;
+        if (length >= 0) writers[i]!(out, buf, starts[i]!, length); // NULL: the field is absent
+      }
+    } catch (err) {
+      // A value with no encoding: name its row (the writers know table and column only).
+      if (err instanceof SeedlineError) throw new SeedlineError(err.code, `${err.message}${inRow(key)}`, err.context);
+      throw err;
+    }
+    ends.push(out.pos);
     keys.push(key);
   });
   return copyOut(client, sql, (chunk) => {

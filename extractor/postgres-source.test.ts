@@ -32,7 +32,7 @@ beforeAll(async () => {
     INSERT INTO public.pairs SELECT g / 7, 'k' || (g % 7), g FROM generate_series(0, 999) g;
     CREATE TABLE public.heap (v int NOT NULL);
     INSERT INTO public.heap SELECT g FROM generate_series(1, 250) g;
-    CREATE TABLE public.odd (id int PRIMARY KEY, j jsonb);`);
+    CREATE TYPE public.pair AS (a int, b text); CREATE TABLE public.odd (id int PRIMARY KEY, j public.pair);`);
 });
 
 afterAll(async () => {

@@ -1,7 +1,9 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
-import { assertSupported, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { assertSupported, BINARY_ARRAY_ELEMENTS, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
+import { BINARY_TYPES, epochMicros, quoteLiteral } from './pg-binary-fields.ts';
+import { decodeArray, decodeInterval, isoDate } from './pg-values.ts';
 import { copyPage, copyPlan, copyStatement } from './postgres-copy-page.ts';
 import { mapPgError } from './postgres-errors.ts';
 import { lockPgTables, lockWaitError } from './postgres-locks.ts';
@@ -69,9 +71,12 @@ export class PostgresSource implements Source {
   async connect(): Promise<SnapshotInfo> {
     const leader = await this.open();
     try {
-      const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string }>(
+      // The system identifier (pg_control_system) tells clusters apart, the name databases in one:
+      // verify --against refuses another database than the dump's own.
+      const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string; system: string | null; db: string }>(
         `SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting('server_version') AS version,
-                version() AS full, current_setting('server_encoding') AS encoding`,
+                version() AS full, current_setting('server_encoding') AS encoding, current_database() AS db,
+                CASE WHEN has_function_privilege('pg_control_system()', 'execute') THEN (SELECT system_identifier::text FROM pg_control_system()) END AS system`,
       );
       this.snapshotId = rows[0]!.id;
       this.binaryCopy = !rows[0]!.full.includes('PGlite') && rows[0]!.encoding !== 'SQL_ASCII';
@@ -83,6 +88,7 @@ export class PostgresSource implements Source {
         sharedByAllWorkers: true,
         standby: rows[0]!.standby === 't',
         serverVersion: rows[0]!.version,
+        sourceIdentity: { systemIdentifier: rows[0]!.system, database: rows[0]!.db },
       };
     } catch (err) {
       await this.close();
@@ -140,7 +146,7 @@ export class PostgresSource implements Source {
   async *readRange(table: TableInfo, range: KeyRange, options: ReadOptions): AsyncGenerator<RowBatch> {
     const info = this.readable(table);
     const hasNaive = info.columns.some((c) => c.kind === 'timestamp');
-    const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '')).join(', ');
+    const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
     const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
     if (info.primaryKey.length === 0) {
       const client = await this.acquire();
@@ -160,7 +166,7 @@ export class PostgresSource implements Source {
     };
     // Converted after the next page was asked for: the server works while this runs.
     const size = (page: { raw: string[][] }) => page.raw.reduce((n, r) => r.reduce((m, v) => m + (v?.length ?? 0), n), 0);
-    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: raw.map((r) => convertRow(info.columns, r)), keys };
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: raw.map((r, i) => convertRow(info, r, keys[i]!)), keys };
   }
 
   /**
@@ -292,7 +298,7 @@ export class PostgresSource implements Source {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }
         if (raw.length === 0) return;
-        yield { rows: raw.map((r) => convertRow(info.columns, r)), keys: raw.map(() => []) };
+        yield { rows: raw.map((r) => convertRow(info, r, [])), keys: raw.map(() => []) };
       }
     } finally {
       await cursor.close().catch(() => {});
@@ -353,6 +359,7 @@ export class PostgresSource implements Source {
         hint: 'use an IANA zone name such as Europe/Helsinki or UTC',
       });
     }
+    if (!this.zoneIsName) await refuseAbbreviationWithRules(client, zone);
   }
 
   private async acquire(): Promise<pg.Client> {
@@ -387,34 +394,70 @@ export class PostgresSource implements Source {
   }
 }
 
+/**
+ * Where a zone's name is also an abbreviation (CET, EET, MET, WET), AT TIME ZONE takes the
+ * abbreviation's fixed offset, not the IANA zone's rules: CET would be +1 in summer too.
+ * Refused, naming the Region/City zone to use; names whose rules are that fixed offset all
+ * year (UTC, GMT, EST, ...) are fine. The zone's offsets come from the session's TimeZone,
+ * which always reads a name as a zone.
+ */
+async function refuseAbbreviationWithRules(client: pg.Client, zone: string): Promise<void> {
+  const results = (await client.query(
+    `SET LOCAL TimeZone = ${quoteLiteral(zone)};
+     SELECT (SELECT extract(epoch from utc_offset)::int FROM pg_timezone_abbrevs WHERE lower(abbrev) = lower(${quoteLiteral(zone)}) LIMIT 1) AS fixed,
+            extract(timezone from '2021-01-15 12:00+00'::timestamptz)::int AS winter, extract(timezone from '2021-07-15 12:00+00'::timestamptz)::int AS summer;
+     SET LOCAL TimeZone = 'UTC'`,
+  )) as unknown as pg.QueryResult<{ fixed: string; winter: string; summer: string }>[];
+  const row = results[1]!.rows[0]!;
+  if (row.fixed === row.winter && row.fixed === row.summer) return;
+  const instead = ZONE_FOR_ABBREVIATION[zone.toUpperCase()];
+  throw new SeedlineError('USAGE', `--source-timezone ${zone} is also a time-zone abbreviation, which PostgreSQL reads as the fixed offset ${Number(row.fixed) / 3600}h all year, while the zone ${zone} has summer time`, {
+    option: 'source-timezone',
+    hint: `name the zone by region and city, e.g. ${instead ? `${instead} (what the IANA database makes ${zone} a link to) or ` : ''}the city the legacy server was in`,
+  });
+}
+
+/** IANA tzdata 2024b links these names to these zones. */
+const ZONE_FOR_ABBREVIATION: Readonly<Record<string, string>> = { CET: 'Europe/Brussels', MET: 'Europe/Brussels', EET: 'Europe/Athens', WET: 'Europe/Lisbon' };
+
 /** The select-list expression that gives a column's exact text in the shape of its kind. */
-function selectExpression(c: ColumnInfo, tzParam: string): string {
+function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType: string): string {
   const q = quoteIdent(c.name);
   switch (c.kind) {
     case 'decimal':
       return `${q}::numeric::text`;
     case 'timestamp':
-      // The wall-clock time is read in the source's zone; extract(epoch) is exact numeric (PG 14+).
-      return `(extract(epoch from (${q} AT TIME ZONE ${tzParam}::text)) * 1000000)::int8`;
+      // The wall-clock time is read in the source's zone; extract(epoch) is exact numeric (PG 14+),
+      // 'Infinity' for an infinite timestamp (convert checks the range, naming the row).
+      return `trunc(extract(epoch from (${q} AT TIME ZONE ${tzParam}::text)) * 1000000)::text`;
     case 'timestamptz':
-      return `(extract(epoch from ${q}) * 1000000)::int8`;
+      return `trunc(extract(epoch from ${q}) * 1000000)::text`;
+    // The binary send format, as the COPY path gets it: one decoder for both paths (pg-values.ts).
+    case 'interval':
+      return `interval_send(${q})`;
+    case 'array':
+      return `array_send(${q}::${BINARY_ARRAY_ELEMENTS[base] ? castType : 'text[]'})`;
+    case 'string':
+      // As the COPY path reads it: the cast to text (inet's keeps the /32 its output leaves out).
+      return (BINARY_TYPES as readonly string[]).includes(base) ? q : `${q}::text`;
     default:
       return q;
   }
 }
 
 /** Server text → the JS value of DESIGN.md's mapping (NULL stays null, '' stays ''). */
-function convertRow(columns: readonly ColumnInfo[], raw: readonly (string | null)[]): ColumnValue[] {
+function convertRow(info: PgTableInfo, raw: readonly (string | null)[], key: KeyValue): ColumnValue[] {
+  const columns = info.columns;
   const out: ColumnValue[] = new Array(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const v = raw[i] ?? null;
-    out[i] = v === null ? null : convert(columns[i]!.kind!, v);
+    out[i] = v === null ? null : convert(columns[i]!, v, info, key);
   }
   return out;
 }
 
-function convert(kind: NonNullable<ColumnInfo['kind']>, v: string): ColumnValue {
-  switch (kind) {
+function convert(c: ColumnInfo, v: string, info: PgTableInfo, key: KeyValue): ColumnValue {
+  switch (c.kind!) {
     case 'int32':
     case 'double':
       return Number(v);
@@ -426,7 +469,18 @@ function convert(kind: NonNullable<ColumnInfo['kind']>, v: string): ColumnValue 
       return Buffer.from(v.slice(2), 'hex'); // bytea_output = hex: '\x0a0b...'
     case 'uuid':
       return v.toLowerCase();
+    case 'date':
+      return isoDate(v);
+    case 'timestamp':
+    case 'timestamptz':
+      return epochMicros(v, info.qualifiedName, c.name, key);
+    case 'interval':
+      return decodeInterval(Buffer.from(v.slice(2), 'hex'), 0);
+    case 'array': {
+      const bytes = Buffer.from(v.slice(2), 'hex');
+      return decodeArray(bytes, 0, bytes.length, c.arrayOf!, () => `${info.qualifiedName}.${c.name}`);
+    }
     default:
-      return v; // int64, decimal, string, date, timestamps: already exact text
+      return v; // int64, decimal, string: already exact text
   }
 }

@@ -1,4 +1,6 @@
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
+import { columnFields } from './proto-names.ts';
+import { valueMessageName } from './value-messages.ts';
 import { maskValue } from './masking.ts';
 import type { ColumnInfo, ColumnKind, ColumnValue, TableInfo } from './source.ts';
 
@@ -29,6 +31,10 @@ export interface FieldLayout {
    * A NULL is left out either way.
    */
   readonly omitDefault: boolean;
+  /** For kind `array`: how each element is carried. */
+  readonly arrayOf?: ColumnInfo['arrayOf'];
+  /** For a message field (interval, arrays; value-messages.ts): the row path's encoding of its value. */
+  readonly encodeMessage?: (value: object) => Uint8Array;
   /** The masked value (a hash) replaces the column's; the field is then string or bytes. */
   readonly mask?: (value: Exclude<ColumnValue, null>) => string | Buffer;
 }
@@ -50,11 +56,20 @@ export function recordLayout(table: TableInfo, type: protobuf.Type, mask: Readon
   // builds the type's encoder: have it built, so hasPresence below is what the encoder uses.
   type.encode({});
   const fields: FieldLayout[] = [];
+  const byColumn = columnFields(type);
   for (let i = 0; i < table.columns.length; i++) {
     const c: ColumnInfo = table.columns[i]!;
-    const f = type.fields[c.name];
-    if (!f || c.kind === null || f.repeated || f.map || !(LAYOUT_FIELD_TYPES as readonly string[]).includes(f.type)) return null;
+    const f = byColumn.get(c.name);
+    if (!f || c.kind === null || f.repeated || f.map) return null;
     const method = mask[c.name];
+    if (valueMessageName(c) !== null && method === undefined) {
+      const message = f.resolve().resolvedType;
+      if (!(message instanceof protobuf.Type)) return null;
+      // protobufjs writes a message field as present whenever a value is given, empty or not.
+      fields.push({ column: i, name: c.name, kind: c.kind, id: f.id, type: 'bytes', omitDefault: false, ...(c.arrayOf ? { arrayOf: c.arrayOf } : {}), encodeMessage: (v) => message.encode(v).finish() });
+      continue;
+    }
+    if (!(LAYOUT_FIELD_TYPES as readonly string[]).includes(f.type)) return null;
     const field: FieldLayout = {
       column: i,
       name: c.name,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../recordfile/index.ts';
 import { extract } from './extract.ts';
+import { TYPE_MAPPING_VERSION } from './output-shape.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
 import { verifyDump, verifySummary } from './verify.ts';
 
@@ -68,7 +69,7 @@ describe('extract --resume guards', () => {
     expect(await first.exit).toBe('SIGKILL');
     const killed = await readManifest(out);
     expect(killed.complete).toBe(false);
-    expect(killed.producer.options).toEqual({ sourceTimezone: 'Europe/Helsinki', typeMappingVersion: 1 });
+    expect(killed.producer.options).toEqual({ sourceTimezone: 'Europe/Helsinki', typeMappingVersion: TYPE_MAPPING_VERSION });
 
     // Item 2: the kept parts are Helsinki time; parts read as UTC would be hours off.
     const utc = seedline([...args('UTC'), '--resume']);

@@ -1,4 +1,5 @@
 import type protobuf from 'protobufjs';
+import { columnFields } from './proto-names.ts';
 import type { ColumnInfo, ColumnValue } from './source.ts';
 
 /**
@@ -7,8 +8,9 @@ import type { ColumnInfo, ColumnValue } from './source.ts';
  * string or 0 is written as present, so a reader can tell them apart.
  */
 export function rowEncoder(columns: readonly ColumnInfo[], type: protobuf.Type): (row: readonly ColumnValue[]) => Uint8Array {
-  // Field names equal column names (checked by findDrift before any row is read).
-  const names = columns.map((c) => c.name);
+  // Each column's field (its name, or json_name = the column's name; checked by findDrift before any row is read).
+  const byColumn = columnFields(type);
+  const names = columns.map((c) => byColumn.get(c.name)?.name ?? c.name);
   return (row) => {
     const message: Record<string, ColumnValue> = {};
     for (let i = 0; i < names.length; i++) {

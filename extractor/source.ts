@@ -22,9 +22,13 @@ import type { RecordLayout } from './record-layout.ts';
  * | string      | string              | string              |
  * | bytes       | Buffer              | bytes               |
  * | uuid        | lowercase string    | string              |
- * | date        | 'YYYY-MM-DD'        | string              |
+ * | date        | 'YYYY-MM-DD' (other years, infinity: pg-values.ts isoDate) | string |
  * | timestamp   | decimal string: µs since epoch UTC, converted from the source time zone | int64 |
  * | timestamptz | decimal string: µs since epoch UTC | int64 |
+ * | interval    | PgIntervalValue     | message Interval { months, days, microseconds } |
+ * | array       | PgArrayValue        | message <Element>Array { repeated values, null_indexes, dims, lower_bounds } |
+ *
+ * Infinite timestamps are int64's extremes (infinity: 2^63 - 1, -infinity: -2^63).
  */
 export const COLUMN_KINDS = [
   'int32',
@@ -39,10 +43,32 @@ export const COLUMN_KINDS = [
   'date',
   'timestamp',
   'timestamptz',
+  'interval',
+  'array',
 ] as const;
 export type ColumnKind = (typeof COLUMN_KINDS)[number];
 
-export type ColumnValue = number | string | boolean | Buffer | null;
+/** How the elements of an `array` column are carried (the kinds with a scalar field type of their own). */
+export const ARRAY_ELEMENT_KINDS = ['int32', 'int64', 'bool', 'float', 'double', 'string', 'bytes'] as const;
+export type ArrayElementKind = (typeof ARRAY_ELEMENT_KINDS)[number];
+
+/** An interval exactly as the server keeps it (no month is 30 days, no day 24 hours). */
+export interface PgIntervalValue {
+  readonly months: number;
+  readonly days: number;
+  /** int64 as decimal text. */
+  readonly microseconds: string;
+}
+
+/** An array's elements in row-major order; see pg-values.ts decodeArray for the NULL convention. */
+export interface PgArrayValue {
+  readonly values: readonly (number | string | boolean | Buffer)[];
+  readonly null_indexes?: readonly number[];
+  readonly dims?: readonly number[];
+  readonly lower_bounds?: readonly number[];
+}
+
+export type ColumnValue = number | string | boolean | Buffer | PgIntervalValue | PgArrayValue | null;
 
 export interface ColumnInfo {
   readonly name: string;
@@ -51,13 +77,22 @@ export interface ColumnInfo {
   readonly nullable: boolean;
   /** null: no mapping for this type; the adapter refuses to read it (UNSUPPORTED_TYPE). */
   readonly kind: ColumnKind | null;
-  /** What the mapping loses, if anything (e.g. `datetime2(7)`: 100 ns cut): for the .proto comment and the manifest. */
+  /** For kind `array`: how each element is carried. */
+  readonly arrayOf?: ArrayElementKind;
+  /**
+   * What else a reader of the .proto should know: what the mapping loses (`datetime2(7)`: 100 ns
+   * cut), enum labels, …; written as a comment (and in the manifest).
+   */
   readonly note?: string;
 }
 
 export interface TableRef {
   readonly schema: string;
   readonly name: string;
+  /** A partition of a partitioned table (PostgreSQL): the parent's `schema.name`. Its rows are read with the parent's. */
+  readonly partitionOf?: string;
+  /** A view (no key: read in one ordered pass, not resumable mid-table). */
+  readonly isView?: boolean;
 }
 
 export interface TableInfo extends TableRef {
@@ -115,6 +150,13 @@ export interface EncodedBatch {
 }
 
 export interface SnapshotInfo {
+  /**
+   * What tells this database apart from every other, JSON: PostgreSQL
+   * `{ systemIdentifier, database }`; SQL Server should give `{ server, database }`. Recorded in
+   * the manifest (producer.snapshot); `verify --against` refuses a source whose identity differs.
+   * An adapter that gives none is not checked.
+   */
+  readonly sourceIdentity?: Readonly<Record<string, unknown>>;
   /** What every reader of this run sees, e.g. `{ isolation: 'repeatable read', exported: '00000003-...' }`. */
   readonly [key: string]: unknown;
 }

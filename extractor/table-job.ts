@@ -63,10 +63,10 @@ export async function planTable(
   source: Source,
   dataset: DatasetWriter,
   table: PreparedTable,
-  options: { concurrency?: number; minRowsPerRange?: number; redoPartial?: boolean },
+  options: { concurrency?: number; minRowsPerRange?: number; redoPartial?: boolean; sourceTimezone?: string },
 ): Promise<PlannedTable> {
   const { info } = table;
-  const stream = info.name;
+  const stream = table.stream;
   const keyed = info.primaryKey.length > 0;
   const existing = dataset.manifest.streams[stream];
   let keptParts = existing?.parts.length ?? 0;
@@ -95,6 +95,8 @@ export async function planTable(
     columns: info.columns.map((c) => c.name),
     ...(Object.keys(table.mask).length ? { masked: table.mask } : {}),
     shape: table.shape,
+    // The IANA zone this table's naive timestamps were read in (its wall clocks → UTC).
+    ...(info.columns.some((c) => c.kind === 'timestamp') ? { naiveTimestampsZone: options.sourceTimezone } : {}),
     // Each dialect says what it guaranteed (SQL Server: a snapshot per range transaction, not per run).
     consistency: source.consistency?.(info, ranges.length) ?? 'one snapshot shared by all workers of the run',
     resumableMidTable: keyed,

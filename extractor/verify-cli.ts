@@ -14,6 +14,7 @@ export function verifyCommand(): Command {
     .argument('<dump>', 'the dump directory (the one holding manifest.json)')
     .addOption(new Option('--against <url>', 'source database to compare row counts with, postgres://user@host:5432/database'))
     .option('--allow-read-committed', 'MS SQL: count with READ COMMITTED when the database does not allow SNAPSHOT (default: as the dump was extracted)')
+    .option('--allow-other-source', 'compare with --against even when it is not the database the dump was extracted from (a copy, a restored backup)')
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -23,12 +24,13 @@ export function verifyCommand(): Command {
         '  $ seedline verify dump\n' +
         '  $ seedline verify dump --against postgres://reader@legacy-db:5432/dating\n',
     )
-    .action(async (dump: string, flags: { against?: string; allowReadCommitted?: boolean; progress: ProgressMode }) => {
+    .action(async (dump: string, flags: { against?: string; allowReadCommitted?: boolean; allowOtherSource?: boolean; progress: ProgressMode }) => {
       const interrupt = interruptSignal();
       try {
         const result = await verifyDump(dump, {
           ...(flags.against !== undefined ? { against: flags.against } : {}),
           ...(flags.allowReadCommitted ? { allowReadCommitted: true } : {}),
+          allowOtherSource: flags.allowOtherSource ?? false,
           progress: flags.progress,
           signal: interrupt.signal,
         });

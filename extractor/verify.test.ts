@@ -6,7 +6,7 @@ import { readManifest, writeManifest } from '../recordfile/index.ts';
 import { extract } from './extract.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
 import { verifyCommand } from './verify-cli.ts';
-import { verifyDump } from './verify.ts';
+import { verifyDump, verifySummary } from './verify.ts';
 import { runCommand } from '../cli/test-support.ts';
 
 let db: TempDb;
@@ -79,12 +79,39 @@ describe('verifyDump', () => {
       await db2.sql(`UPDATE dbo."Messages" SET "MessageId" = 10000 WHERE "MessageId" = 7`);
       const moved = await verifyDump(dir, { against: db2.url, progress: 'off' });
       expect(moved.ok).toBe(false);
-      expect(moved.streams[0]!.problems.join('\n')).toMatch(/sum of its keys is 135243 in the database, 125250 in the dump/);
+      // The dump is sound: the source changed since the snapshot (not "damaged ... --overwrite").
+      expect(moved.streams[0]!.problems).toEqual([]);
+      expect(moved.streams[0]!.sourceChanges!.join('\n')).toMatch(/sum of its keys is 135243 in the database, 125250 in the dump/);
+      expect(verifySummary(moved)).toContain('the dump is sound, the database has changed since its snapshot');
+      expect(verifySummary(moved)).not.toContain('damaged');
       await db2.sql(`DELETE FROM dbo."Messages" WHERE "MessageId" = 10000`);
       const fewer = await verifyDump(dir, { against: db2.url, progress: 'off' });
-      expect(fewer.streams[0]!.problems.join('\n')).toMatch(/holds 499 rows in the database, the dump 500/);
+      expect(fewer.streams[0]!.sourceChanges!.join('\n')).toMatch(/holds 499 rows in the database, the dump 500/);
+      // A damaged part: that is what is reported, not the counts it throws off.
+      const part = join(dir, (await readManifest(dir)).streams.Messages!.parts[0]!.file);
+      await writeFile(part, Buffer.from('not gzip'));
+      const damaged = await verifyDump(dir, { against: db2.url, progress: 'off' });
+      expect(damaged.streams[0]!.problems.join('\n')).toContain(part);
+      expect(damaged.streams[0]!.sourceChanges).toBeUndefined();
+      expect(verifySummary(damaged)).toContain('damaged or missing part');
     } finally {
       await db2.drop();
+    }
+  });
+});
+
+describe('verify --against: the dump’s own database', () => {
+  it('the manifest records the source identity; another database is refused unless asked', async () => {
+    const manifest = await readManifest(dump);
+    expect(manifest.producer.snapshot!.sourceIdentity).toEqual({ systemIdentifier: expect.stringMatching(/^\d+$/), database: db.name });
+    const other = await createTempDb();
+    try {
+      await other.sql(SKELETON_SCHEMA_SQL);
+      await expect(verifyDump(dump, { against: other.url, progress: 'off' })).rejects.toMatchObject({ code: 'USAGE', context: { option: 'against' } });
+      const anyway = await verifyDump(dump, { against: other.url, allowOtherSource: true, progress: 'off' });
+      expect(anyway.streams[0]!.sourceChanges!.join('\n')).toMatch(/holds 0 rows in the database, the dump 2000/);
+    } finally {
+      await other.drop();
     }
   });
 });

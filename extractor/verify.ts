@@ -5,6 +5,7 @@ import { Progress, formatBytes, formatCount } from '../common/progress.ts';
 import { int64ToBigInt, loadProtos, lookupType } from '../common/protos.ts';
 import { readManifest, readPartBatches, type StreamEntry } from '../recordfile/index.ts';
 import { openSource, type OpenSourceOptions } from './open-source.ts';
+import { columnFields } from './proto-names.ts';
 import type { Source } from './source.ts';
 import { describeFacts, recordedFacts, type RecordedFacts } from './dump-facts.ts';
 
@@ -13,6 +14,8 @@ export interface VerifyOptions {
   readonly against?: string;
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
+  /** Compare with a database other than the one the manifest names as the dump's source (`sourceIdentity`). */
+  readonly allowOtherSource?: boolean;
   /** Another adapter (tests); default: chosen by the URL's scheme. */
   readonly openSource?: (url: string) => Source | Promise<Source>;
   /** MS SQL: count with READ COMMITTED when SNAPSHOT is off; default: as the dump was extracted. */
@@ -44,6 +47,12 @@ export interface StreamCheck {
   readonly complete: boolean;
   /** Each problem names the file (or table) at fault; empty when the stream is sound. */
   readonly problems: readonly string[];
+  /**
+   * How the live table differs from a sound stream: the source changed since the snapshot
+   * (the dump still holds the data as it was then). Only when `problems` is empty: a damaged
+   * stream's counts say nothing about the source.
+   */
+  readonly sourceChanges?: readonly string[];
   readonly source?: SourceComparison;
 }
 
@@ -71,22 +80,32 @@ export async function verifyDump(dir: string, options: VerifyOptions = {}): Prom
   const snapshot = manifest.producer.snapshot as Record<string, unknown> | undefined;
   const source = options.against ? await (options.openSource ?? ((url: string) => openSource(againstSourceOptions(url, snapshot, options))))(options.against) : null;
   try {
-    if (source) await source.connect();
+    if (source) checkSourceIdentity(dir, manifest.producer.snapshot, await source.connect(), options.against!, options.allowOtherSource ?? false);
     const streams: StreamCheck[] = [];
     for (const [name, entry] of Object.entries(manifest.streams)) {
       options.signal?.throwIfAborted();
       const check = await checkStream(dir, name, entry, (n) => (shown = `${name} ${formatCount(n)}/${formatCount(entry.records)} records`), options.signal);
       const compared = source ? await compareWithSource(source, name, entry, check.keySum) : undefined;
       const problems = [...check.problems];
-      if (compared && !compared.skipped) {
-        if (compared.rows !== check.records) problems.push(`${compared.table} holds ${compared.rows} rows in the database, the dump ${check.records}`);
+      const changes: string[] = [];
+      if (compared && !compared.skipped && problems.length === 0) {
+        if (compared.rows !== check.records) changes.push(`${compared.table} holds ${compared.rows} rows in the database, the dump ${check.records}`);
         if (compared.keySum && compared.keySum.source !== compared.keySum.dump) {
-          problems.push(`${compared.table}: the sum of its keys is ${compared.keySum.source} in the database, ${compared.keySum.dump} in the dump`);
+          changes.push(`${compared.table}: the sum of its keys is ${compared.keySum.source} in the database, ${compared.keySum.dump} in the dump`);
         }
       }
-      streams.push({ stream: name, parts: entry.parts.length, records: check.records, compressedBytes: check.compressedBytes, complete: entry.complete, problems, ...(compared ? { source: compared } : {}) });
+      streams.push({
+        stream: name,
+        parts: entry.parts.length,
+        records: check.records,
+        compressedBytes: check.compressedBytes,
+        complete: entry.complete,
+        problems,
+        ...(changes.length ? { sourceChanges: changes } : {}),
+        ...(compared ? { source: compared } : {}),
+      });
     }
-    const ok = manifest.complete && streams.every((s) => s.complete && s.problems.length === 0);
+    const ok = manifest.complete && streams.every((s) => s.complete && s.problems.length === 0 && !s.sourceChanges?.length);
     progress.done(`${streams.length} streams, ${ok ? 'all sound' : 'PROBLEMS found'}`);
     return { dir, complete: manifest.complete, ok, streams, recorded: recordedFacts(manifest) };
   } catch (err) {
@@ -157,7 +176,7 @@ async function checkStream(dir: string, name: string, entry: StreamEntry, onReco
 /** The key field whose values verify can add up: a single integer primary-key column. */
 function summableKey(entry: StreamEntry, type: protobuf.Type): string | null {
   const key = entry.info?.primaryKey as readonly string[] | undefined;
-  const field = key?.length === 1 ? type.fields[key[0]!] : undefined;
+  const field = key?.length === 1 ? columnFields(type).get(key[0]!) : undefined;
   return field && INTEGER_FIELDS.has(field.type) ? field.name : null;
 }
 
@@ -178,18 +197,37 @@ async function compareWithSource(source: Source, name: string, entry: StreamEntr
   return { table, rows: counted.rows, ...(keySum ? { keySum } : {}) };
 }
 
+/**
+ * Refuses to compare with another database than the dump's own: the manifest's
+ * `producer.snapshot.sourceIdentity` (PostgreSQL: system identifier and database name; an
+ * adapter that records none is not checked) against what the live source reports now.
+ */
+function checkSourceIdentity(dir: string, snapshot: Record<string, unknown> | undefined, live: Record<string, unknown>, against: string, allowed: boolean): void {
+  const was = snapshot?.sourceIdentity;
+  const now = live.sourceIdentity;
+  if (was === undefined || now === undefined || allowed || JSON.stringify(was) === JSON.stringify(now)) return;
+  throw new SeedlineError('USAGE', `${dir} was extracted from ${JSON.stringify(was)}, --against is ${JSON.stringify(now)}: another database`, {
+    option: 'against',
+    hint: 'point --against at the database the dump came from, or pass --allow-other-source to compare with this one anyway (a copy, a restored backup)',
+  });
+}
+
 /** One line per stream: what verify found. */
 export function verifySummary(result: VerifyResult): string {
   const lines = [`${result.dir}: ${result.ok ? 'OK' : 'FAILED'}${result.complete ? '' : ' (the dump is incomplete)'}`];
   const width = Math.max(0, ...result.streams.map((s) => s.stream.length));
   for (const s of result.streams) {
     const against = s.source ? (s.source.skipped ? `  database: not compared (${s.source.skipped})` : `  database: ${formatCount(s.source.rows)} rows${s.source.keySum ? ', key sum compared' : ''}`) : '';
-    lines.push(`  ${s.problems.length ? 'BAD' : 'ok '} ${s.stream.padEnd(width)}  ${formatCount(s.records).padStart(12)} records  ${String(s.parts).padStart(4)} parts  ${formatBytes(s.compressedBytes)}${against}`);
+    lines.push(`  ${s.problems.length ? 'BAD' : s.sourceChanges?.length ? 'chg' : 'ok '} ${s.stream.padEnd(width)}  ${formatCount(s.records).padStart(12)} records  ${String(s.parts).padStart(4)} parts  ${formatBytes(s.compressedBytes)}${against}`);
     for (const p of s.problems) lines.push(`      ${p}`);
+    for (const c of s.sourceChanges ?? []) lines.push(`      ${c}`);
   }
   if (result.recorded) lines.push(...describeFacts(result.recorded));
-  if (!result.ok) {
+  if (result.streams.some((s) => s.problems.length) || !result.complete) {
     lines.push('  → a damaged or missing part is not repaired in place: write the data set again with the stage that made it, with --overwrite');
+  }
+  if (result.streams.some((s) => s.sourceChanges?.length)) {
+    lines.push('  → chg: the dump is sound, the database has changed since its snapshot; extract again (--overwrite) for the data as it is now');
   }
   return `${lines.join('\n')}\n`;
 }

@@ -63,6 +63,20 @@ ensure_chromium() {
   log "Chromium is at /usr/bin/chromium"
 }
 
+ensure_protobuf() {
+  # protoc checks every generated .proto compiles; Google's Python library reads a dump back.
+  if ! command -v protoc >/dev/null 2>&1; then
+    log "installing protobuf-compiler (apt-get), for the generated-schema tests"
+    apt_install protobuf-compiler
+  fi
+  if ! /usr/bin/python3 -c 'import google.protobuf' >/dev/null 2>&1; then
+    log "installing python3-protobuf (apt-get), for the read-back-in-Python test"
+    apt_install python3-protobuf
+  fi
+  log "protoc and Python protobuf are installed"
+}
+
 ensure_postgres
 ensure_rabbitmq
 ensure_chromium
+ensure_protobuf
