@@ -8,8 +8,11 @@ import { readManifest, streamOf, type PartEntry } from './manifest.ts';
 
 export interface ReadOptions {
   readonly maxRecordBytes?: number;
-  /** When given, the part's sha256 and record count are checked at its end. */
-  readonly expect?: Pick<PartEntry, 'sha256' | 'records'>;
+  /**
+   * When given, the part's sha256 and record count are checked at its end, and its
+   * uncompressed and compressed sizes when the entry has them (a manifest entry always does).
+   */
+  readonly expect?: Pick<PartEntry, 'sha256' | 'records'> & Partial<Pick<PartEntry, 'uncompressedBytes' | 'compressedBytes'>>;
 }
 
 /** Records per batch that decodePart yields. */
@@ -79,7 +82,18 @@ export async function* readPartBatches(file: string, options: ReadOptions = {}):
         { file },
       );
     }
+    checkSize(file, 'uncompressedBytes', splitter.byteCount, options.expect.uncompressedBytes);
+    checkSize(file, 'compressedBytes', compressedOffset, options.expect.compressedBytes);
   }
+}
+
+/** A part whose size differs from its manifest entry: the manifest is wrong even if the bytes hash right. */
+function checkSize(file: string, field: 'uncompressedBytes' | 'compressedBytes', actual: number, expected: number | undefined): void {
+  if (expected === undefined || actual === expected) return;
+  throw new SeedlineError('CHECKSUM_MISMATCH', `${file}: holds ${actual} ${field === 'compressedBytes' ? 'compressed' : 'uncompressed'} bytes, manifest field ${field} says ${expected}`, {
+    file,
+    hint: 'the manifest does not describe this part; extract or transform it again',
+  });
 }
 
 /** Reads one part record by record. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SeedlineError, isSeedlineError, messageOf } from '../common/errors.ts';
-import { MANIFEST_FILE, decodePart, readManifest, streamOf } from '../recordfile/index.ts';
+import { MANIFEST_FILE, decodePart, readManifest, streamOf, streamTotalsProblem } from '../recordfile/index.ts';
 import { primaryKeyJson, type PrimaryKey } from './event-id.ts';
 import type { EventEncoder } from './event-encoder.ts';
 import { legacySchema, rowDecoder, type LegacyRow } from './legacy-rows.ts';
@@ -60,6 +60,10 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
   for (const module of modules) {
     for (const table of [...module.reads, ...lookupTables(module.lookups)]) {
       const stream = streamOf(manifest, table, dump);
+      const totals = streamTotalsProblem(dump, table, stream);
+      if (totals) {
+        throw new SeedlineError('MANIFEST_INVALID', totals, { file: join(dump, MANIFEST_FILE), table, hint: 'the manifest does not describe the dump; run seedline verify, then extract again' });
+      }
       const expected = legacySchema(table).messageType;
       if (stream.messageType !== expected) {
         throw new SeedlineError(
