@@ -127,6 +127,14 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
     }
   });
 
+  it('rejects leak no credentials or personal data: rejects/members.jsonl names the columns of its reasons only', async () => {
+    const text = await readFile(join(dir, 'events', 'rejects', 'members.jsonl'), 'utf8');
+    const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { columns: Record<string, unknown> });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/PasswordHash|Email|UserName|Presentation/);
+    for (const line of lines) expect(Object.keys(line.columns).length).toBeGreaterThan(0);
+  });
+
   it('the deleted-member rejects happen (rows after the deletion exist in the fixture)', () => {
     const total = AT_MOST.reduce((n, [, , module, reason]) => n + (result.rejectsByModule[module]?.[reason] ?? 0), 0);
     expect(total).toBeGreaterThan(0);

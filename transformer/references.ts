@@ -15,20 +15,21 @@ import type { RowContext } from './module.ts';
 export function checkTime(ctx: RowContext, column: string, micros: bigint, prefix?: string): boolean {
   const problem = timeProblem(micros);
   if (!problem) return true;
-  ctx.reject(prefix ? `${prefix}-${problem}` : problem, `${column} is ${isoMicros(micros)}`);
+  ctx.reject(prefix ? `${prefix}-${problem}` : problem, `${column} is ${isoMicros(micros)}`, [column]);
   return false;
 }
 
 /**
  * A reference to member `id` in the role `role` (sender, recipient, member, ...) by an event
- * at `at` (null: the row's time is unusable, so only existence is checked). Rejected as:
+ * at `at` (null: the row's time is unusable, so only existence is checked), found in the
+ * row's `column` (the reject record shows it). Rejected as:
  * - `<role>-missing`: no Members row (purged, or never existed);
  * - `<role>-unregistered`: the member's own row was rejected, so the new system never hears of them;
  * - `<role>-deleted`: the member was deleted at or before `at` (members.member-deleted sorts
  *   first, so the event would refer to someone who no longer exists). Activity BEFORE the
  *   deletion is history and is kept: consumers forget it when the deletion arrives.
  */
-export function checkMember(ctx: RowContext, role: string, id: number, at: bigint | null): boolean {
+export function checkMember(ctx: RowContext, role: string, id: number, at: bigint | null, column: string): boolean {
   const members = ctx.lookups.members;
   const problem = members.problemAt(id, at);
   if (!problem) return true;
@@ -38,6 +39,6 @@ export function checkMember(ctx: RowContext, role: string, id: number, at: bigin
       : problem === 'unregistered'
         ? `${role} ${id}'s Members row was rejected (no registration event)`
         : `${role} ${id} was deleted at ${isoMicros(members.deletedAt(id)!)}, not after ${isoMicros(at!)}`;
-  ctx.reject(`${role}-${problem}`, detail);
+  ctx.reject(`${role}-${problem}`, detail, [column]);
   return false;
 }

@@ -70,6 +70,7 @@ export const membersLookup = defineLookup({
   name: 'members',
   description: 'member id → missing / unregistered / active / deleted at',
   table: 'Members',
+  columns: ['MemberId', 'RegisteredAt', 'DeletedAt', 'IsDeleted'],
   needs: [],
   create() {
     const state = new IdColumn((n) => new Uint8Array(n), 0);

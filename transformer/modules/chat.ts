@@ -26,17 +26,18 @@ export const chat = defineModule({
     'chat.message-sent': 'seedline.events.chat.MessageSent',
     'chat.message-read': 'seedline.events.chat.MessageRead',
   },
+  columns: { Messages: ['MessageId', 'SenderId', 'RecipientId', 'Body', 'SentAt', 'ReadAt', 'IsDeletedBySender', 'IsDeletedByRecipient'] },
   primaryKey: (row: MessagesRow) => row.MessageId,
   events(row, ctx) {
     const sentOk = checkTime(ctx, 'SentAt', row.SentAt);
     const at = sentOk ? row.SentAt : null;
-    const bodyOk = row.Body !== null || (ctx.reject('null-body', 'Body is NULL'), false);
-    const senderOk = checkMember(ctx, 'sender', row.SenderId, at);
-    const recipientOk = checkMember(ctx, 'recipient', row.RecipientId, at);
+    const bodyOk = row.Body !== null || (ctx.reject('null-body', 'Body is NULL', ['Body']), false);
+    const senderOk = checkMember(ctx, 'sender', row.SenderId, at, 'SenderId');
+    const recipientOk = checkMember(ctx, 'recipient', row.RecipientId, at, 'RecipientId');
     let readAt = row.ReadAt;
     if (readAt !== null && !checkTime(ctx, 'ReadAt', readAt, 'read')) readAt = null;
     if (readAt !== null && sentOk && readAt < row.SentAt) {
-      ctx.reject('read-before-sent', `ReadAt ${isoMicros(readAt)} is before SentAt ${isoMicros(row.SentAt)}`);
+      ctx.reject('read-before-sent', `ReadAt ${isoMicros(readAt)} is before SentAt ${isoMicros(row.SentAt)}`, ['SentAt', 'ReadAt']);
       readAt = null;
     }
     if (!sentOk || !bodyOk || !senderOk || !recipientOk) return [];

@@ -29,24 +29,25 @@ export const flirts = defineModule({
     'flirts.flirt-answered': 'seedline.events.flirts.FlirtAnswered',
   },
   state: () => new RecentKeys(DOUBLE_CLICK_MICROS),
+  columns: { Flirts: ['FlirtId', 'SenderId', 'RecipientId', 'FlirtType', 'SentAt', 'AnsweredAt'] },
   primaryKey: (row: FlirtsRow) => row.FlirtId,
   events(row, ctx) {
     const sentOk = checkTime(ctx, 'SentAt', row.SentAt);
     const at = sentOk ? row.SentAt : null;
-    const senderOk = checkMember(ctx, 'sender', row.SenderId, at);
-    const recipientOk = checkMember(ctx, 'recipient', row.RecipientId, at);
+    const senderOk = checkMember(ctx, 'sender', row.SenderId, at, 'SenderId');
+    const recipientOk = checkMember(ctx, 'recipient', row.RecipientId, at, 'RecipientId');
     let duplicate = false;
     if (sentOk) {
       const earlier = ctx.state.seen(`${row.SenderId}>${row.RecipientId}:${row.FlirtType}`, row.SentAt);
       if (earlier !== null) {
         duplicate = true;
-        ctx.reject('duplicate-flirt', `same sender, recipient and type as a flirt at ${isoMicros(earlier)}`);
+        ctx.reject('duplicate-flirt', `same sender, recipient and type as a flirt at ${isoMicros(earlier)}`, ['SenderId', 'RecipientId', 'FlirtType', 'SentAt']);
       }
     }
     let answeredAt = row.AnsweredAt;
     if (answeredAt !== null && !checkTime(ctx, 'AnsweredAt', answeredAt, 'answered')) answeredAt = null;
     if (answeredAt !== null && sentOk && answeredAt < row.SentAt) {
-      ctx.reject('answered-before-sent', `AnsweredAt ${isoMicros(answeredAt)} is before SentAt ${isoMicros(row.SentAt)}`);
+      ctx.reject('answered-before-sent', `AnsweredAt ${isoMicros(answeredAt)} is before SentAt ${isoMicros(row.SentAt)}`, ['SentAt', 'AnsweredAt']);
       answeredAt = null;
     }
     if (!sentOk || !senderOk || !recipientOk || duplicate) return [];
