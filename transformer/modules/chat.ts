@@ -1,7 +1,7 @@
 import type { MessagesRow } from '../legacy-rows.ts';
 import { isoMicros, timeProblem } from '../legacy-time.ts';
 import { defineModule, type EventDraft } from '../module.ts';
-import { checkMember, checkTime } from '../references.ts';
+import { checkFollowUp, checkMember, checkTime } from '../references.ts';
 
 /**
  * Messages → `chat.message-sent` at SentAt, and `chat.message-read` at ReadAt when the
@@ -15,7 +15,10 @@ import { checkMember, checkTime } from '../references.ts';
  * - `sender-…` / `recipient-…` `missing`, `unregistered`, `deleted` (references.ts, `members`
  *   lookup): a message from or to someone the new system does not know at SentAt.
  * Any of these drops the whole row. Only the read is dropped for:
- * - `read-before-sent` (ReadAt earlier than SentAt), `read-sentinel-date` / `read-date-out-of-range`.
+ * - `read-before-sent` (ReadAt earlier than SentAt), `read-sentinel-date` / `read-date-out-of-range`;
+ * - `read-after-sender-deleted` / `read-after-reader-deleted`: read at or after the sender or
+ *   the reader was deleted; the new system has forgotten them by then (references.ts).
+ * A sender or recipient who registers after SentAt is `…-registered-later`: the whole row.
  */
 export const chat = defineModule({
   name: 'chat',
@@ -41,6 +44,7 @@ export const chat = defineModule({
       readAt = null;
     }
     if (!sentOk || !bodyOk || !senderOk || !recipientOk) return [];
+    if (readAt !== null && !checkFollowUp(ctx, 'read', readAt, [['sender', row.SenderId, 'SenderId'], ['reader', row.RecipientId, 'RecipientId']], 'ReadAt')) readAt = null;
     const key = String(row.SenderId);
     const events: EventDraft<'chat.message-sent' | 'chat.message-read'>[] = [
       {

@@ -1,7 +1,7 @@
 import type { FlirtsRow } from '../legacy-rows.ts';
 import { isoMicros } from '../legacy-time.ts';
 import { defineModule, type EventDraft } from '../module.ts';
-import { checkMember, checkTime } from '../references.ts';
+import { checkFollowUp, checkMember, checkTime } from '../references.ts';
 import { RecentKeys } from './recent-keys.ts';
 
 /**
@@ -14,7 +14,8 @@ import { RecentKeys } from './recent-keys.ts';
  * - `duplicate-flirt`: the same sender, recipient and type as a flirt at most 2 s earlier —
  *   a double click, one flirt for the recipient. Found with a bounded window of recent flirts
  *   (rows arrive in FlirtId order, which follows time closely enough for a 2 s window).
- * - `answered-before-sent`, `answered-sentinel-date`: only the answer is dropped.
+ * - `answered-before-sent`, `answered-sentinel-date`, `answered-after-sender-deleted` /
+ *   `answered-after-recipient-deleted`: only the answer is dropped.
  * A FlirtType outside 1..3 becomes FLIRT_TYPE_UNKNOWN.
  */
 const DOUBLE_CLICK_MICROS = 2_000_000n;
@@ -51,6 +52,7 @@ export const flirts = defineModule({
       answeredAt = null;
     }
     if (!sentOk || !senderOk || !recipientOk || duplicate) return [];
+    if (answeredAt !== null && !checkFollowUp(ctx, 'answered', answeredAt, [['sender', row.SenderId, 'SenderId'], ['recipient', row.RecipientId, 'RecipientId']], 'AnsweredAt')) answeredAt = null;
     const key = String(row.SenderId);
     const flirtType = row.FlirtType >= 1 && row.FlirtType <= 3 ? row.FlirtType : 0;
     const events: EventDraft<'flirts.flirt-sent' | 'flirts.flirt-answered'>[] = [
