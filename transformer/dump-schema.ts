@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { SeedlineError, messageOf } from '../common/errors.ts';
@@ -35,9 +36,13 @@ export function dumpTable(dump: string, manifest: Manifest, table: string): Dump
 
 const typeCache = new Map<string, Promise<protobuf.Type>>();
 
-/** The dump's message type of a table (cached per file: every part of a table shares it). */
-export function dumpType(source: DumpTable): Promise<protobuf.Type> {
-  const key = `${source.protoFile}\0${source.messageType}`;
+/**
+ * The dump's message type of a table, cached by the file's text (every part of a table shares
+ * it; a dump extracted again at the same path with another .proto is not mistaken for the old).
+ */
+export async function dumpType(source: DumpTable): Promise<protobuf.Type> {
+  const text = await readFile(source.protoFile, 'utf8').catch(() => '');
+  const key = `${source.protoFile}\0${source.messageType}\0${text}`;
   let type = typeCache.get(key);
   if (!type) {
     type = loadType(source.protoFile, source.messageType);
@@ -63,7 +68,7 @@ function valueKind(field: protobuf.Field): string {
   field.resolve();
   if (field.repeated) return `repeated ${field.type}`;
   if (field.map) return `map ${field.type}`;
-  if (field.resolvedType && 'values' in field.resolvedType) return 'int32';
+  if (field.resolvedType && 'values' in field.resolvedType) return 'number'; // an enum: its number
   if (field.resolvedType) return `message ${field.type}`;
   if (['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'].includes(field.type)) return 'int64';
   if (['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'float', 'double'].includes(field.type)) return 'number';
