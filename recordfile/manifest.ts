@@ -123,3 +123,13 @@ export function streamOf(manifest: Manifest, name: string, dir: string): StreamE
   }
   return stream;
 }
+
+/**
+ * A stream whose `records` is not the sum of its parts' records, or null. Readers that go by
+ * the stream total (progress, counts, a consumer sizing its work) would be misled by it.
+ */
+export function streamTotalsProblem(dir: string, name: string, stream: StreamEntry): string | null {
+  const declared = stream.parts.reduce((n, p) => n + p.records, 0);
+  if (declared === stream.records) return null;
+  return `${join(dir, MANIFEST_FILE)}: stream ${name} field records says ${stream.records}, its parts hold ${declared}`;
+}

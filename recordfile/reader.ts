@@ -9,8 +9,11 @@ import { readManifest, streamOf, type PartEntry } from './manifest.ts';
 
 export interface ReadOptions {
   readonly maxRecordBytes?: number;
-  /** When given, the part's sha256 and record count are checked at its end. */
-  readonly expect?: Pick<PartEntry, 'sha256' | 'records'>;
+  /**
+   * When given, the part's sha256 and record count are checked at its end, and its
+   * uncompressed and compressed sizes when the entry has them (a manifest entry always does).
+   */
+  readonly expect?: Pick<PartEntry, 'sha256' | 'records'> & Partial<Pick<PartEntry, 'uncompressedBytes' | 'compressedBytes'>>;
   /**
    * The part's compressed bytes, already read and checked against the manifest's size and
    * sha256 by the caller (seeder/part-check.ts): read from these instead of the file, and do
@@ -86,12 +89,23 @@ export async function* readPartBatches(file: string, options: ReadOptions = {}):
         { file },
       );
     }
+    checkSize(file, 'uncompressedBytes', splitter.byteCount, options.expect.uncompressedBytes);
+    checkSize(file, 'compressedBytes', compressedOffset, options.expect.compressedBytes);
   }
 }
 
 /** In-memory bytes in the chunks a file would be read in (so byte offsets in errors stay exact). */
 function* chunksOf(bytes: Buffer): Generator<Buffer> {
   for (let at = 0; at < bytes.length; at += READ_CHUNK) yield bytes.subarray(at, at + READ_CHUNK);
+}
+
+/** A part whose size differs from its manifest entry: the manifest is wrong even if the bytes hash right. */
+function checkSize(file: string, field: 'uncompressedBytes' | 'compressedBytes', actual: number, expected: number | undefined): void {
+  if (expected === undefined || actual === expected) return;
+  throw new SeedlineError('CHECKSUM_MISMATCH', `${file}: holds ${actual} ${field === 'compressedBytes' ? 'compressed' : 'uncompressed'} bytes, manifest field ${field} says ${expected}`, {
+    file,
+    hint: 'the manifest does not describe this part; extract or transform it again',
+  });
 }
 
 /** Reads one part record by record. */

@@ -31,7 +31,7 @@ export function transformCommand(): Command {
     .addHelpText(
       'after',
       `\nModules:\n${moduleList}\n\n` +
-        'Rows that cannot become events go to <out>/rejects/<module>.jsonl (table, key, reason, row)\n' +
+        'Rows that cannot become events go to <out>/rejects/<module>.jsonl (table, key, reason, the columns at fault)\n' +
         `and are counted per module and reason; the exit code is then ${EXIT.DONE_WITH_REJECTS}.\n` +
         `--max-rejects N stops the run at the reject after N (exit code ${EXIT.ERROR}).\n` +
         '\nExamples:\n' +

@@ -1,15 +1,18 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extract } from '../extractor/extract.ts';
 import { createTempDb, type TempDb } from '../extractor/test-db.ts';
 import { FIXTURE_TIMEZONE } from '../fixtures/clock.ts';
+import { countReferenceOrderCases } from '../fixtures/dirty-checks.ts';
 import { createFixture } from '../fixtures/create-fixture.ts';
 import type { FixtureSummary } from '../fixtures/summary.ts';
 import { FIXTURE_TABLES } from '../fixtures/tables.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
 import { decodeStream } from '../recordfile/index.ts';
+import { countProblems, referenceOrderProblems } from './test-reference-order.ts';
 import { transform, type TransformResult } from './transform.ts';
 
 /**
@@ -40,6 +43,21 @@ const EXACT: readonly [table: string, fixtureCase: string, module: string, reaso
   ['PhotoLikes', 'photoMissing', 'likes', 'photo-missing'],
   ['PhotoLikes', 'likedAtSentinel', 'likes', 'sentinel-date'],
 ];
+/** Cases the fixture has without planting them (fixtures/dirty-plan.ts REFERENCE_ORDER_CASES): counted in the database. */
+const REFERENCE_ORDER: readonly [table: string, fixtureCase: string, module: string, reason: string][] = [
+  ['Messages', 'senderRegisteredLater', 'chat', 'sender-registered-later'],
+  ['Messages', 'recipientRegisteredLater', 'chat', 'recipient-registered-later'],
+  ['Photos', 'memberRegisteredLater', 'photos', 'member-registered-later'],
+  ['Flirts', 'senderRegisteredLater', 'flirts', 'sender-registered-later'],
+  ['Flirts', 'recipientRegisteredLater', 'flirts', 'recipient-registered-later'],
+  ['Favorites', 'memberRegisteredLater', 'favorites', 'member-registered-later'],
+  ['Favorites', 'favoriteRegisteredLater', 'favorites', 'favorite-registered-later'],
+  ['ProfileVisits', 'visitorRegisteredLater', 'visits', 'visitor-registered-later'],
+  ['ProfileVisits', 'visitedRegisteredLater', 'visits', 'visited-registered-later'],
+  ['Blocks', 'blockerRegisteredLater', 'blocks', 'blocker-registered-later'],
+  ['Blocks', 'blockedRegisteredLater', 'blocks', 'blocked-registered-later'],
+  ['PhotoLikes', 'memberRegisteredLater', 'likes', 'member-registered-later'],
+];
 const AT_MOST: readonly [table: string, fixtureCase: string, module: string, reason: string][] = [
   ['Messages', 'senderDeleted', 'chat', 'sender-deleted'],
   ['Messages', 'recipientDeleted', 'chat', 'recipient-deleted'],
@@ -53,6 +71,7 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
   let dir: string;
   let summary: FixtureSummary;
   let result: TransformResult;
+  let referenceOrder: Record<string, Record<string, number>>;
 
   beforeAll(async () => {
     db = await createTempDb();
@@ -66,6 +85,7 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
       progress: 'off',
     });
     result = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), progress: 'off' });
+    referenceOrder = await countReferenceOrderCases({ query: (text: string) => db.sql(text) } as Pick<pg.Client, 'query'>);
   }, 120_000);
 
   afterAll(async () => {
@@ -105,6 +125,20 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
     expect(result.rejectsByModule[module]?.[reason] ?? 0).toBeLessThanOrEqual(planted!);
   });
 
+  it.each(REFERENCE_ORDER)('%s.%s (counted in the database): exactly as many %s rejects for %s', (table, fixtureCase, module, reason) => {
+    const found = referenceOrder[table]?.[fixtureCase];
+    expect(found, `${table}.${fixtureCase} in REFERENCE_ORDER_CHECKS`).toBeTypeOf('number');
+    expect(result.rejectsByModule[module]?.[reason] ?? 0).toBe(found);
+  });
+
+  it('the fixture does hold rows dated before a member registers (so the cases above are tested)', () => {
+    expect(Object.values(referenceOrder).flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it('no event refers to a member before their registration or after their deletion', async () => {
+    expect(countProblems(await referenceOrderProblems(join(dir, 'events')))).toEqual({});
+  });
+
   it('drops nothing silently: every row read became events or a reject marked dropped, never both', async () => {
     const Event = await envelopeType();
     const withEvents = new Set<string>();
@@ -125,6 +159,14 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
       const count = (set: Set<string>) => [...set].filter((id) => id.startsWith(`${table} `)).length;
       expect(count(withEvents) + count(dropped), table).toBe(rows);
     }
+  });
+
+  it('rejects leak no credentials or personal data: rejects/members.jsonl names the columns of its reasons only', async () => {
+    const text = await readFile(join(dir, 'events', 'rejects', 'members.jsonl'), 'utf8');
+    const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { columns: Record<string, unknown> });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/PasswordHash|Email|UserName|Presentation/);
+    for (const line of lines) expect(Object.keys(line.columns).length).toBeGreaterThan(0);
   });
 
   it('the deleted-member rejects happen (rows after the deletion exist in the fixture)', () => {

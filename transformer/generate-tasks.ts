@@ -1,4 +1,6 @@
-import { streamParts, type PartEntry } from '../recordfile/index.ts';
+import { join } from 'node:path';
+import { readManifest, streamOf, type PartEntry } from '../recordfile/index.ts';
+import { dumpTable, type DumpTable } from './dump-schema.ts';
 import type { EventModule } from './module.ts';
 
 /**
@@ -21,7 +23,14 @@ export interface GenerateTask {
   readonly module: string;
   /** The module's position in the full module list (the tie-break in the stream order). */
   readonly moduleIndex: number;
-  readonly segments: readonly { readonly table: string; readonly parts: readonly TaskPart[] }[];
+  readonly segments: readonly TaskSegment[];
+}
+
+/** Parts of one table, and how to decode them (the dump's own schema of the table). */
+export interface TaskSegment {
+  readonly table: string;
+  readonly source: DumpTable;
+  readonly parts: readonly TaskPart[];
 }
 
 export async function planTasks(
@@ -30,21 +39,23 @@ export async function planTasks(
   limit?: number,
 ): Promise<GenerateTask[]> {
   const tasks: GenerateTask[] = [];
+  const manifest = await readManifest(dump);
   for (const { module, index } of modules) {
-    const segments: { table: string; parts: TaskPart[] }[] = [];
+    const segments: TaskSegment[] = [];
     for (const table of module.reads) {
       let left = limit ?? Number.POSITIVE_INFINITY;
       const parts: TaskPart[] = [];
-      for (const { file, entry } of await streamParts(dump, table)) {
+      for (const entry of streamOf(manifest, table, dump).parts) {
+        const file = join(dump, entry.file);
         parts.push(limit === undefined ? { file, entry } : { file, entry, limit: Math.min(left, entry.records) });
         left = Math.max(0, left - entry.records);
       }
-      segments.push({ table, parts });
+      segments.push({ table, source: dumpTable(dump, manifest, table), parts });
     }
     if (module.stateful) tasks.push({ index: tasks.length, module: module.name, moduleIndex: index, segments });
     else {
-      for (const { table, parts } of segments) {
-        for (const part of parts) tasks.push({ index: tasks.length, module: module.name, moduleIndex: index, segments: [{ table, parts: [part] }] });
+      for (const segment of segments) {
+        for (const part of segment.parts) tasks.push({ index: tasks.length, module: module.name, moduleIndex: index, segments: [{ ...segment, parts: [part] }] });
       }
     }
   }

@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { SeedlineError, isSeedlineError, messageOf } from '../common/errors.ts';
-import { MANIFEST_FILE, decodePart, readManifest, streamOf } from '../recordfile/index.ts';
+import { MANIFEST_FILE, decodePart, readManifest, streamOf, streamTotalsProblem } from '../recordfile/index.ts';
 import { primaryKeyJson, type PrimaryKey } from './event-id.ts';
 import type { EventEncoder } from './event-encoder.ts';
-import { legacySchema, rowDecoder, type LegacyRow } from './legacy-rows.ts';
+import { legacySchema, rowDecoder, rowToJson, type LegacyRow } from './legacy-rows.ts';
 import type { Lookups } from './lookups/index.ts';
-import { lookupsFor, lookupTables } from './lookups/build.ts';
+import { lookupClosure, lookupsFor, lookupTables } from './lookups/build.ts';
+import { LOOKUPS } from './lookups/index.ts';
+import { checkColumns, dumpTable } from './dump-schema.ts';
 import type { EventDraft, EventModule, RowContext } from './module.ts';
 import type { RejectLog, RejectRecord } from './rejects.ts';
-import { planTasks, type GenerateTask, type TaskPart } from './generate-tasks.ts';
+import { planTasks, type GenerateTask, type TaskPart, type TaskSegment } from './generate-tasks.ts';
 import type { SortFields } from './sort-record.ts';
 
 /**
@@ -47,7 +49,8 @@ export function newStats(): GenerateStats {
 
 /**
  * Fails before any work when the dump lacks a table a module reads (or one its lookups read),
- * or holds another message type.
+ * holds another message type, or its own schema of the table lacks a column a module or
+ * lookup uses, or holds it with another type (dump-schema.ts).
  */
 export async function checkDump(dump: string, modules: readonly EventModule[]): Promise<void> {
   const manifest = await readManifest(dump);
@@ -60,6 +63,10 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
   for (const module of modules) {
     for (const table of [...module.reads, ...lookupTables(module.lookups)]) {
       const stream = streamOf(manifest, table, dump);
+      const totals = streamTotalsProblem(dump, table, stream);
+      if (totals) {
+        throw new SeedlineError('MANIFEST_INVALID', totals, { file: join(dump, MANIFEST_FILE), table, hint: 'the manifest does not describe the dump; run seedline verify, then extract again' });
+      }
       const expected = legacySchema(table).messageType;
       if (stream.messageType !== expected) {
         throw new SeedlineError(
@@ -68,6 +75,11 @@ export async function checkDump(dump: string, modules: readonly EventModule[]): 
           { file: join(dump, MANIFEST_FILE), table, module: module.name },
         );
       }
+    }
+    for (const table of module.reads) await checkColumns(dump, dumpTable(dump, manifest, table), module.columns?.[table] ?? null, `module ${module.name}`);
+    for (const name of lookupClosure(module.lookups)) {
+      const lookup = LOOKUPS.find((l) => l.name === name)!;
+      await checkColumns(dump, dumpTable(dump, manifest, lookup.table), lookup.columns, `lookup ${name} (module ${module.name})`);
     }
   }
 }
@@ -115,7 +127,7 @@ export interface EventToEmit extends SortFields {
 export async function runTask(task: GenerateTask, module: EventModule, sink: TaskSink): Promise<void> {
   const lookups = lookupsFor(module.name, module.lookups, sink.lookups);
   for (const segment of task.segments) {
-    for (const part of segment.parts) await runModuleOnPart(sink, module, task.moduleIndex, segment.table, part, { state: sink.state, lookups });
+    for (const part of segment.parts) await runModuleOnPart(sink, module, task.moduleIndex, segment, part, { state: sink.state, lookups });
   }
 }
 
@@ -123,20 +135,22 @@ async function runModuleOnPart(
   sink: TaskSink,
   module: EventModule,
   moduleIndex: number,
-  table: string,
+  segment: TaskSegment,
   part: TaskPart,
   shared: { state: unknown; lookups: Lookups },
 ): Promise<void> {
   const { stats } = sink;
+  const { table } = segment;
   const limit = part.limit;
   if (limit === 0) return;
-  const decoder = await rowDecoder(table);
-  const pending: { reason: string; detail?: string }[] = [];
+  const decoder = await rowDecoder(segment.source, module.columns?.[table] ?? null);
+  const hidden = new Set([...module.sensitive, ...segment.source.masked]);
+  const pending: { reason: string; detail?: string; columns?: readonly string[] }[] = [];
   const ctx: RowContext = {
     module: module.name,
     table,
-    reject(reason, detail) {
-      pending.push(detail === undefined ? { reason } : { reason, detail });
+    reject(reason, detail, columns) {
+      pending.push({ reason, ...(detail !== undefined ? { detail } : {}), ...(columns ? { columns } : {}) });
       return [];
     },
     lookups: shared.lookups,
@@ -181,7 +195,8 @@ async function runModuleOnPart(
           countType(perType, draft.type);
         }
         for (let i = 0; i < pending.length; i++) {
-          const wait = sink.reject({ module: module.name, table, pkJson, row, dropped: drafts.length === 0, ...pending[i]! });
+          const { reason, detail, columns } = pending[i]!;
+          const wait = sink.reject({ module: module.name, table, pkJson, reason, ...(detail !== undefined ? { detail } : {}), dropped: drafts.length === 0, columns: columnsOf(row, columns, hidden) });
           if (wait) await wait;
         }
       }
@@ -189,6 +204,13 @@ async function runModuleOnPart(
   } finally {
     flush();
   }
+}
+
+/** The values of the columns a reject is about, JSON-safe; sensitive ones (module, masked by extract) never. */
+function columnsOf(row: LegacyRow, columns: readonly string[] | undefined, hidden: ReadonlySet<string>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const column of columns ?? []) if (!hidden.has(column) && column in row) picked[column] = row[column];
+  return rowToJson(picked);
 }
 
 const EMPTY_DRAFT: EventDraft = { type: '', occurredAt: 0n, key: '', payload: {} };

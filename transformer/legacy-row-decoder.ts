@@ -13,7 +13,8 @@ import { Int64Words } from '../common/proto-writer.ts';
  * them on every fixture table): properties in the .proto's field order; an absent proto3
  * `optional` field is null, another absent field its default (0, 0n, false, "", empty bytes);
  * the last occurrence of a field wins; unknown fields are skipped (groups, which nothing writes,
- * are refused); field number 0 is refused; strings must be valid UTF-8
+ * are refused); field number 0 is refused; with `only`, the row has just those fields (the
+ * others are skipped as unknown); strings must be valid UTF-8
  * (protobufjs 8 rejects invalid UTF-8 too); bytes are views of the record, as protobufjs gives.
  * Throws on damaged bytes; the caller names the file and record.
  */
@@ -31,11 +32,12 @@ interface FieldPlan {
 const KINDS = new Set<string>(['int32', 'uint32', 'sint32', 'int64', 'uint64', 'sint64', 'bool', 'string', 'bytes', 'double', 'float']);
 
 /** A decoder for `type`, or null when it has a field this decoder does not handle (repeated, map, message, fixed-width integers). */
-export function compileRowDecoder(type: protobuf.Type): RowDecode | null {
+export function compileRowDecoder(type: protobuf.Type, only?: ReadonlySet<string>): RowDecode | null {
   type.setup();
   const byId = new Map<number, FieldPlan>();
   const order: FieldPlan[] = [];
   for (const field of type.fieldsArray) {
+    if (only && !only.has(field.name)) continue; // skipped as an unknown field: a column no module uses is not decoded
     field.resolve();
     if (field.repeated || field.map) return null;
     const isEnum = field.resolvedType instanceof protobuf.Enum;

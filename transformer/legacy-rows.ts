@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
-import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
+import { SCHEMAS_DIR } from '../common/protos.ts';
+import { dumpType, type DumpTable } from './dump-schema.ts';
 import { compileRowDecoder } from './legacy-row-decoder.ts';
 
 /**
@@ -137,19 +138,23 @@ interface FieldPlan {
   readonly bytes: boolean;
 }
 
-/** A decoder from record bytes of `table` to a row object (see the top of this file). */
-export async function rowDecoder(table: string): Promise<RowDecoder> {
-  const { file, messageType } = legacySchema(table);
-  const type = lookupType(await loadProtos([file]), messageType, [file]);
-  return { type, decode: compileRowDecoder(type) ?? protobufjsRowDecode(type) };
+/**
+ * A decoder from record bytes of a dump's table to a row object (see the top of this file),
+ * compiled from the dump's OWN .proto (dump-schema.ts). With `columns`, the row holds just
+ * those: the columns a module or lookup uses (the others are not decoded).
+ */
+export async function rowDecoder(source: DumpTable, columns: readonly string[] | null): Promise<RowDecoder> {
+  const type = await dumpType(source);
+  const only = columns ? new Set(columns) : undefined;
+  return { type, decode: compileRowDecoder(type, only) ?? protobufjsRowDecode(type, only) };
 }
 
 /**
  * The same rows through protobufjs: for message types the hand-compiled decoder does not
  * handle, and the reference its test compares it with.
  */
-export function protobufjsRowDecode(type: protobuf.Type): (bytes: Uint8Array) => LegacyRow {
-  const plan: FieldPlan[] = type.fieldsArray.map((f) => ({
+export function protobufjsRowDecode(type: protobuf.Type, only?: ReadonlySet<string>): (bytes: Uint8Array) => LegacyRow {
+  const plan: FieldPlan[] = type.fieldsArray.filter((f) => !only || only.has(f.name)).map((f) => ({
     name: f.name,
     nullable: f.options?.['proto3_optional'] === true,
     long: f.long,

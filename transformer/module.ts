@@ -32,9 +32,10 @@ export interface RowContext<State = unknown> {
    * `reason` is a short kebab-case code the summary counts by (`sentinel-date`, `null-body`);
    * `detail` says what was found. Events the module still returns for the row are written:
    * `return ctx.reject('null-body')` drops the row, and a module may reject only a part.
-   * Returns an empty list for that idiom.
+   * `columns`: the columns the reason is about; their values go into the reject record
+   * (rejects.ts), unless sensitive. Returns an empty list for that idiom.
    */
-  reject(reason: string, detail?: string): [];
+  reject(reason: string, detail?: string, columns?: readonly string[]): [];
   /**
    * Indexes over other tables (lookups/): `ctx.lookups.members.problemAt(id, at)`. Only those the
    * module declares in `lookups` are built; using another is a bug (TRANSFORM_FAILED).
@@ -57,6 +58,15 @@ export interface ModuleSpec<Row, Emits extends Readonly<Record<string, string>>,
   /** Lookups over other tables the module consults (built in a first pass; see lookups/). */
   readonly lookups?: readonly LookupName[];
   /**
+   * Per table read, the columns the module uses. Rows carry only these (the rest is not even
+   * decoded), and the transform checks before reading that the dump's own schema has each of
+   * them with a compatible type (dump-schema.ts), so a dump that masked or dropped a column
+   * the module does not use still transforms. Default: every column of the table's .proto.
+   */
+  readonly columns?: Readonly<Record<string, readonly string[]>>;
+  /** Columns never written to rejects even when a reason names them (credentials, ...). */
+  readonly sensitive?: readonly string[];
+  /**
    * Per-run memory of the module, created once before its first row (rows arrive in table and
    * part order). Keep it bounded: it lives for the whole run.
    */
@@ -75,6 +85,9 @@ export interface EventModule {
   readonly emits: Readonly<Record<string, string>>;
   readonly schema: string;
   readonly lookups: readonly LookupName[];
+  /** Table → the columns used; null: every column of the table's .proto. */
+  readonly columns: Readonly<Record<string, readonly string[]>> | null;
+  readonly sensitive: readonly string[];
   /** True when the module declares `state()`: its rows must then be seen in order, on one thread. */
   readonly stateful: boolean;
   state(): unknown;
@@ -90,6 +103,9 @@ export function defineModule<Row, const Emits extends Readonly<Record<string, st
 ): EventModule {
   if (!NAME.test(spec.name)) throw new Error(`module name '${spec.name}' must be lowercase kebab-case`);
   if (spec.reads.length === 0) throw new Error(`module ${spec.name} reads no table`);
+  for (const table of Object.keys(spec.columns ?? {})) {
+    if (!spec.reads.includes(table)) throw new Error(`module ${spec.name} lists columns of ${table}, which it does not read`);
+  }
   for (const type of Object.keys(spec.emits)) {
     if (!type.startsWith(`${spec.name}.`)) {
       throw new Error(`module ${spec.name} emits '${type}': event types must start with '${spec.name}.'`);
@@ -102,6 +118,8 @@ export function defineModule<Row, const Emits extends Readonly<Record<string, st
     emits: spec.emits,
     schema: spec.schema ?? `${spec.name}.proto`,
     lookups: spec.lookups ?? [],
+    columns: spec.columns ?? null,
+    sensitive: spec.sensitive ?? [],
     stateful: spec.state !== undefined,
     state: spec.state ? () => spec.state!() : () => undefined,
     primaryKey: spec.primaryKey as (row: unknown, table: string) => PrimaryKey,

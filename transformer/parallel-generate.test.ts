@@ -25,7 +25,8 @@ function tables(members: number, messages: number) {
   const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
   return {
     Members: Array.from({ length: members }, (_, i) =>
-      memberRow({ MemberId: i + 1, RegisteredAt: T0 + BigInt(next() % 40) * 1_000_000n, BirthDate: i % 17 === 0 ? '1900-01-01' : '1980-01-01' }),
+      // Registered before every message (no registered-later rejects thin out the stream).
+      memberRow({ MemberId: i + 1, RegisteredAt: T0 - BigInt(next() % 40) * 1_000_000n, BirthDate: i % 17 === 0 ? '1900-01-01' : '1980-01-01' }),
     ),
     Messages: Array.from({ length: messages }, (_, i) =>
       messageRow({

@@ -1,17 +1,19 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
-import { rowToJson, type LegacyRow } from './legacy-rows.ts';
 
 /**
  * Rejected legacy rows: counted per module and reason, and (when given a directory) written as
  * JSON lines to `<dir>/<module>.jsonl`, one object per reject:
  *
- *   {"module":"chat","table":"Messages","key":42,"reason":"null-body","detail":"Body is NULL","dropped":true,"row":{...}}
+ *   {"module":"chat","table":"Messages","key":42,"reason":"null-body","detail":"Body is NULL","dropped":true,"columns":{"Body":null}}
  *
  * `key` is the row's primary key in the same JSON form as an event's `source.primary_key`;
  * `dropped` says whether the row became no event at all (false: only a part of it, e.g. a
- * message whose read time is rejected is still sent); `row` has every column, NULL as null, int64 as a decimal string, bytes as base64.
+ * message whose read time is rejected is still sent); `columns` holds the columns the reason is
+ * about (the module names them in `ctx.reject`), NULL as null, int64 as a decimal string, bytes
+ * as base64 — never a sensitive column (declared by the module, or masked by extract), and never
+ * the whole row: a reject file is passed around more freely than the dump.
  * A row with several problems is reported once per problem (so each reason counts every row
  * it applies to).
  *
@@ -26,7 +28,8 @@ export interface RejectRecord {
   readonly detail?: string;
   /** True when the row became no event at all; false when only a part of it was left out. */
   readonly dropped: boolean;
-  readonly row: LegacyRow;
+  /** The columns the reason is about (JSON-safe values), without sensitive ones. */
+  readonly columns: Readonly<Record<string, unknown>>;
 }
 
 /** module → reason → count. */
@@ -70,7 +73,7 @@ export class RejectLog {
     const line =
       `{"module":${JSON.stringify(reject.module)},"table":${JSON.stringify(reject.table)},"key":${reject.pkJson},` +
       `"reason":${JSON.stringify(reject.reason)}${reject.detail !== undefined ? `,"detail":${JSON.stringify(reject.detail)}` : ''},` +
-      `"dropped":${reject.dropped},"row":${JSON.stringify(rowToJson(reject.row))}}\n`;
+      `"dropped":${reject.dropped},"columns":${JSON.stringify(reject.columns)}}\n`;
     const file = this.file(reject.module);
     if (file.write(line)) return undefined;
     return new Promise((resolve) => file.once('drain', resolve));

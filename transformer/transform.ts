@@ -7,6 +7,7 @@ import { VERSION } from '../common/version.ts';
 import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, type StreamWriter } from '../recordfile/index.ts';
 import { payloadProtoPath } from './event-encoder.ts';
 import { checkDump } from './generate.ts';
+import { checkTransformOutput } from './output-guard.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
 import { RejectLog, type RejectCounts } from './rejects.ts';
 import { resolveModules, selectModules } from './select-modules.ts';
@@ -90,6 +91,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
   // Check the dump before touching `out`: a typo in --dump must not cost an --overwrite'd data set.
   const { selected: modules, skipped } = await resolveModules(options.dump, options.modules);
   await checkDump(options.dump, modules.map((m) => m.module));
+  await checkTransformOutput(options.dump, options.out);
   const lock = await lockDataset(options.out, 'transform'); // one run per data set at a time
   const dataset = await DatasetWriter.create(
     options.out,

@@ -1,5 +1,6 @@
 import { SeedlineError } from '../../common/errors.ts';
-import { decodeStream } from '../../recordfile/index.ts';
+import { decodeStream, readManifest } from '../../recordfile/index.ts';
+import { dumpTable } from '../dump-schema.ts';
 import { rowDecoder } from '../legacy-rows.ts';
 import { LOOKUPS, type Lookups } from './index.ts';
 import type { LookupName } from './lookup.ts';
@@ -41,10 +42,11 @@ export async function buildLookups(
   const built: Partial<Record<LookupName, Lookups[LookupName]>> = {};
   let bytes = 0;
   let rows = 0;
+  const manifest = await readManifest(dump);
   for (const name of lookupClosure(names)) {
     const definition = LOOKUPS.find((l) => l.name === name)!;
     const builder = definition.create(built as Partial<Lookups>);
-    const decoder = await rowDecoder(definition.table);
+    const decoder = await rowDecoder(dumpTable(dump, manifest, definition.table), definition.columns);
     for await (const batch of decodeStream(dump, definition.table, decoder.decode)) {
       checkpoint();
       for (const row of batch) builder.add(row);

@@ -24,6 +24,8 @@ export interface LookupDefinition<L extends Lookup> {
   readonly description: string;
   /** The legacy table read (whole, even under --limit: a partial index would invent dangling references). */
   readonly table: string;
+  /** The columns of `table` it uses (checked against the dump's schema; the only ones decoded). */
+  readonly columns: readonly string[];
   /** Lookups this one is built with (built first). */
   readonly needs: readonly LookupName[];
   create(needs: Partial<Lookups>): LookupBuilder<L>;

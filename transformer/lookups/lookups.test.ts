@@ -36,7 +36,7 @@ describe('RecentKeys', () => {
 
 describe('lookupsFor', () => {
   it('gives a module the lookups it declared, and fails on any other at its first use', () => {
-    const members = new MemberDirectory(new IdColumn((n) => new Uint8Array(n), 0), new IdColumn((n) => new Float64Array(n), Number.NaN));
+    const members = new MemberDirectory(new IdColumn((n) => new Uint8Array(n), 0), new IdColumn((n) => new Float64Array(n), Number.NaN), new IdColumn((n) => new Float64Array(n), Number.NaN));
     expect(lookupsFor('chat', ['members'], { members }).members).toBe(members);
     const undeclared = lookupsFor('chat', [], { members });
     expect(() => undeclared.members).toThrow(expect.objectContaining({ code: 'TRANSFORM_FAILED' }));

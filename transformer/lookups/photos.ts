@@ -48,6 +48,7 @@ export const photosLookup = defineLookup({
   name: 'photos',
   description: 'photo id → owner member id, published or rejected',
   table: 'Photos',
+  columns: ['PhotoId', 'MemberId', 'UploadedAt'],
   needs: ['members'],
   create(needs) {
     const members = needs.members as MemberDirectory;

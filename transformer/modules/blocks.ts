@@ -17,14 +17,15 @@ export const blocks = defineModule({
   reads: ['Blocks'],
   lookups: ['members'],
   emits: { 'blocks.member-blocked': 'seedline.events.blocks.MemberBlocked' },
+  columns: { Blocks: ['BlockerId', 'BlockedId', 'BlockedAt', 'Reason', 'ReportedToModerator'] },
   primaryKey: (row: BlocksRow) => [row.BlockerId, row.BlockedId],
   events(row, ctx) {
     const timeOk = checkTime(ctx, 'BlockedAt', row.BlockedAt);
     const at = timeOk ? row.BlockedAt : null;
     const self = row.BlockerId === row.BlockedId;
-    if (self) ctx.reject('blocked-self', `BlockerId = BlockedId = ${row.BlockerId}`);
-    const blockerOk = checkMember(ctx, 'blocker', row.BlockerId, at);
-    const blockedOk = self || checkMember(ctx, 'blocked', row.BlockedId, at);
+    if (self) ctx.reject('blocked-self', `BlockerId = BlockedId = ${row.BlockerId}`, ['BlockerId', 'BlockedId']);
+    const blockerOk = checkMember(ctx, 'blocker', row.BlockerId, at, 'BlockerId');
+    const blockedOk = self || checkMember(ctx, 'blocked', row.BlockedId, at, 'BlockedId');
     if (!timeOk || !blockerOk || !blockedOk || self) return [];
     return [
       {

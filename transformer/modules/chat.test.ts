@@ -94,7 +94,9 @@ describe('chat module: given Messages rows, expect these events', () => {
       [18, 'null-body'],
       [18, 'sender-missing'],
     ]);
-    expect(lines[0].row).toMatchObject({ MessageId: '11', Body: null, ReadAt: null });
+    expect(lines[0].columns).toEqual({ Body: null });
+    expect(lines[3].columns).toEqual({ SenderId: 4 });
+    expect(lines.find((l) => l.reason === 'read-before-sent').columns).toMatchObject({ SentAt: expect.any(String), ReadAt: expect.any(String) });
     // Only the read of message 17 was left out; every other rejected row became no event.
     expect(lines.filter((l) => !l.dropped).map((l) => l.key)).toEqual([17]);
     expect(lines[3].detail).toBe('sender 4 was deleted at 2014-01-01T00:00:00.000000Z, not after 2014-06-01T00:00:00.000000Z');

@@ -16,12 +16,13 @@ export const favorites = defineModule({
   reads: ['Favorites'],
   lookups: ['members'],
   emits: { 'favorites.favorite-added': 'seedline.events.favorites.FavoriteAdded' },
+  columns: { Favorites: ['MemberId', 'FavoriteMemberId', 'AddedAt', 'Note'] },
   primaryKey: (row: FavoritesRow) => [row.MemberId, row.FavoriteMemberId],
   events(row, ctx) {
     const timeOk = checkTime(ctx, 'AddedAt', row.AddedAt);
     const at = timeOk ? row.AddedAt : null;
-    const memberOk = checkMember(ctx, 'member', row.MemberId, at);
-    const favoriteOk = checkMember(ctx, 'favorite', row.FavoriteMemberId, at);
+    const memberOk = checkMember(ctx, 'member', row.MemberId, at, 'MemberId');
+    const favoriteOk = checkMember(ctx, 'favorite', row.FavoriteMemberId, at, 'FavoriteMemberId');
     if (!timeOk || !memberOk || !favoriteOk) return [];
     return [
       {

@@ -18,15 +18,16 @@ export const likes = defineModule({
   reads: ['PhotoLikes'],
   lookups: ['members', 'photos'],
   emits: { 'likes.photo-liked': 'seedline.events.likes.PhotoLiked' },
+  columns: { PhotoLikes: ['PhotoLikeId', 'PhotoId', 'MemberId', 'LikedAt'] },
   primaryKey: (row: PhotoLikesRow) => row.PhotoLikeId,
   events(row, ctx) {
     const timeOk = checkTime(ctx, 'LikedAt', row.LikedAt);
     const at = timeOk ? row.LikedAt : null;
-    const memberOk = checkMember(ctx, 'member', row.MemberId, at);
+    const memberOk = checkMember(ctx, 'member', row.MemberId, at, 'MemberId');
     const owner = ctx.lookups.photos.ownerOf(row.PhotoId);
-    if (owner === 'missing') ctx.reject('photo-missing', `PhotoId ${row.PhotoId} has no Photos row`);
-    else if (owner === 'rejected') ctx.reject('photo-rejected', `Photos row ${row.PhotoId} was rejected (no photos.photo-uploaded)`);
-    const ownerOk = typeof owner === 'number' && checkMember(ctx, 'owner', owner, at);
+    if (owner === 'missing') ctx.reject('photo-missing', `PhotoId ${row.PhotoId} has no Photos row`, ['PhotoId']);
+    else if (owner === 'rejected') ctx.reject('photo-rejected', `Photos row ${row.PhotoId} was rejected (no photos.photo-uploaded)`, ['PhotoId']);
+    const ownerOk = typeof owner === 'number' && checkMember(ctx, 'owner', owner, at, 'PhotoId');
     if (!timeOk || !memberOk || !ownerOk) return [];
     return [
       {

@@ -17,6 +17,8 @@ import { defineModule, type EventDraft } from '../module.ts';
  * - a Gender code outside 0..2 becomes GENDER_UNKNOWN (the profile is still worth having).
  */
 const SENTINEL_DATE = '1900-01-01';
+/** The columns every deletion problem is about (a reject record shows them). */
+const DELETION_COLUMNS = ['IsDeleted', 'DeletedAt', 'RegisteredAt'];
 
 /** Why the member cannot be registered (no event for them at all), or null. */
 export function registrationProblem(row: MembersRow): string | null {
@@ -51,17 +53,20 @@ export const members = defineModule({
     'members.member-registered': 'seedline.events.members.MemberRegistered',
     'members.member-deleted': 'seedline.events.members.MemberDeleted',
   },
+  // PasswordHash and RowVer are not used: credentials stay out of events and rejects.
+  columns: { Members: ['MemberId', 'UserName', 'Email', 'Gender', 'BirthDate', 'City', 'CountryCode', 'Credits', 'IsDeleted', 'RegisteredAt', 'LastLoginAt', 'DeletedAt', 'ExternalId', 'Presentation'] },
+  sensitive: ['PasswordHash'],
   primaryKey: (row: MembersRow) => row.MemberId,
   events(row, ctx) {
     const registeredProblem = registrationProblem(row);
-    if (registeredProblem) ctx.reject(registeredProblem, `RegisteredAt is ${isoMicros(row.RegisteredAt)}`);
+    if (registeredProblem) ctx.reject(registeredProblem, `RegisteredAt is ${isoMicros(row.RegisteredAt)}`, ['RegisteredAt']);
     let birthDate = row.BirthDate;
     if (birthDate === SENTINEL_DATE) {
-      ctx.reject('sentinel-birth-date', `BirthDate ${SENTINEL_DATE} taken as unknown`);
+      ctx.reject('sentinel-birth-date', `BirthDate ${SENTINEL_DATE} taken as unknown`, ['BirthDate']);
       birthDate = null;
     }
     const deleted = deletionProblem(row);
-    if (deleted && (deleted.reason === 'deleted-without-date' || !registeredProblem)) ctx.reject(deleted.reason, deleted.detail);
+    if (deleted && (deleted.reason === 'deleted-without-date' || !registeredProblem)) ctx.reject(deleted.reason, deleted.detail, DELETION_COLUMNS);
     if (registeredProblem) return [];
     const key = String(row.MemberId);
     const events: EventDraft<'members.member-registered' | 'members.member-deleted'>[] = [

@@ -20,10 +20,11 @@ export const photos = defineModule({
   reads: ['Photos'],
   lookups: ['members'],
   emits: { 'photos.photo-uploaded': 'seedline.events.photos.PhotoUploaded' },
+  columns: { Photos: ['PhotoId', 'MemberId', 'FileName', 'Caption', 'Width', 'Height', 'SizeBytes', 'ContentHash', 'IsPrimary', 'IsApproved', 'UploadedAt', 'PhotoGuid'] },
   primaryKey: (row: PhotosRow) => row.PhotoId,
   events(row, ctx) {
     const timeOk = checkTime(ctx, 'UploadedAt', row.UploadedAt);
-    const ownerOk = checkMember(ctx, 'member', row.MemberId, timeOk ? row.UploadedAt : null);
+    const ownerOk = checkMember(ctx, 'member', row.MemberId, timeOk ? row.UploadedAt : null, 'MemberId');
     if (!timeOk || !ownerOk) return [];
     return [
       {

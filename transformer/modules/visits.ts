@@ -18,14 +18,15 @@ export const visits = defineModule({
   reads: ['ProfileVisits'],
   lookups: ['members'],
   emits: { 'visits.profile-visited': 'seedline.events.visits.ProfileVisited' },
+  columns: { ProfileVisits: ['VisitId', 'VisitorId', 'VisitedId', 'VisitedAt', 'Source', 'IsAnonymous'] },
   primaryKey: (row: ProfileVisitsRow) => row.VisitId,
   events(row, ctx) {
     const timeOk = checkTime(ctx, 'VisitedAt', row.VisitedAt);
     const at = timeOk ? row.VisitedAt : null;
-    const visitorOk = checkMember(ctx, 'visitor', row.VisitorId, at);
-    const visitedOk = checkMember(ctx, 'visited', row.VisitedId, at);
+    const visitorOk = checkMember(ctx, 'visitor', row.VisitorId, at, 'VisitorId');
+    const visitedOk = checkMember(ctx, 'visited', row.VisitedId, at, 'VisitedId');
     const self = row.VisitorId === row.VisitedId;
-    if (self) ctx.reject('self-visit', `VisitorId = VisitedId = ${row.VisitorId}`);
+    if (self) ctx.reject('self-visit', `VisitorId = VisitedId = ${row.VisitorId}`, ['VisitorId', 'VisitedId']);
     if (!timeOk || !visitorOk || !visitedOk || self) return [];
     return [
       {
