@@ -8,6 +8,7 @@ import { reportCommand } from '../seeder/report-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { tapCommand } from '../seeder/tap-cli.ts';
 import { inspectCommand } from '../transformer/inspect-cli.ts';
+import { ledgerCommand } from '../ledger/ledger-cli.ts';
 import { modulesCommand } from '../transformer/modules-cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
@@ -22,6 +23,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   seed: 'replay events into RabbitMQ at a chosen rate',
   tap: 'check every event arrived on the exchange',
   report: 'render a seed run report as an HTML page',
+  ledger: 'balance every stage: is every row accounted for?',
   modules: 'list modules, the tables they read, events',
   inspect: 'print record files as JSON lines',
   verify: "check a dump's checksums and counts",
@@ -31,7 +33,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), ledgerCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
   for (const command of all) {
     const summary = SUMMARIES[command.name()];
     if (summary) command.summary(summary);
