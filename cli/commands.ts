@@ -9,6 +9,7 @@ import { seedCommand } from '../seeder/cli.ts';
 import { tapCommand } from '../seeder/tap-cli.ts';
 import { inspectCommand } from '../transformer/inspect-cli.ts';
 import { ledgerCommand } from '../ledger/ledger-cli.ts';
+import { traceCommand } from '../ledger/trace-cli.ts';
 import { modulesCommand } from '../transformer/modules-cli.ts';
 import { transformCommand } from '../transformer/cli.ts';
 
@@ -24,6 +25,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   tap: 'check every event arrived on the exchange',
   report: 'render a seed run report as an HTML page',
   ledger: 'balance every stage: is every row accounted for?',
+  trace: 'follow one legacy row to its events and rejects',
   modules: 'list modules, the tables they read, events',
   inspect: 'print record files as JSON lines',
   verify: "check a dump's checksums and counts",
@@ -33,7 +35,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), ledgerCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), ledgerCommand(), traceCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
   for (const command of all) {
     const summary = SUMMARIES[command.name()];
     if (summary) command.summary(summary);

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { SeedlineError } from '../common/errors.ts';
+import { loadProtos, lookupType } from '../common/protos.ts';
+import { decodePart, streamOf, type Manifest, type PartEntry } from '../recordfile/index.ts';
+import { protobufjsRowDecode, rowToJson } from '../transformer/legacy-rows.ts';
+
+/** One row of a dump as extracted (masked columns stay as the extract masked them). */
+export interface DumpRow {
+  readonly file: string;
+  readonly record: number;
+  readonly row: Record<string, unknown>;
+}
+
+/**
+ * Finds a row by its primary key: only the parts whose key range (manifest) can hold it are
+ * read, and a part is read only up to the row (extract writes a range in key order).
+ * `key`: one value per key column, as text. Null when the dump has no such row.
+ */
+export async function findDumpRow(dump: string, manifest: Manifest, table: string, key: readonly string[]): Promise<DumpRow | null> {
+  const stream = streamOf(manifest, table, dump);
+  const columns = (stream.info?.['primaryKey'] as string[] | undefined) ?? [];
+  if (columns.length === 0) {
+    throw new SeedlineError('USAGE', `${table} has no primary key in the dump's manifest: its rows cannot be traced by key`, { table, file: join(dump, 'manifest.json') });
+  }
+  if (columns.length !== key.length) {
+    throw new SeedlineError('USAGE', `${table}'s primary key is (${columns.join(', ')}): give ${columns.length} value${columns.length === 1 ? '' : 's'} separated by commas, got '${key.join(',')}'`, { table, option: '<key>' });
+  }
+  const type = lookupType(await loadProtos([join(dump, stream.protoFile)]), stream.messageType, [stream.protoFile]);
+  const decode = protobufjsRowDecode(type);
+  for (const part of stream.parts) {
+    if (!mayHold(part, key)) continue;
+    let record = 0;
+    for await (const batch of decodePart(join(dump, part.file), decode)) {
+      for (const row of batch) {
+        if (columns.every((c, i) => String(row[c]) === key[i])) return { file: part.file, record, row: rowToJson(row) };
+        record++;
+      }
+    }
+  }
+  return null;
+}
+
+/** Whether a part's key range (first/last key, one value per column) can hold `key`. */
+function mayHold(part: PartEntry, key: readonly string[]): boolean {
+  const range = part.keyRange as { first?: unknown[]; last?: unknown[] } | undefined;
+  if (!Array.isArray(range?.first) || !Array.isArray(range?.last)) return true;
+  return compareKeys(range.first.map(String), key) <= 0 && compareKeys(key, range.last.map(String)) <= 0;
+}
+
+/** Column by column: integers by value, anything else as text. */
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (INTEGER.test(x) && INTEGER.test(y)) return BigInt(x) < BigInt(y) ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+const INTEGER = /^-?\d+$/;
