@@ -4,7 +4,7 @@ import { EXIT } from '../cli/exit-codes.ts';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { formatLedger } from './format.ts';
 import { renderLedgerHtml } from './html.ts';
-import { runLedger } from './ledger.ts';
+import { runLedger, type LedgerOptions, type LedgerResult } from './ledger.ts';
 
 interface LedgerFlags {
   dump: string;
@@ -41,12 +41,18 @@ Example:
 `,
     )
     .action(async (flags: LedgerFlags) => {
-      const result = await runLedger({ dump: flags.dump, events: flags.events, run: flags.run, tap: flags.tap });
-      if (flags.html !== undefined) await writePage(flags.html, renderLedgerHtml(result));
+      const result = await writeLedger({ dump: flags.dump, events: flags.events, run: flags.run, tap: flags.tap }, flags.html);
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatLedger(result));
       if (flags.html !== undefined && !flags.json) process.stdout.write(`page: ${flags.html}\n`);
       process.exitCode = result.balanced ? EXIT.OK : EXIT.LEDGER_UNBALANCED;
     });
+}
+
+/** The ledger, and its page when `html` names a file (`seedline demo` calls this too). */
+export async function writeLedger(options: LedgerOptions, html?: string): Promise<LedgerResult> {
+  const result = await runLedger(options);
+  if (html !== undefined) await writePage(html, renderLedgerHtml(result));
+  return result;
 }
 
 /** Written under a temporary name and renamed: a reader never sees half a page. */

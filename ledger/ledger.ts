@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readManifest, streamOf } from '../recordfile/index.ts';
-import { readRunReport } from '../seeder/report.ts';
+import { readRunReport, type RunReport } from '../seeder/report.ts';
 import { balance, isClosed, ok, openItems, type Balance, type Stage } from './balance.ts';
 import { scanEvents, type EventScan } from './event-scan.ts';
 import { buildFlow, type Flow } from './flow.ts';
@@ -13,8 +13,8 @@ import { transformBalances, type TransformInfo } from './transform-balances.ts';
 export interface LedgerOptions {
   readonly dump: string;
   readonly events: string;
-  /** A seed run report (`seed --report run.json`). */
-  readonly run?: string;
+  /** A seed run report (`seed --report run.json`), or what `seed()` returned and the selection it was given. */
+  readonly run?: string | Pick<RunReport, 'selection' | 'result'>;
   /** A tap verdict (`tap --json tap.json`). */
   readonly tap?: string;
 }
@@ -61,7 +61,7 @@ export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
   const eventsManifest = await readManifest(options.events);
   const stream = streamOf(eventsManifest, EVENTS_STREAM, options.events);
   const info = (stream.info ?? {}) as TransformInfo;
-  const report = options.run ? await readRunReport(options.run) : undefined;
+  const report = typeof options.run === 'string' ? await readRunReport(options.run) : options.run;
   const verdict = options.tap ? await readTapVerdict(options.tap) : undefined;
 
   const balances: Balance[] = [...(await extractBalances(options.dump, dumpManifest)), ...(await transformBalances(dumpManifest, info, options.events))];
@@ -98,7 +98,7 @@ export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
       verdict,
     ),
     totals: totalsOf(dumpManifest.streams, info, produced, scan, report, verdict, unaccounted.length),
-    inputs: { dump: resolve(options.dump), events: resolve(options.events), ...(options.run ? { run: resolve(options.run) } : {}), ...(options.tap ? { tap: resolve(options.tap) } : {}) },
+    inputs: { dump: resolve(options.dump), events: resolve(options.events), ...(typeof options.run === 'string' ? { run: resolve(options.run) } : {}), ...(options.tap ? { tap: resolve(options.tap) } : {}) },
   };
 }
 
@@ -120,7 +120,7 @@ function totalsOf(
   info: TransformInfo,
   events: number,
   scan: EventScan,
-  report: Awaited<ReturnType<typeof readRunReport>> | undefined,
+  report: Pick<RunReport, 'selection' | 'result'> | undefined,
   verdict: Awaited<ReturnType<typeof readTapVerdict>> | undefined,
   unaccountedItems: number,
 ): LedgerTotals {

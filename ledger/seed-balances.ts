@@ -20,7 +20,7 @@ const WHY: Record<NotSelectedReason, string> = {
  * The run report counts returns per type but confirms only in total, so "routed" per type is
  * selected − returned; a run whose own balance does not close says so in its own line.
  */
-export function seedBalances(report: RunReport, scan: EventScan, eventsInManifest: number): Balance[] {
+export function seedBalances(report: Pick<RunReport, 'selection' | 'result'>, scan: EventScan, eventsInManifest: number): Balance[] {
   const result = report.result;
   const returned = result?.returned ?? {};
   const out: Balance[] = [];
