@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
 import { loadProtos, lookupType } from '../common/protos.ts';
 import { decodePart, streamOf, type Manifest, type PartEntry } from '../recordfile/index.ts';
+import { primaryKeyJson } from '../transformer/event-id.ts';
 import { protobufjsRowDecode, rowToJson } from '../transformer/legacy-rows.ts';
+import { MODULES } from '../transformer/modules/index.ts';
 
 /** One row of a dump as extracted (masked columns stay as the extract masked them). */
 export interface DumpRow {
@@ -16,13 +18,19 @@ export interface DumpRow {
  * read, and a part is read only up to the row (extract writes a range in key order).
  * `key`: one value per key column, as text. Null when the dump has no such row.
  */
-export async function findDumpRow(dump: string, manifest: Manifest, table: string, key: readonly string[]): Promise<DumpRow | null> {
+export async function findDumpRow(dump: string, manifest: Manifest, table: string, key: readonly string[], pkJson: string): Promise<DumpRow | null> {
   const stream = streamOf(manifest, table, dump);
   const columns = (stream.info?.['primaryKey'] as string[] | undefined) ?? [];
-  if (columns.length === 0) {
-    throw new SeedlineError('USAGE', `${table} has no primary key in the dump's manifest: its rows cannot be traced by key`, { table, file: join(dump, 'manifest.json') });
+  // A dump without key columns in its manifest: the key as the module reading the table computes it.
+  const module = MODULES.find((m) => m.reads.includes(table));
+  if (columns.length === 0 && !module) {
+    throw new SeedlineError('USAGE', `${table} has no primary key in the dump's manifest and no module reads it: its rows cannot be traced by key`, { table, file: join(dump, 'manifest.json') });
   }
-  if (columns.length !== key.length) {
+  const matches =
+    columns.length > 0
+      ? (row: Record<string, unknown>) => columns.every((c, i) => String(row[c]) === key[i])
+      : (row: Record<string, unknown>) => primaryKeyJson(module!.primaryKey(row, table)) === pkJson;
+  if (columns.length > 0 && columns.length !== key.length) {
     throw new SeedlineError('USAGE', `${table}'s primary key is (${columns.join(', ')}): give ${columns.length} value${columns.length === 1 ? '' : 's'} separated by commas, got '${key.join(',')}'`, { table, option: '<key>' });
   }
   const type = lookupType(await loadProtos([join(dump, stream.protoFile)]), stream.messageType, [stream.protoFile]);
@@ -32,7 +40,7 @@ export async function findDumpRow(dump: string, manifest: Manifest, table: strin
     let record = 0;
     for await (const batch of decodePart(join(dump, part.file), decode)) {
       for (const row of batch) {
-        if (columns.every((c, i) => String(row[c]) === key[i])) return { file: part.file, record, row: rowToJson(row) };
+        if (matches(row)) return { file: part.file, record, row: rowToJson(row) };
         record++;
       }
     }

@@ -1,4 +1,5 @@
 import type { TapVerdict } from '../seeder/tap.ts';
+import { MODULES } from '../transformer/modules/index.ts';
 import type { EventScan } from './event-scan.ts';
 import type { TransformInfo } from './transform-balances.ts';
 
@@ -84,6 +85,15 @@ export function buildFlow(
     }
   }
   const used = new Set(links.flatMap((l) => [l.from, l.to]));
-  const order = (n: FlowNode) => (n.column === 'outcome' ? OUTCOMES.indexOf(n.label as Outcome) : 0);
+  // Tables and types in the order of the modules they feed / come from: fewer crossing bands.
+  const moduleRank = (m: string) => (MODULES.findIndex((x) => x.name === m) + 1 || 99);
+  const tableRank = new Map<string, number>();
+  for (const l of links) if (l.from.startsWith('table:') && l.to.startsWith('module:')) tableRank.set(l.from, Math.min(tableRank.get(l.from) ?? 99, moduleRank(l.to.slice(7))));
+  const order = (n: FlowNode) => {
+    if (n.column === 'outcome') return OUTCOMES.indexOf(n.label as Outcome);
+    if (n.column === 'module') return moduleRank(n.label);
+    if (n.column === 'type') return moduleRank(n.label.slice(0, n.label.indexOf('.')));
+    return tableRank.get(n.id) ?? 100;
+  };
   return { nodes: [...nodes.values()].filter((n) => used.has(n.id)).sort((a, b) => order(a) - order(b)), links };
 }

@@ -33,6 +33,7 @@ export function renderLedgerHtml(r: LedgerResult): string {
   const inputs = Object.entries(r.inputs).map(([k, v]) => `<div><span>${esc(k)}</span> ${esc(v)}</div>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>seedline ledger</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 #verdict{padding:12px 16px;border-radius:6px;font-weight:600}

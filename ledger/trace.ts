@@ -97,7 +97,7 @@ async function traceOf(ctx: Context, options: TraceOptions, table: string, key: 
   const pkJson = primaryKeyJson(key.length === 1 ? keyPart(key[0]!) : key.map(keyPart));
   const modules = MODULES.filter((m) => m.reads.includes(table)).map((m) => m.name);
   const [row, found, rejects] = await Promise.all([
-    findDumpRow(options.dump, await readManifest(options.dump), table, key),
+    findDumpRow(options.dump, await readManifest(options.dump), table, key, pkJson),
     ctx.index.bySource(table, pkJson).then((positions) => readEvents(options.events, ctx.stream, positions)),
     findRejects(options.events, modules, table, pkJson),
   ]);
