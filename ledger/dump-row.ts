@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
+import type protobuf from 'protobufjs';
+import { ProtoReader } from '../common/proto-reader.ts';
 import { loadProtos, lookupType } from '../common/protos.ts';
-import { decodePart, streamOf, type Manifest, type PartEntry } from '../recordfile/index.ts';
+import { readPartBatches, streamOf, type Manifest, type PartEntry } from '../recordfile/index.ts';
 import { primaryKeyJson } from '../transformer/event-id.ts';
 import { protobufjsRowDecode, rowToJson } from '../transformer/legacy-rows.ts';
 import { MODULES } from '../transformer/modules/index.ts';
@@ -35,17 +37,62 @@ export async function findDumpRow(dump: string, manifest: Manifest, table: strin
   }
   const type = lookupType(await loadProtos([join(dump, stream.protoFile)]), stream.messageType, [stream.protoFile]);
   const decode = protobufjsRowDecode(type);
+  const peek = columns.length > 0 ? keyPeeker(type, columns) : null;
   for (const part of stream.parts) {
     if (!mayHold(part, key)) continue;
     let record = 0;
-    for await (const batch of decodePart(join(dump, part.file), decode)) {
-      for (const row of batch) {
-        if (matches(row)) return { file: part.file, record, row: rowToJson(row) };
+    for await (const batch of readPartBatches(join(dump, part.file))) {
+      for (const bytes of batch) {
+        // Most rows are told apart by their key fields alone, without decoding their texts.
+        if (peek === null || peek(bytes, key)) {
+          const row = decode(bytes);
+          if (matches(row)) return { file: part.file, record, row: rowToJson(row) };
+        }
         record++;
       }
     }
   }
   return null;
+}
+
+const INTEGER_TYPES = new Set(['int32', 'int64', 'uint32', 'uint64']);
+
+/**
+ * A test of the key fields straight on the record bytes, when every key column is an integer
+ * or a string field: true when they hold `key` (then the row is decoded and checked).
+ * Null when a key column is of another type (every row is decoded then).
+ */
+function keyPeeker(type: protobuf.Type, columns: readonly string[]): ((bytes: Buffer, key: readonly string[]) => boolean) | null {
+  const fields = columns.map((c) => type.fields[c]);
+  if (fields.some((f) => !f || (!INTEGER_TYPES.has(f.type) && f.type !== 'string'))) return null;
+  const ids = fields.map((f) => f!.id);
+  const reader = new ProtoReader();
+  return (bytes, key) => {
+    const r = reader.reset(bytes);
+    let matched = 0;
+    while (r.pos < r.end) {
+      const tag = r.uint32();
+      const at = ids.indexOf(tag >>> 3);
+      if (at < 0) {
+        r.skip(tag & 7);
+        continue;
+      }
+      let value: string;
+      if ((tag & 7) === 0) {
+        r.varint64();
+        value = BigInt.asIntN(64, (BigInt(r.hi) << 32n) | BigInt(r.lo)).toString();
+        if (fields[at]!.type.startsWith('uint')) value = ((BigInt(r.hi) << 32n) | BigInt(r.lo)).toString();
+      } else {
+        const end = r.bytesEnd();
+        value = bytes.toString('utf8', r.pos, end);
+        r.pos = end;
+      }
+      if (value !== key[at]) return false;
+      matched++;
+    }
+    // A key field left out holds its default (0 or ''): let the full decode judge.
+    return matched === ids.length || key.some((k) => k === '0' || k === '');
+  };
 }
 
 /** Whether a part's key range (first/last key, one value per column) can hold `key`. */

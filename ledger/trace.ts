@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
-import { decodePart, readManifest, streamOf, type StreamEntry } from '../recordfile/index.ts';
+import { readManifest, readPartBatches, streamOf, type StreamEntry } from '../recordfile/index.ts';
 import { decodeEnvelope } from '../seeder/envelope.ts';
 import { readRunReport, type RunReport } from '../seeder/report.ts';
-import { keySelected, type Selection } from '../seeder/select.ts';
+import { Selector, type Selection } from '../seeder/select.ts';
 import type { TapVerdict } from '../seeder/tap.ts';
 import { primaryKeyJson } from '../transformer/event-id.ts';
 import { MODULES } from '../transformer/modules/index.ts';
@@ -127,18 +127,19 @@ interface FoundEvent {
   readonly file: string;
 }
 
-/** The events at these stream positions: each part holding one is read up to the last of them. */
+/** The events at these stream positions: each part holding one is read up to the last of them, and only they are decoded. */
 async function readEvents(events: string, stream: StreamEntry, positions: readonly number[]): Promise<FoundEvent[]> {
   const out: FoundEvent[] = [];
   let first = 0;
   for (const part of stream.parts) {
-    const wanted = positions.filter((p) => p >= first && p < first + part.records).map((p) => p - first);
-    if (wanted.length > 0) {
+    const wanted = new Set(positions.filter((p) => p >= first && p < first + part.records).map((p) => p - first));
+    if (wanted.size > 0) {
       const last = Math.max(...wanted);
       let index = 0;
-      reading: for await (const batch of decodePart(join(events, part.file), (b) => decodeEnvelope(b as Buffer))) {
-        for (const e of batch) {
-          if (wanted.includes(index)) {
+      reading: for await (const batch of readPartBatches(join(events, part.file))) {
+        for (const bytes of batch) {
+          if (wanted.has(index)) {
+            const e = decodeEnvelope(bytes);
             out.push({ id: e.id, type: e.type, occurred_at: e.occurred_at, key: e.key, sourceTable: e.sourceTable, sourcePrimaryKey: e.sourcePrimaryKey, position: first + index, file: part.file });
           }
           if (++index > last) break reading;
@@ -167,10 +168,7 @@ function seedFate(report: RunReport, e: FoundEvent): NonNullable<TracedEvent['se
 
 /** The per-event part of a selection (--limit is judged by the run's position). */
 function passes(s: Selection, e: FoundEvent): boolean {
-  if (s.fromMicros !== undefined && e.occurred_at < s.fromMicros) return false;
-  if (s.untilMicros !== undefined && e.occurred_at >= s.untilMicros) return false;
-  if (s.types && !s.types.some((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(e.type))) return false;
-  return keySelected(e.key, s);
+  return new Selector({ ...s, limit: undefined }).accepts(e);
 }
 
 function tapFate(v: TapVerdict, e: FoundEvent): NonNullable<TracedEvent['tap']> {
