@@ -6,7 +6,7 @@ export function formatTrace(t: Trace): string {
   lines.push(`${t.table} ${t.pkJson}${t.eventId ? ` (the source of event ${t.eventId})` : ''}`);
   if (t.row) {
     lines.push(`  row        ${t.row.file}, record ${t.row.record} (as extracted; masked columns stay masked)`);
-    for (const [column, value] of Object.entries(t.row.row)) lines.push(`    ${column.padEnd(18)} ${preview(value)}`);
+    for (const [column, value] of Object.entries(t.row.row)) lines.push(`    ${column.padEnd(20)} ${preview(value)}${asTime(column, value)}`);
   } else {
     lines.push('  row        not in the dump');
   }
@@ -23,6 +23,13 @@ export function formatTrace(t: Trace): string {
     lines.push(`    ${r.module}: ${r.reason}${r.detail ? ` — ${r.detail}` : ''}${dropped}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A timestamp column (µs since the epoch, UTC, as extract writes them) read as a time, beside the value. */
+function asTime(column: string, value: unknown): string {
+  if (!/(At|Date|Time)$/.test(column) || typeof value !== 'string' || !/^-?\d{13,17}$/.test(value)) return '';
+  const us = Number(value);
+  return `  (${new Date(Math.floor(us / 1000)).toISOString().slice(0, -1)}${String(us % 1000).padStart(3, '0')}Z)`;
 }
 
 function preview(value: unknown): string {
