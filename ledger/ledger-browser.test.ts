@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../cli/test-support.ts';
 import { seedCommand } from '../seeder/cli.ts';
-import { launchChromium } from '../seeder/test-browser.ts';
+import { launchChromium, openLocalPage } from '../seeder/test-browser.ts';
 import { TestConsumer, deleteExchange, uniqueName } from '../seeder/test-helpers.ts';
 import { ledgerCommand } from './ledger-cli.ts';
 import { fixturePipeline, type FixturePipeline } from './test-support.ts';
@@ -41,13 +41,7 @@ describe('seedline ledger --html, opened in headless Chromium', () => {
   it('shows the verdict, a flow picture from tables to outcomes, and every balance; loads nothing else', async () => {
     const browser = await launchChromium();
     try {
-      const tab = await browser.context.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      tab.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      tab.on('pageerror', (e) => problems.push(e.message));
-      tab.on('request', (r) => requests.push(r.url()));
-      await tab.goto(pathToFileURL(page).href);
+      const { tab, problems, requests } = await openLocalPage(browser.context, page);
 
       await expect(tab.locator('#verdict').innerText()).resolves.toMatch(/^ledger: balanced — 1,384 rows extracted|^ledger: balanced/);
       await expect(tab.locator('#verdict').getAttribute('class')).resolves.toBe('balanced');
