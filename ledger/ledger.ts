@@ -77,6 +77,7 @@ export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
   balances.push(
     balance('events', 'events stream', { label: 'events the transform wrote', count: produced }, [ok(`in ${parts.present} part${parts.present === 1 ? '' : 's'} on disk`, parts.records), ...parts.problems], {
       extraLabel: 'more events in the parts than the transform counted',
+      notes: fromOtherDump(eventsManifest.producer.source, options.dump),
     }),
   );
   balances.push(...eventTypeBalances(info, scan));
@@ -100,6 +101,12 @@ export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
     totals: totalsOf(dumpManifest.streams, info, produced, scan, report, verdict, unaccounted.length),
     inputs: { dump: resolve(options.dump), events: resolve(options.events), ...(typeof options.run === 'string' ? { run: resolve(options.run) } : {}), ...(options.tap ? { tap: resolve(options.tap) } : {}) },
   };
+}
+
+/** A note when the events manifest names another dump than the one given (the counts then may not meet). */
+function fromOtherDump(source: Record<string, unknown> | undefined, dump: string): string[] {
+  const from = source?.['dump'];
+  return typeof from === 'string' && from !== resolve(dump) ? [`transformed from ${from}, not from ${resolve(dump)}`] : [];
 }
 
 /** Per event type: events the transform counted = events read back from the parts. */
