@@ -81,4 +81,17 @@ describe('seedline trace on the tiny fixture', () => {
     const later = c.events.find((e) => e.type === 'chat.message-read');
     if (later) expect(later.seed).toBe('not published by this run');
   });
+
+  it('--event through the CLI as JSON; an unknown id and a missing key are USAGE errors naming the option', async () => {
+    const e = all[42]!;
+    const out = await runCommand(traceCommand(), ['--event', e.id, '--dump', p.dump, '--events', p.events, '--json']);
+    const t = JSON.parse(out.stdout) as { eventId: string; table: string; pkJson: string; events: { id: string }[] };
+    expect(t).toMatchObject({ eventId: e.id, table: e.sourceTable, pkJson: e.sourcePrimaryKey });
+    expect(t.events.map((x) => x.id)).toContain(e.id);
+
+    const unknown = await runCommand(traceCommand(), ['--event', '00000000-0000-5000-8000-000000000000', '--dump', p.dump, '--events', p.events]).catch((err: unknown) => err);
+    expect(unknown).toMatchObject({ code: 'USAGE', context: { option: '--event' } });
+    const noKey = await runCommand(traceCommand(), ['Messages', '--dump', p.dump, '--events', p.events]).catch((err: unknown) => err);
+    expect(noKey).toMatchObject({ code: 'USAGE' });
+  });
 });
