@@ -14,9 +14,10 @@ import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
 import { startupBench } from './startup.ts';
+import { traceBench } from './trace.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -35,7 +35,7 @@ import { alternate, best, formatMB, formatRate, median, medianOf, runCli, type B
 
 const TABLES = ['Members', 'Messages'] as const;
 /** Bump when the dump's content or layout changes, so a stale cache is not reused. */
-const DUMP_FORMAT = 2;
+const DUMP_FORMAT = 3;
 /** The issue's target: transform events/s at least this share of the bare decode rate. */
 const TARGET_RATIO = 0.5;
 /** Peak RSS may exceed the memory budget by this much (the issue's target). */
@@ -136,7 +136,7 @@ async function decoderOf(table: string): Promise<(bytes: Uint8Array) => unknown>
 
 
 /** The dump of `preset`/`seed`, written once (in a child process) and reused. */
-async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
+export async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
   const dir = join(tmpdir(), `seedline-bench-dump-${preset}-seed${seed}-v${DUMP_FORMAT}`);
   const complete = await readManifest(dir).then((m) => m.complete, () => false);
   if (complete) return dir;
@@ -164,9 +164,12 @@ export async function writeFixtureDump(dir: string, preset: string, seed: number
     const { file, messageType } = legacySchema(table);
     const type = lookupType(await loadProtos([file]), messageType, [file]);
     const toMessage = messageOf(generator.table, type);
-    const writer = dataset.streamWriter(table, { messageType, protoPath: file });
+    // The key column and per-part key ranges, as extract records them (trace reads only the parts that can hold a key).
+    const keys = generator.table.primaryKey ?? [];
+    const at = keys.map((k) => generator.table.columns.findIndex((c) => c.name === k));
+    const writer = dataset.streamWriter(table, { messageType, protoPath: file, info: { primaryKey: keys } });
     for (const row of generator.generate()) {
-      const wait = writer.write(type.encode(toMessage(row)).finish());
+      const wait = writer.write(type.encode(toMessage(row)).finish(), at.length > 0 ? at.map((i) => String(row[i])) : undefined);
       if (wait) await wait;
     }
     await writer.close();

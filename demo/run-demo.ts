@@ -9,6 +9,9 @@ import { FIXTURE_SCHEMA, FIXTURE_TABLES } from '../fixtures/tables.ts';
 import { seed } from '../seeder/seed.ts';
 import type { SeedResult } from '../seeder/summary.ts';
 import { transform, type TransformResult } from '../transformer/transform.ts';
+import { verdictLine } from '../ledger/format.ts';
+import { writeLedger } from '../ledger/ledger-cli.ts';
+import type { LedgerResult } from '../ledger/ledger.ts';
 
 export interface DemoOptions {
   /** Where dump/ and events/ go. */
@@ -34,6 +37,7 @@ export interface DemoResult {
   readonly transform: TransformResult;
   readonly seed: SeedResult;
   readonly queue: string;
+  readonly ledger: LedgerResult;
 }
 
 /** Every table of the fixture: each module of transformer/modules/ reads some of them. */
@@ -91,7 +95,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `seed:     ${seeded.confirmed.toLocaleString('en-US')} events confirmed by RabbitMQ on exchange '${exchange}' ` +
         `(${Math.round(seeded.achievedRate).toLocaleString('en-US')}/s); they wait in queue '${queue}'`,
     );
-    return { database, fixture, extract: extracted, transform: transformed, seed: seeded, queue };
+    const ledger = await writeLedger({ dump: extracted.dir, events: transformed.out, run: { selection: {}, result: seeded } }, join(out, 'ledger.html'));
+    say(`ledger:   ${verdictLine(ledger).replace(/^ledger: /, '')}; page ${join(out, 'ledger.html')}`);
+    return { database, fixture, extract: extracted, transform: transformed, seed: seeded, queue, ledger };
   } finally {
     await embedded?.stop();
   }

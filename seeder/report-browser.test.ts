@@ -11,7 +11,7 @@ import { seedCommand } from './cli.ts';
 import { chartPoints } from './report-html.ts';
 import { readRunReport, type RunReport } from './report.ts';
 import { reportCommand } from './report-cli.ts';
-import { launchChromium } from './test-browser.ts';
+import { launchChromium, openLocalPage } from './test-browser.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 describe('seedline report, opened in headless Chromium', () => {
@@ -43,13 +43,7 @@ describe('seedline report, opened in headless Chromium', () => {
   it('renders both charts with a point per second, the summary, and loads nothing else', async () => {
     const browser = await launchChromium();
     try {
-      const tab = await browser.context.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      tab.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      tab.on('pageerror', (e) => problems.push(e.message));
-      tab.on('request', (r) => requests.push(r.url()));
-      await tab.goto(pathToFileURL(page).href);
+      const { tab, problems, requests } = await openLocalPage(browser.context, page);
 
       const expected = chartPoints(report.seconds).length;
       expect(expected).toBeGreaterThanOrEqual(2); // 500 events at 200/s: about 2.5 s

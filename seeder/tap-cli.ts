@@ -4,7 +4,7 @@ import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
 import { parseDuration } from './pace-options.ts';
 import { parseSelection, type SelectionFlags } from './select.ts';
-import { formatVerdict, tap, verdictError } from './tap.ts';
+import { formatVerdict, tap, verdictError, writeVerdictJson } from './tap.ts';
 import { brokerUrlOption } from './url-option.ts';
 
 interface TapFlags extends SelectionFlags {
@@ -12,6 +12,8 @@ interface TapFlags extends SelectionFlags {
   url: string;
   exchange: string;
   pattern: string;
+  queue?: string;
+  json?: string;
   runId?: string;
   idle: string;
   progress: 'auto' | 'lines' | 'off';
@@ -25,6 +27,8 @@ export function tapCommand(): Command {
     .addOption(brokerUrlOption('RabbitMQ to listen on (the first node that answers)'))
     .option('--exchange <name>', 'the exchange seed publishes to', DEFAULT_EXCHANGE)
     .option('--pattern <routing-key>', 'bind with this pattern (e.g. chat.#)', '#')
+    .option('--queue <name>', 'read this existing queue (a module\'s) instead of a queue of its own; messages are looked at, not taken')
+    .option('--json <file>', 'also write the verdict as JSON, with counts per event type (for seedline ledger --tap)')
     .option('--run-id <id>', 'count only messages of this seed run (its run-id header)')
     .option('--idle <duration>', 'stop when nothing arrived for this long', '30s')
     .option('--from <time>', 'expect only events at or after this ISO time (as given to seed)')
@@ -57,14 +61,17 @@ Example:
           url: flags.url,
           exchange: flags.exchange,
           pattern: flags.pattern,
+          ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
           runId: flags.runId,
           selection,
           idleMs,
           progress: flags.progress,
           signal: interrupt.signal,
-          onReady: () => process.stderr.write(`tap: listening on exchange '${flags.exchange}' (${flags.pattern}); start the seed now\n`),
+          onReady: () =>
+            process.stderr.write(flags.queue !== undefined ? `tap: reading queue '${flags.queue}'\n` : `tap: listening on exchange '${flags.exchange}' (${flags.pattern}); start the seed now\n`),
         });
         process.stdout.write(`${formatVerdict(verdict)}\n`);
+        if (flags.json !== undefined) await writeVerdictJson(flags.json, verdict);
         if (!verdict.ok) throw verdictError(verdict);
         process.exitCode = 0;
       } finally {

@@ -1,10 +1,14 @@
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
 import { Pace } from './pace.ts';
 import { seed } from './seed.ts';
 import { parseSelection } from './select.ts';
 import { tapCommand } from './tap-cli.ts';
-import { tap, type TapVerdict } from './tap.ts';
+import { TAP_VERDICT_FORMAT, tap, writeVerdictJson, type TapVerdict } from './tap.ts';
 import { deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 /** Starts tap, seeds once it is bound, returns the verdict. */
@@ -86,6 +90,42 @@ describe('seedline tap against seed on the real RabbitMQ', () => {
       expect(verdict).toMatchObject({ arrived: 250, duplicates: 30, missing: 0, outOfOrder: 0, ok: true });
     } finally {
       await deleteExchange(exchange);
+    }
+  });
+
+  it('--queue reads an existing queue without taking its messages; counts per type; --json writes the verdict', async () => {
+    const exchange = uniqueName('seedline-t');
+    const queue = uniqueName('seedline-tq');
+    const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+    const json = join(tmpdir(), `${uniqueName('tap')}.json`);
+    try {
+      const channel = await connection.createChannel();
+      await channel.assertExchange(exchange, 'topic', { durable: true });
+      await channel.assertQueue(queue, { durable: false, autoDelete: false });
+      await channel.bindQueue(queue, exchange, '#');
+      await seed({ events: dir, exchange, progress: 'off', checkpoint: false });
+      // A consumer of the module takes 7 messages before tap looks: those are missing.
+      for (let taken = 0; taken < 7; ) {
+        const msg = await channel.get(queue, { noAck: true });
+        if (msg) taken++;
+      }
+      const verdict = await tap({ events: dir, exchange, queue, progress: 'off', idleMs: 1_000, graceMs: 100 });
+      expect(verdict).toMatchObject({ expected: 250, arrived: 243, missing: 7, duplicates: 0, ok: false });
+      const types = Object.values(verdict.byType);
+      expect(types.reduce((n, t) => n + t.expected, 0)).toBe(250);
+      expect(types.reduce((n, t) => n + t.expected - t.arrived, 0)).toBe(7);
+      // Looked at, not taken: the broker requeued them when tap closed.
+      await expect.poll(async () => (await channel.checkQueue(queue)).messageCount, { timeout: 10_000 }).toBe(243);
+
+      await writeVerdictJson(json, verdict);
+      expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ format: TAP_VERDICT_FORMAT, missing: 7, byType: verdict.byType });
+    } finally {
+      await connection.close();
+      await rm(json, { force: true });
+      await deleteExchange(exchange);
+      const c = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+      await (await c.createChannel()).deleteQueue(queue);
+      await c.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
-import { SeedlineError } from '../common/errors.ts';
+import { writeFile, rename } from 'node:fs/promises';
+import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount, formatDuration } from '../common/progress.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
 import { decodeStream, readManifest, streamOf } from '../recordfile/index.ts';
@@ -14,6 +15,11 @@ export interface TapOptions {
   readonly exchange?: string;
   /** Binding pattern; default `#` (everything). */
   readonly pattern?: string;
+  /**
+   * Read this existing queue (e.g. a module's) instead of binding a queue of tap's own: what is
+   * waiting there is counted and left there (never acked: the broker requeues it when tap closes).
+   */
+  readonly queue?: string;
   /** Count only messages whose `run-id` header is this (others are ignored). */
   readonly runId?: string;
   /** The part of the data set that is expected (the seed's selection). */
@@ -45,6 +51,14 @@ export interface TapVerdict {
   readonly latency: HistogramJson | null;
   readonly elapsedMs: number;
   readonly ok: boolean;
+  /** Per event type: expected, arrived (once each) and duplicate deliveries (the ledger reads these). */
+  readonly byType: Readonly<Record<string, TypeTally>>;
+}
+
+export interface TypeTally {
+  expected: number;
+  arrived: number;
+  duplicates: number;
 }
 
 /**
@@ -71,9 +85,14 @@ export async function tap(options: TapOptions): Promise<TapVerdict> {
     lastMessageAt = performance.now();
     const index = expected.ids.get(String(msg.properties.messageId));
     if (index === undefined) return void unexpected++;
-    if (seen[index]) return void duplicates++;
+    const tally = expected.tallies[index]!;
+    if (seen[index]) {
+      tally.duplicates++;
+      return void duplicates++;
+    }
     seen[index] = 1;
     arrived++;
+    tally.arrived++;
     const key = String(headers.key ?? expected.keys[index]);
     if ((lastIndexByKey.get(key) ?? -1) > index) outOfOrder++;
     else lastIndexByKey.set(key, index);
@@ -92,9 +111,19 @@ export async function tap(options: TapOptions): Promise<TapVerdict> {
     } catch (err) {
       throw operationError(err, `declare the durable topic exchange '${exchange}'`, exchange);
     }
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, exchange, options.pattern ?? '#');
-    await channel.consume(queue, (msg) => msg && onMessage(msg), { noAck: true });
+    if (options.queue !== undefined) {
+      // Unacked deliveries go back to the queue when the connection closes: tap only looks.
+      try {
+        await channel.checkQueue(options.queue);
+      } catch (err) {
+        throw operationError(err, `read the queue '${options.queue}'`, exchange);
+      }
+      await channel.consume(options.queue, (msg) => msg && onMessage(msg), { noAck: false });
+    } else {
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+      await channel.bindQueue(queue, exchange, options.pattern ?? '#');
+      await channel.consume(queue, (msg) => msg && onMessage(msg), { noAck: true });
+    }
     progress.set(() => `arrived ${formatCount(arrived)}/${formatCount(expected.ids.size)} · duplicates ${formatCount(duplicates)} · out of order ${formatCount(outOfOrder)}`);
     lastMessageAt = performance.now(); // idle time counts from being ready, not from loading the data set
     options.onReady?.();
@@ -132,22 +161,29 @@ export async function tap(options: TapOptions): Promise<TapVerdict> {
     latency: latency.count > 0 ? latency.toJSON() : null,
     elapsedMs: performance.now() - started,
     ok: missing === 0 && outOfOrder === 0,
+    byType: Object.fromEntries([...expected.byType].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
 
-async function expectedEvents(dir: string, selection: Selection): Promise<{ ids: Map<string, number>; keys: string[] }> {
+async function expectedEvents(dir: string, selection: Selection): Promise<{ ids: Map<string, number>; keys: string[]; tallies: TypeTally[]; byType: Map<string, TypeTally> }> {
   streamOf(await readManifest(dir), 'events', dir);
   const Event = await envelopeType();
   const selector = new Selector(selection);
   const ids = new Map<string, number>();
   const keys: string[] = [];
+  const tallies: TypeTally[] = [];
+  const byType = new Map<string, TypeTally>();
   for await (const batch of selector.filter(decodeStream(dir, 'events', (b) => Event.decode(b) as unknown as EventEnvelope))) {
     for (const e of batch) {
       ids.set(e.id, keys.length);
       keys.push(e.key);
+      let tally = byType.get(e.type);
+      if (!tally) byType.set(e.type, (tally = { expected: 0, arrived: 0, duplicates: 0 }));
+      tally.expected++;
+      tallies.push(tally);
     }
   }
-  return { ids, keys };
+  return { ids, keys, tallies, byType };
 }
 
 export function formatVerdict(v: TapVerdict): string {
@@ -166,4 +202,17 @@ export function verdictError(v: TapVerdict): SeedlineError {
   return new SeedlineError('VERIFY_FAILED', `tap: ${formatCount(v.missing)} expected events missing, ${formatCount(v.outOfOrder)} out of order per key`, {
     hint: v.missing > 0 ? 'run seed again (or --resume); consumers de-duplicate by message id' : 'per-key order broke: check for several publishers of the same keys',
   });
+}
+
+export const TAP_VERDICT_FORMAT = 'seedline-tap-verdict/1';
+
+/** `tap --json <file>`: the verdict with a format tag, written under a temporary name and renamed. */
+export async function writeVerdictJson(file: string, verdict: TapVerdict): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, `${JSON.stringify({ format: TAP_VERDICT_FORMAT, ...verdict }, null, 1)}\n`);
+    await rename(tmp, file);
+  } catch (err) {
+    throw new SeedlineError('USAGE', `cannot write the tap verdict ${file}: ${messageOf(err)}`, { file, option: '--json', hint: 'check that the directory exists and is writable' });
+  }
 }

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -25,4 +26,19 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Opens a local file in a new tab of `context`, recording what a self-contained page must not
+ * have: console errors, page errors, and requests (only the file itself is expected).
+ */
+export async function openLocalPage(context: BrowserContext, file: string): Promise<{ tab: Page; problems: string[]; requests: string[] }> {
+  const tab = await context.newPage();
+  const problems: string[] = [];
+  const requests: string[] = [];
+  tab.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  tab.on('pageerror', (e) => problems.push(e.message));
+  tab.on('request', (r) => requests.push(r.url()));
+  await tab.goto(pathToFileURL(file).href);
+  return { tab, problems, requests };
 }

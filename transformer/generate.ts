@@ -41,10 +41,40 @@ export interface GenerateStats {
   events: number;
   readonly rowsByTable: Record<string, number>;
   readonly eventsByType: Record<string, number>;
+  /** module → table → what became of the rows it read (the ledger balances these: ledger/). */
+  readonly rowsByModule: Record<string, Record<string, RowOutcomes>>;
+}
+
+/**
+ * What became of the rows one module read from one table: read = toEvents + rejected + dropped.
+ * `rejected`: no event, at least one reject (counted under its first reason in `rejectedByReason`);
+ * `dropped`: no event and no reject (the module's own rule). A row with events and a reject
+ * (only a part left out) counts in `toEvents`.
+ */
+export interface RowOutcomes {
+  read: number;
+  toEvents: number;
+  rejected: number;
+  dropped: number;
+  readonly rejectedByReason: Record<string, number>;
 }
 
 export function newStats(): GenerateStats {
-  return { rows: 0, events: 0, rowsByTable: {}, eventsByType: {} };
+  return { rows: 0, events: 0, rowsByTable: {}, eventsByType: {}, rowsByModule: {} };
+}
+
+/** Adds `from` (a worker's or a part's outcomes) into `into`. */
+export function addRowOutcomes(into: GenerateStats['rowsByModule'], from: GenerateStats['rowsByModule']): void {
+  for (const [module, tables] of Object.entries(from)) {
+    for (const [table, o] of Object.entries(tables)) {
+      const t = ((into[module] ??= {})[table] ??= { read: 0, toEvents: 0, rejected: 0, dropped: 0, rejectedByReason: {} });
+      t.read += o.read;
+      t.toEvents += o.toEvents;
+      t.rejected += o.rejected;
+      t.dropped += o.dropped;
+      for (const [reason, n] of Object.entries(o.rejectedByReason)) t.rejectedByReason[reason] = (t.rejectedByReason[reason] ?? 0) + n;
+    }
+  }
 }
 
 /**
@@ -162,9 +192,15 @@ async function runModuleOnPart(
   // keyed update of those records per row and per event cost more than the rest of the bookkeeping.
   const perType: { type: string; n: number }[] = [];
   let unflushedRows = 0;
+  const outcomes: RowOutcomes = { read: 0, toEvents: 0, rejected: 0, dropped: 0, rejectedByReason: {} };
   const flush = () => {
     if (unflushedRows > 0) stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + unflushedRows;
     unflushedRows = 0;
+    if (outcomes.read > 0) {
+      addRowOutcomes(stats.rowsByModule, { [module.name]: { [table]: outcomes } });
+      outcomes.read = outcomes.toEvents = outcomes.rejected = outcomes.dropped = 0;
+      for (const reason of Object.keys(outcomes.rejectedByReason)) delete outcomes.rejectedByReason[reason];
+    }
     for (const t of perType) if (t.n > 0) stats.eventsByType[t.type] = (stats.eventsByType[t.type] ?? 0) + t.n;
     for (const t of perType) t.n = 0;
   };
@@ -182,6 +218,7 @@ async function runModuleOnPart(
         if (pending.length > 0) pending.length = 0;
         const drafts = runGenerator(module, row, ctx, pkJson);
         if (drafts.length > 1) checkDistinctTypes(module, table, pkJson, drafts);
+        countOutcome(outcomes, drafts.length, pending);
         for (let i = 0; i < drafts.length; i++) {
           const draft = drafts[i]!;
           event.occurredAt = draft.occurredAt;
@@ -211,6 +248,17 @@ function columnsOf(row: LegacyRow, columns: readonly string[] | undefined, hidde
   const picked: Record<string, unknown> = {};
   for (const column of columns ?? []) if (!hidden.has(column) && column in row) picked[column] = row[column];
   return rowToJson(picked);
+}
+
+function countOutcome(o: RowOutcomes, events: number, rejects: readonly { reason: string }[]): void {
+  o.read++;
+  if (events > 0) o.toEvents++;
+  else if (rejects.length === 0) o.dropped++;
+  else {
+    o.rejected++;
+    const reason = rejects[0]!.reason;
+    o.rejectedByReason[reason] = (o.rejectedByReason[reason] ?? 0) + 1;
+  }
 }
 
 const EMPTY_DRAFT: EventDraft = { type: '', occurredAt: 0n, key: '', payload: {} };

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SeedlineError, isSeedlineError, type ErrorCode } from '../common/errors.ts';
-import type { GenerateOptions } from './generate.ts';
+import { addRowOutcomes, type GenerateOptions } from './generate.ts';
 import { planTasks, type GenerateTask } from './generate-tasks.ts';
 import type { GenerateWorkerData } from './generate-worker.ts';
 import { shareLookups } from './lookups/index.ts';
@@ -144,6 +144,7 @@ export async function generateInWorkers(options: ParallelGenerateOptions): Promi
           stats.events += message.events;
           for (const [table, n] of Object.entries(message.stats.rowsByTable)) stats.rowsByTable[table] = (stats.rowsByTable[table] ?? 0) + n;
           for (const [type, n] of Object.entries(message.stats.eventsByType)) stats.eventsByType[type] = (stats.eventsByType[type] ?? 0) + n;
+          addRowOutcomes(stats.rowsByModule, message.stats.rowsByModule);
           states[message.task]!.done = true;
           await flushRejects();
           assign(worker);

@@ -151,6 +151,7 @@ export async function transform(options: TransformOptions): Promise<TransformRes
       payloadProtos,
       eventsByType,
       rowsByTable: sortedRecord(stats.rowsByTable),
+      rowsByModule: Object.fromEntries(Object.keys(stats.rowsByModule).sort().map((m) => [m, stats.rowsByModule[m]!])),
       rejects: rejectsByModule,
       ...(skipped.length > 0 ? { skippedModules: skipped } : {}),
       ...(options.limit !== undefined ? { limitPerTable: options.limit } : {}),
