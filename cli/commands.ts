@@ -5,6 +5,8 @@ import { fixtureCommand } from '../fixtures/cli.ts';
 import { schemaCommand } from '../extractor/schema-cli.ts';
 import { verifyCommand } from '../extractor/verify-cli.ts';
 import { reportCommand } from '../seeder/report-cli.ts';
+import { backendSimCommand } from '../seeder/backend-sim-cli.ts';
+import { capacityCommand } from '../seeder/capacity-cli.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { tapCommand } from '../seeder/tap-cli.ts';
 import { inspectCommand } from '../transformer/inspect-cli.ts';
@@ -22,6 +24,8 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   seed: 'replay events into RabbitMQ at a chosen rate',
   tap: 'check every event arrived on the exchange',
   report: 'render a seed run report as an HTML page',
+  capacity: 'find the highest rate the backend sustains',
+  'backend-sim': 'a stand-in backend: module queues at set speeds',
   modules: 'list modules, the tables they read, events',
   inspect: 'print record files as JSON lines',
   verify: "check a dump's checksums and counts",
@@ -31,7 +35,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
 
 /** Every subcommand, in the order `seedline --help` lists them. */
 export function commands(): Command[] {
-  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
+  const all = [demoCommand(), extractCommand(), transformCommand(), seedCommand(), tapCommand(), reportCommand(), capacityCommand(), backendSimCommand(), modulesCommand(), inspectCommand(), verifyCommand(), schemaCommand(), fixtureCommand()];
   for (const command of all) {
     const summary = SUMMARIES[command.name()];
     if (summary) command.summary(summary);

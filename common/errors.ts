@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'VALUE_TOO_LARGE', // a single value is over the size limit (SQL Server (max) columns)
   'TOO_MANY_REJECTS', // more legacy rows were rejected than --max-rejects allows
   'VERIFY_FAILED', // seedline tap: expected events missing, or out of order per key
+  'BACKLOG_LIMIT', // seed --max-backlog / --max-backlog-growth: a watched queue passed the limit
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

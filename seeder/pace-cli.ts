@@ -8,6 +8,7 @@ import { buildRunReport, writeRunReport } from './report.ts';
 import { isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
+import type { BacklogReport } from './watch.ts';
 
 /** The flags `addPaceOptions` adds to `seedline seed` (documented in seeder/RATES.md). */
 export interface PaceFlags extends SelectionFlags {
@@ -47,7 +48,7 @@ export function addPaceOptions(command: Command): Command {
 export interface PaceSession {
   readonly pace: Pace;
   /** Writes the report (if asked); call with the result, or the failure's result. */
-  finish(result: SeedResult | undefined): Promise<void>;
+  finish(result: SeedResult | undefined, backlog?: BacklogReport): Promise<void>;
   /** Removes the signal handlers and stops polling the control file. */
   dispose(): void;
 }
@@ -85,8 +86,8 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
   if (flags.control) stops.push(watchControlFile(flags.control, pace, log));
   return {
     pace,
-    async finish(result) {
-      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result));
+    async finish(result, backlog) {
+      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
     },
     dispose() {
       for (const stop of stops) stop();

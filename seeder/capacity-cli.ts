@@ -1,0 +1,4 @@
+import { Command } from 'commander';
+export function capacityCommand(): Command {
+  return new Command('capacity');
+}

@@ -1,0 +1,79 @@
+import { Option, type Command } from 'commander';
+import { SeedlineError } from '../common/errors.ts';
+import { formatCount, formatDuration } from '../common/progress.ts';
+import { parseDuration } from './pace-options.ts';
+import { DEFAULT_WATCH_WINDOW_S, QueueWatch, describeBreach, type BacklogReport } from './watch.ts';
+
+/** The flags `addWatchOptions` adds to `seedline seed`. */
+export interface WatchFlags {
+  url: string;
+  exchange: string;
+  watch: boolean;
+  managementUrl?: string;
+  watchQueues?: string;
+  watchWindow?: string;
+  maxBacklog?: string;
+  maxBacklogGrowth?: string;
+  drain?: string | true;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT = '10m';
+
+export function addWatchOptions(command: Command): Command {
+  return command
+    .option('--no-watch', "don't sample the queues bound to the exchange while seeding")
+    .addOption(new Option('--management-url <url>', 'RabbitMQ management API for the backlog watch (default http://<amqp host>:15672, credentials of --url; never printed)').env('SEEDLINE_MANAGEMENT_URL'))
+    .option('--watch-queues <globs>', 'watch these queues too, comma-separated names or globs (globs need the management API)')
+    .option('--watch-window <duration>', 'backlog growth is measured over this last stretch', `${DEFAULT_WATCH_WINDOW_S}s`)
+    .option('--max-backlog <n>', `stop the run (exit 4) when any watched queue holds more than n messages ready`)
+    .option('--max-backlog-growth <r/s>', 'stop the run (exit 4) when any watched queue grows faster than r messages/s over the window')
+    .option('--drain [timeout]', `at the end, wait until the watched queues are empty (at most timeout, default ${DEFAULT_DRAIN_TIMEOUT}) and report the catch-up time`);
+}
+
+/** Starts the watch the flags ask for (null with --no-watch). */
+export async function startWatch(flags: WatchFlags, log: (line: string) => void): Promise<{ watch: QueueWatch; drainMs?: number } | null> {
+  if (!flags.watch) {
+    if (flags.maxBacklog || flags.maxBacklogGrowth || flags.drain) throw new SeedlineError('USAGE', '--max-backlog, --max-backlog-growth and --drain need the backlog watch; drop --no-watch', { option: '--no-watch' });
+    return null;
+  }
+  const watch = await QueueWatch.start({
+    url: flags.url,
+    exchange: flags.exchange,
+    managementUrl: flags.managementUrl,
+    queues: flags.watchQueues?.split(',').map((q) => q.trim()).filter(Boolean),
+    windowSeconds: flags.watchWindow === undefined ? undefined : parseDuration(flags.watchWindow, '--watch-window') / 1000,
+    maxBacklog: number('--max-backlog', flags.maxBacklog),
+    maxGrowth: number('--max-backlog-growth', flags.maxBacklogGrowth?.replace(/\/s$/, '')),
+    log,
+  });
+  const drainMs = flags.drain === undefined ? undefined : parseDuration(flags.drain === true ? DEFAULT_DRAIN_TIMEOUT : flags.drain, '--drain');
+  return { watch, ...(drainMs === undefined ? {} : { drainMs }) };
+}
+
+/** The backlog block of the summary: per queue end, peak and growth; the guard; the drain. */
+export function formatBacklog(b: BacklogReport): string {
+  const lines = [`  ${'backlog'.padEnd(12)}${b.source}`];
+  if (b.queues.length === 0) lines.push(`  ${''.padEnd(12)}no queue was watched (none bound to the exchange, none named with --watch-queues)`);
+  const width = Math.max(5, ...b.queues.map((q) => q.queue.length));
+  if (b.queues.length > 0) lines.push(`    ${'queue'.padEnd(width)}  ${'end'.padStart(9)}  ${'peak'.padStart(9)}  growth over the last ${b.windowSeconds}s`);
+  for (const q of b.queues) {
+    lines.push(`    ${q.queue.padEnd(width)}  ${formatCount(q.end).padStart(9)}  ${formatCount(q.peak).padStart(9)}  ${formatRate(q.growth)}/s ±${formatCount(q.growthSpread)}`);
+  }
+  if (b.breach) lines.push(`  ${'stopped'.padEnd(12)}${describeBreach(b.breach)}`);
+  if (b.drain) {
+    const left = Object.entries(b.drain.left).map(([q, n]) => `${q} ${formatCount(n)}`).join(', ');
+    lines.push(`  ${'drain'.padEnd(12)}${b.drain.drained ? `the backend caught up ${formatDuration(b.drain.seconds)} after the last confirm` : `not empty after ${formatDuration(b.drain.seconds)}: ${left} left`}`);
+  }
+  return lines.join('\n');
+}
+
+function formatRate(v: number): string {
+  return `${v >= 0 ? '+' : '−'}${formatCount(Math.abs(v))}`;
+}
+
+function number(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new SeedlineError('USAGE', `${option} must be a number ≥ 0, got '${text}'`, { option });
+  return v;
+}
