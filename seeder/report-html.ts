@@ -3,6 +3,7 @@ import { formatMicros } from './histogram.ts';
 import type { SecondSample } from './meter.ts';
 import type { RunReport } from './report.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
+import { BACKLOG_STYLE, backlogSection } from './report-backlog-html.ts';
 
 /** A long run is drawn with at most this many points per series (each then covers several seconds). */
 export const MAX_POINTS = 1200;
@@ -97,7 +98,7 @@ export function renderReportHtml(report: RunReport, source: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>seedline run report — ${esc(runId)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${report.backlog ? BACKLOG_STYLE : ''}</style>
 </head>
 <body>
 <h1>seedline seed — ${esc(runId)}</h1>
@@ -110,6 +111,7 @@ export function renderReportHtml(report: RunReport, source: string): string {
 <section id="distribution"><h2>Latency over the whole run</h2>${latencyTable(report)}</section>
 <section id="returned"><h2>Returned (unroutable) by type</h2>${returnedTable(report)}</section>
 <section id="pauses"><h2>Pauses</h2>${pausesTable(report)}</section>
+${report.backlog ? backlogSection(report.backlog) : ''}
 <footer>From ${esc(source)} · written ${esc(report.writtenAt)} by seedline ${esc(report.tool.version)} · ${esc(report.format)}</footer>
 </body>
 </html>

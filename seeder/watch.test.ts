@@ -7,6 +7,8 @@ import { EXIT } from '../cli/exit-codes.ts';
 import { BackendSim } from './backend-sim.ts';
 import { DEFAULT_URL } from './broker.ts';
 import type { RunReport } from './report.ts';
+import { QueueWatch } from './watch.ts';
+import { seedWatched } from './watch-seed.ts';
 import { deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 /** Runs the real CLI entry point in-process; returns its exit code and what it printed. */
@@ -91,6 +93,32 @@ describe('seed --watch: the backlog of the backend queues', () => {
       expect(r.stdout).toMatch(/drain\s+the backend caught up \d+\.\ds after the last confirm/);
       expect(await queueExists(missing)).toBe(false); // watched, never declared
     } finally {
+      await sim.stop({ deleteQueues: true });
+      await deleteExchange(exchange);
+    }
+  });
+
+  it('serves every watched queue as Prometheus gauges while the run lasts', async () => {
+    const exchange = uniqueName('seedline-w');
+    const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 20 }, { module: 'members', capacity: 2000 }] });
+    const watch = await QueueWatch.start({ url: DEFAULT_URL, exchange, intervalMs: 250 });
+    const stop = new AbortController();
+    let metricsUrl = '';
+    let seen = '';
+    try {
+      const run = seedWatched({ events: dir, exchange, rate: 400, checkpoint: false, progress: 'off', signal: stop.signal, watch, metrics: { port: 0, onListening: (u) => (metricsUrl = u) } }, watch);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !/seedline_queue_backlog\{queue="[^"]+\.chat"\} ([1-9]\d+)/.test(seen)) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (metricsUrl) seen = await (await fetch(metricsUrl)).text();
+      }
+      stop.abort();
+      await run.catch(() => undefined);
+      expect(seen).toMatch(new RegExp(`seedline_queue_backlog\\{queue="${exchange}\\.chat"\\} [1-9]\\d+`));
+      expect(seen).toContain(`seedline_queue_backlog_growth{queue="${exchange}.chat"}`);
+      expect(seen).toContain(`seedline_queue_consumers{queue="${exchange}.members"} 1`);
+    } finally {
+      await watch.stop();
       await sim.stop({ deleteQueues: true });
       await deleteExchange(exchange);
     }
