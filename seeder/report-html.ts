@@ -201,7 +201,8 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const STYLE = `
+/** The report pages' stylesheet (the capacity page uses it too). */
+export const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 960px; color: #1d2330; padding: 0 12px; }
 h1 { font-size: 20px; margin-bottom: 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 .sub, .note, footer { color: #5b6474; } .note { font-size: 12.5px; } footer { margin-top: 32px; font-size: 12px; }

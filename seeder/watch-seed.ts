@@ -10,12 +10,14 @@ import { describeBreach, type QueueWatch } from './watch.ts';
  * end until the watched queues are empty, and the report says how long that took.
  */
 export async function seedWatched(options: SeedOptions, watch: QueueWatch, drainTimeoutMs?: number): Promise<SeedResult> {
-  const signals = [watch.signal, ...(options.signal ? [options.signal] : [])];
+  const either = eitherSignal(watch.signal, options.signal);
   let result: SeedResult;
   try {
-    result = await seed({ ...options, watch, signal: AbortSignal.any(signals) });
+    result = await seed({ ...options, watch, signal: either.signal });
   } catch (err) {
     throw backlogFailure(err, watch, options) ?? err;
+  } finally {
+    either.dispose();
   }
   if (drainTimeoutMs !== undefined) await watch.drain(drainTimeoutMs, options.signal);
   return result;
@@ -30,4 +32,26 @@ function backlogFailure(err: unknown, watch: QueueWatch, options: SeedOptions): 
   const message = `stopped: ${describeBreach(breach)}`;
   const context = { option: breach.kind === 'backlog' ? '--max-backlog' : '--max-backlog-growth', hint };
   return err instanceof SeedFailure ? new SeedFailure('BACKLOG_LIMIT', message, err.result, context, { cause: err }) : new SeedlineError('BACKLOG_LIMIT', message, context, { cause: err });
+}
+
+/**
+ * A signal that fires when any of the given ones does, or after `afterMs`. Not AbortSignal.any:
+ * a source only it refers to (AbortSignal.timeout) can be collected and then never fires.
+ */
+export function eitherSignal(a: AbortSignal, b?: AbortSignal, afterMs?: number): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const sources = b ? [a, b] : [a];
+  for (const s of sources) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', abort, { once: true });
+  }
+  const timer = afterMs === undefined ? null : setTimeout(abort, afterMs);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+      for (const s of sources) s.removeEventListener('abort', abort);
+    },
+  };
 }

@@ -195,13 +195,17 @@ export class QueueWatch {
     };
   }
 
-  /** Waits until every watched queue is empty (messages ready and unacked) or the timeout passes. */
-  async drain(timeoutMs: number, signal?: AbortSignal): Promise<DrainResult> {
+  /**
+   * Waits until every watched queue is empty or the timeout passes. Empty means nothing ready
+   * and, when the management API gives it, nothing unacked (which it refreshes only every few
+   * seconds: `readyOnly` skips that wait).
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal, options: { readyOnly?: boolean } = {}): Promise<DrainResult> {
     const from = performance.now();
     let left: Record<string, number> = {};
     while (!signal?.aborted) {
       const readings = await this.sample();
-      left = Object.fromEntries([...readings].map(([q, r]) => [q, r.ready + (r.unacked ?? 0)]).filter(([, n]) => (n as number) > 0));
+      left = Object.fromEntries([...readings].map(([q, r]) => [q, r.ready + (options.readyOnly ? 0 : (r.unacked ?? 0))]).filter(([, n]) => (n as number) > 0));
       if (Object.keys(left).length === 0 || performance.now() - from >= timeoutMs) break;
       await sleep(Math.min(this.intervalMs, 500), signal);
     }
