@@ -4,7 +4,7 @@ import type { CapacityResult } from './capacity.ts';
 /** The answer first, then one line per step. */
 export function formatCapacity(r: CapacityResult): string {
   const lines = [`capacity ${r.interrupted ? 'search interrupted' : 'search finished'}: ${r.events} → exchange '${r.exchange}', each rate held ${r.holdSeconds}s`];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(14)}${value}`);
   row('sustained', r.sustained === null ? 'none of the rates tried (lower --from)' : `${formatCount(r.sustained)} events/s`);
   if (r.firstBad !== null) row('falls behind', `at ${formatCount(r.firstBad)} events/s`);
   if (r.saturating) {
