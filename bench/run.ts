@@ -11,9 +11,10 @@ import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
+import { seedWatchBench } from './seed-watch.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, seedRateBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, seedRateBench, seedWatchBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})
