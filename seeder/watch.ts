@@ -80,12 +80,18 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 export const DEFAULT_WATCH_WINDOW_S = 30;
 /** The growth guard waits for this many samples in its window: a slope of two points is noise. */
 const MIN_GUARD_SAMPLES = 5;
+/**
+ * Samples kept per queue: past this, those older than the growth window are merged pairwise
+ * (keeping the deeper one), so a run of days stays in bounded memory at coarser resolution.
+ */
+const MAX_SAMPLES = 4000;
 /** The management API's queue list is asked for at most this often (it refreshes every 5 s anyway). */
 const MANAGEMENT_EVERY_MS = 2000;
 
 export class QueueWatch {
   readonly source: string;
   private readonly series = new Map<string, BacklogSample[]>();
+  private readonly peaks = new Map<string, number>();
   private readonly controller = new AbortController();
   private readonly started = performance.now();
   private readonly startedAt = new Date().toISOString();
@@ -175,7 +181,7 @@ export class QueueWatch {
       return {
         queue,
         end: samples[samples.length - 1]?.ready ?? 0,
-        peak: Math.max(0, ...samples.map((s) => s.ready)),
+        peak: this.peaks.get(queue) ?? 0,
         growth: slope.slope,
         growthSpread: spreadOf(slope),
         samples,
@@ -260,14 +266,18 @@ export class QueueWatch {
       let samples = this.series.get(queue);
       if (!samples) this.series.set(queue, (samples = []));
       samples.push({ t, ready: reading.ready, consumers: reading.consumers, ...(m ? { unacked: m.unacked, ackRate: m.ackRate } : {}) });
+      this.peaks.set(queue, Math.max(this.peaks.get(queue) ?? 0, reading.ready));
+      if (samples.length > MAX_SAMPLES) compactBefore(samples, t - this.windowSeconds);
     }
     this.checkGuards(t);
     return readings;
   }
 
   private windowSlope(samples: readonly BacklogSample[]): Slope {
-    const last = samples[samples.length - 1]?.t ?? 0;
-    return theilSen(samples.filter((s) => s.t >= last - this.windowSeconds).map((s) => ({ t: s.t, v: s.ready })));
+    const from = (samples[samples.length - 1]?.t ?? 0) - this.windowSeconds;
+    let i = samples.length;
+    while (i > 0 && samples[i - 1]!.t >= from) i--;
+    return theilSen(samples.slice(i).map((s) => ({ t: s.t, v: s.ready })));
   }
 
   private checkGuards(t: number): void {
@@ -301,6 +311,19 @@ export class QueueWatch {
 export function describeBreach(b: Breach): string {
   const what = b.kind === 'backlog' ? `backlog ${formatCount(b.value)} passed --max-backlog ${formatCount(b.limit)}` : `backlog grew ${formatCount(b.value)}/s, above --max-backlog-growth ${formatCount(b.limit)}/s`;
   return `queue ${b.queue}: ${what} at ${b.t.toFixed(1)}s (${b.at})`;
+}
+
+/** Merges the samples older than `before` pairwise in place, keeping the deeper of each pair. */
+export function compactBefore(samples: BacklogSample[], before: number): void {
+  let old = 0;
+  while (old < samples.length && samples[old]!.t < before) old++;
+  const merged: BacklogSample[] = [];
+  for (let i = 0; i < old; i += 2) {
+    const a = samples[i]!;
+    const b = i + 1 < old ? samples[i + 1]! : a;
+    merged.push(b.ready >= a.ready ? b : a);
+  }
+  samples.splice(0, old, ...merged);
 }
 
 function isGlob(name: string): boolean {
