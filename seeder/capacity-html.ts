@@ -2,7 +2,8 @@ import { formatCount } from '../common/progress.ts';
 import type { CapacityReport } from './capacity-report.ts';
 import { BACKLOG_STYLE, backlogChart } from './report-backlog-html.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
-import { formatCapacity, formatRate, signed } from './capacity-summary.ts';
+import { formatCapacity } from './capacity-summary.ts';
+import { formatRate, signed } from './format-rate.ts';
 import { STYLE } from './report-html.ts';
 
 /** The capacity search as a self-contained page: the answer, the steps, every queue's backlog with the steps shaded. */

@@ -1,5 +1,6 @@
 import { formatCount } from '../common/progress.ts';
 import type { CapacityResult } from './capacity.ts';
+import { formatRate, signed } from './format-rate.ts';
 
 /** The answer first, then one line per step. */
 export function formatCapacity(r: CapacityResult): string {
@@ -22,12 +23,3 @@ export function formatCapacity(r: CapacityResult): string {
   }
   return lines.join('\n');
 }
-
-export function signed(v: number): string {
-  return `${v >= 0 ? '+' : '−'}${formatRate(Math.abs(v))}`;
-}
-
-export function formatRate(v: number): string {
-  return Math.abs(v) < 10 ? v.toFixed(1) : formatCount(v);
-}
-

@@ -5,7 +5,7 @@ import { DEFAULT_SEARCH, growthOf, nextRate, verdictOf, type QueueGrowth, type S
 import { Pace } from './pace.ts';
 import { seed } from './seed.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
-import { formatRate, signed } from './capacity-summary.ts';
+import { formatRate, signed } from './format-rate.ts';
 import { QueueWatch, type BacklogReport } from './watch.ts';
 import { eitherSignal } from './watch-seed.ts';
 

@@ -1,4 +1,5 @@
 import { formatCount, formatDuration } from '../common/progress.ts';
+import { formatRate, signed } from './format-rate.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
 import { describeBreach, type BacklogReport, type BacklogSample } from './watch.ts';
 
@@ -12,7 +13,7 @@ export const BACKLOG_STYLE = `
 
 /** The run report's backlog section: a table per queue and one chart per queue. */
 export function backlogSection(b: BacklogReport, bands: readonly Band[] = []): string {
-  const rows = b.queues.map((q) => [q.queue, formatCount(q.end), formatCount(q.peak), `${signed(q.growth)}/s ±${formatCount(q.growthSpread)}`]);
+  const rows = b.queues.map((q) => [q.queue, formatCount(q.end), formatCount(q.peak), `${signed(q.growth)}/s ±${formatRate(q.growthSpread)}`]);
   const table =
     rows.length === 0
       ? '<p class="none">No queue was watched (none bound to the exchange, none named with --watch-queues).</p>'
@@ -52,8 +53,4 @@ function thinByMax(samples: readonly BacklogSample[], max: number): BacklogSampl
     out.push(group.reduce((a, b) => (b.ready > a.ready ? b : a)));
   }
   return out;
-}
-
-function signed(v: number): string {
-  return `${v >= 0 ? '+' : '−'}${formatCount(Math.abs(v))}`;
 }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { formatCount, formatDuration } from '../common/progress.ts';
+import { formatRate, signed } from './format-rate.ts';
 import { parseDuration } from './pace-options.ts';
 import { DEFAULT_WATCH_WINDOW_S, QueueWatch, describeBreach, type BacklogReport } from './watch.ts';
 
@@ -57,7 +58,7 @@ export function formatBacklog(b: BacklogReport): string {
   const width = Math.max(5, ...b.queues.map((q) => q.queue.length));
   if (b.queues.length > 0) lines.push(`    ${'queue'.padEnd(width)}  ${'end'.padStart(9)}  ${'peak'.padStart(9)}  growth over the last ${b.windowSeconds}s`);
   for (const q of b.queues) {
-    lines.push(`    ${q.queue.padEnd(width)}  ${formatCount(q.end).padStart(9)}  ${formatCount(q.peak).padStart(9)}  ${formatRate(q.growth)}/s ±${formatCount(q.growthSpread)}`);
+    lines.push(`    ${q.queue.padEnd(width)}  ${formatCount(q.end).padStart(9)}  ${formatCount(q.peak).padStart(9)}  ${signed(q.growth)}/s ±${formatRate(q.growthSpread)}`);
   }
   if (b.breach) lines.push(`  ${'stopped'.padEnd(12)}${describeBreach(b.breach)}`);
   if (b.drain) {
@@ -65,10 +66,6 @@ export function formatBacklog(b: BacklogReport): string {
     lines.push(`  ${'drain'.padEnd(12)}${b.drain.drained ? `the backend caught up ${formatDuration(b.drain.seconds)} after the last confirm` : `not empty after ${formatDuration(b.drain.seconds)}: ${left} left`}`);
   }
   return lines.join('\n');
-}
-
-function formatRate(v: number): string {
-  return `${v >= 0 ? '+' : '−'}${formatCount(Math.abs(v))}`;
 }
 
 function number(option: string, text: string | undefined): number | undefined {

@@ -1,5 +1,6 @@
 import { SeedlineError } from '../common/errors.ts';
 import { formatCount } from '../common/progress.ts';
+import { signed } from './format-rate.ts';
 import { sleep } from './link.ts';
 import { globToRegex } from './select.ts';
 import { spreadOf, theilSen, type Slope } from './slope.ts';
@@ -170,8 +171,7 @@ export class QueueWatch {
   line(): string {
     const worst = this.summary().sort((a, b) => b.growth - a.growth || b.end - a.end)[0];
     if (!worst) return '';
-    const sign = worst.growth >= 0 ? '+' : '−';
-    return `backlog ${worst.queue} ${formatCount(worst.end)} ${sign}${formatCount(Math.abs(worst.growth))}/s`;
+    return `backlog ${worst.queue} ${formatCount(worst.end)} ${signed(worst.growth)}/s`;
   }
 
   /** Per queue: backlog at the end, peak, growth over the last window. */
