@@ -4,7 +4,7 @@ import { BACKLOG_STYLE, backlogChart } from './report-backlog-html.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
 import { formatCapacity } from './capacity-summary.ts';
 import { formatRate, signed } from './format-rate.ts';
-import { STYLE } from './report-html.ts';
+import { STYLE, pageHead } from './report-html.ts';
 
 /** The capacity search as a self-contained page: the answer, the steps, every queue's backlog with the steps shaded. */
 export function renderCapacityHtml(r: CapacityReport, source: string): string {
@@ -30,15 +30,7 @@ export function renderCapacityHtml(r: CapacityReport, source: string): string {
     })
     .join('\n');
   const charts = r.backlog.queues.map((q, i) => backlogChart(`backlog-chart-${i}`, q.queue, q.samples, bands)).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>seedline capacity — ${esc(r.exchange)}</title>
-<style>${STYLE}${BACKLOG_STYLE}${CAPACITY_STYLE}</style>
-</head>
+  return `${pageHead(`seedline capacity — ${r.exchange}`, `${STYLE}${BACKLOG_STYLE}${CAPACITY_STYLE}`)}
 <body>
 <h1>seedline capacity — exchange '${esc(r.exchange)}'</h1>
 <section id="answer"><h2>Answer</h2><pre>${esc(formatCapacity(r))}</pre></section>

@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendSim } from './backend-sim.ts';
 import { DEFAULT_URL } from './broker.ts';
 import type { CapacityReport } from './capacity-report.ts';
-import { deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
+import { deleteExchange, makeEvents, removeDataset, runSeedline, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 describe('seedline capacity against backend-sim', () => {
   let dir: string;
@@ -25,13 +24,8 @@ describe('seedline capacity against backend-sim', () => {
     const exchange = uniqueName('seedline-cap');
     const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 50 }, { module: 'members', capacity: 400 }] });
     const report = join(dir, '..', 'capacity.json');
-    let stdout = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const code = await main(['node', 'seedline', 'capacity', '--events', dir, '--exchange', exchange, '--from', '40', '--to', '1000', '--hold', '5s', '--precision', '0.1', '--report', report]);
-      out.mockRestore();
-      err.mockRestore();
+      const { code, stdout } = await runSeedline(['capacity', '--events', dir, '--exchange', exchange, '--from', '40', '--to', '1000', '--hold', '5s', '--precision', '0.1', '--report', report]);
       expect(code, stdout).toBe(0);
       const r = JSON.parse(await readFile(report, 'utf8')) as CapacityReport;
       expect(r.sustained, stdout).toBeGreaterThanOrEqual(90);
@@ -50,9 +44,6 @@ describe('seedline capacity against backend-sim', () => {
       expect(html.match(/<svg id="backlog-chart-\d+"/g)).toHaveLength(2);
       expect(html).toContain('falls-behind');
     } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.exitCode = undefined;
       await sim.stop({ deleteQueues: true });
       await deleteExchange(exchange);
     }

@@ -91,15 +91,7 @@ export function renderReportHtml(report: RunReport, source: string): string {
   });
   const runId = report.result?.runId ?? 'run';
   const per = perPoint > 1 ? ` Each point covers ${perPoint} seconds (the p99 line shows the worst second of each).` : ' One point per second.';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>seedline run report — ${esc(runId)}</title>
-<style>${STYLE}${report.backlog ? BACKLOG_STYLE : ''}</style>
-</head>
+  return `${pageHead(`seedline run report — ${runId}`, `${STYLE}${report.backlog ? BACKLOG_STYLE : ''}`)}
 <body>
 <h1>seedline seed — ${esc(runId)}</h1>
 <p class="sub">${esc(headline(report))}</p>
@@ -116,6 +108,19 @@ ${report.backlog ? backlogSection(report.backlog) : ''}
 </body>
 </html>
 `;
+}
+
+/** Doctype to </head> of a self-contained report page: no script, nothing fetched. */
+export function pageHead(title: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${style}</style>
+</head>`;
 }
 
 function headline(report: RunReport): string {

@@ -1,31 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../cli/exit-codes.ts';
 import { BackendSim } from './backend-sim.ts';
 import { DEFAULT_URL } from './broker.ts';
 import type { RunReport } from './report.ts';
 import { QueueWatch } from './watch.ts';
 import { seedWatched } from './watch-seed.ts';
-import { deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
-
-/** Runs the real CLI entry point in-process; returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  try {
-    const code = await main(['node', 'seedline', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+import { deleteExchange, makeEvents, removeDataset, runSeedline, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 async function queueExists(name: string): Promise<boolean> {
   const connection = await amqp.connect(DEFAULT_URL);
@@ -55,7 +38,7 @@ describe('seed --watch: the backlog of the backend queues', () => {
     const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 40 }, { module: 'members', capacity: 2000 }] });
     const report = join(dir, '..', `${exchange}.json`);
     try {
-      const r = await cli(['seed', '--events', dir, '--exchange', exchange, '--rate', '400', '--max-backlog', '150', '--no-checkpoint', '--progress', 'off', '--report', report]);
+      const r = await runSeedline(['seed', '--events', dir, '--exchange', exchange, '--rate', '400', '--max-backlog', '150', '--no-checkpoint', '--progress', 'off', '--report', report]);
       expect(r.code).toBe(EXIT.BACKLOG_LIMIT);
       expect(r.stderr).toContain(`queue ${exchange}.chat: backlog`);
       expect(r.stderr).toContain('passed --max-backlog 150');
@@ -80,7 +63,7 @@ describe('seed --watch: the backlog of the backend queues', () => {
     const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 300 }, { module: 'members', capacity: 300 }] });
     const missing = `${exchange}.not-declared`;
     try {
-      const r = await cli([
+      const r = await runSeedline([
         'seed', '--events', dir, '--exchange', exchange, '--no-checkpoint', '--progress', 'off',
         '--management-url', 'http://127.0.0.1:1', '--watch-queues', `${exchange}.chat,${exchange}.members,${missing}`, '--drain', '60s',
       ]);
