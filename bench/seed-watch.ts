@@ -58,7 +58,9 @@ export const seedWatchBench: Benchmark = {
       const paired = medianOf(watching!.rates.map((r, i) => r / plain!.rates[i]!));
       lines.push(`  data set   ${count.toLocaleString('en-US')} chat.message-sent events, ${QUEUES} queues bound to '#'; watch: ${source}`);
       for (const s of stats) lines.push(`  ${s.name.padEnd(10)} best ${formatRate(Math.max(...s.rates))} ev/s  median ${formatRate(medianOf(s.rates))} ev/s  CPU ${((medianOf(s.cpu) / count) * 1e6).toFixed(1)} µs/ev`);
-      lines.push(`  ratio      watched/unwatched per round (median) ${paired.toFixed(3)}`);
+      lines.push(`  ratio      watched/unwatched per round (median) ${paired.toFixed(3)}   rounds ${watching!.rates.map((r, i) => (r / plain!.rates[i]!).toFixed(3)).join(' ')}`);
+      const idle = await watchAlone(topology.exchange, ctx.quick ? 5 : 20);
+      lines.push(`  watch alone ${idle.cpuMsPerSecond.toFixed(2)} ms CPU per second of watching (${idle.samples} samples of ${QUEUES} queues over ${idle.seconds}s): ${(idle.cpuMsPerSecond / 10).toFixed(2)}% of one core, whatever the publish rate`);
       if (!ctx.quick && paired < RATIO_TARGET) problems.push(`the watch costs ${((1 - paired) * 100).toFixed(1)}% of the publish rate, over ${((1 - RATIO_TARGET) * 100).toFixed(0)}%`);
     } finally {
       await topology.remove();
@@ -67,3 +69,19 @@ export const seedWatchBench: Benchmark = {
     return { lines, problems };
   },
 };
+
+/**
+ * The watch's own cost, apart from the broker's noise: CPU of this process while it watches
+ * with nothing else running. A publisher that is CPU-bound loses at most this share of a core.
+ */
+async function watchAlone(exchange: string, seconds: number): Promise<{ cpuMsPerSecond: number; samples: number; seconds: number }> {
+  const watch = await QueueWatch.start({ url: URL, exchange });
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = process.cpuUsage(before);
+  const elapsed = (performance.now() - started) / 1000;
+  const samples = watch.samplesOf(watch.queueNames()[0] ?? '').length;
+  await watch.stop();
+  return { cpuMsPerSecond: (cpu.user + cpu.system) / 1000 / elapsed, samples, seconds };
+}
