@@ -3,6 +3,7 @@ import { SeedlineError } from '../common/errors.ts';
 import { formatCount, formatDuration } from '../common/progress.ts';
 import { formatRate, signed } from './format-rate.ts';
 import { parseDuration } from './pace-options.ts';
+import { loadTopology } from './topology.ts';
 import { DEFAULT_WATCH_WINDOW_S, QueueWatch, describeBreach, type BacklogReport } from './watch.ts';
 
 /** The flags `addWatchOptions` adds to `seedline seed`. */
@@ -16,6 +17,8 @@ export interface WatchFlags {
   maxBacklog?: string;
   maxBacklogGrowth?: string;
   drain?: string | true;
+  /** seed --topology: its queues are watched too (the AMQP fallback cannot list queues). */
+  topology?: string;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT = '10m';
@@ -28,7 +31,17 @@ export function addWatchOptions(command: Command): Command {
     .option('--watch-window <duration>', 'backlog growth is measured over this last stretch', `${DEFAULT_WATCH_WINDOW_S}s`)
     .option('--max-backlog <n>', `stop the run (exit 4) when any watched queue holds more than n messages ready`)
     .option('--max-backlog-growth <r/s>', 'stop the run (exit 4) when any watched queue grows faster than r messages/s over the window')
-    .option('--drain [timeout]', `at the end, wait until the watched queues are empty (at most timeout, default ${DEFAULT_DRAIN_TIMEOUT}) and report the catch-up time`);
+    .option('--drain [timeout]', `at the end, wait until the watched queues are empty (at most timeout, default ${DEFAULT_DRAIN_TIMEOUT}) and report the catch-up time`)
+    .addHelpText(
+      'after',
+      `
+Backlog watch (on unless --no-watch): about once a second every queue bound to the exchange
+(listed by the management API) and every --watch-queues/--topology queue is read: messages
+ready, consumers, and with the management API unacked and ack rates. Without the API it falls
+back to AMQP passive declares and says so. The summary, --report and --metrics-port show each
+queue's backlog at the end, peak and growth; seeder/README.md explains them.
+  $ seedline seed --events events --exchange seedline --rate 800 --max-backlog 50000 --drain 5m`,
+    );
 }
 
 /** Starts the watch the flags ask for (null with --no-watch). */
@@ -41,7 +54,7 @@ export async function startWatch(flags: WatchFlags, log: (line: string) => void)
     url: flags.url,
     exchange: flags.exchange,
     managementUrl: flags.managementUrl,
-    queues: flags.watchQueues?.split(',').map((q) => q.trim()).filter(Boolean),
+    queues: [...(flags.watchQueues?.split(',').map((q) => q.trim()).filter(Boolean) ?? []), ...(flags.topology ? (await loadTopology(flags.topology)).queues.map((q) => q.name) : [])],
     windowSeconds: flags.watchWindow === undefined ? undefined : parseDuration(flags.watchWindow, '--watch-window') / 1000,
     maxBacklog: number('--max-backlog', flags.maxBacklog),
     maxGrowth: number('--max-backlog-growth', flags.maxBacklogGrowth?.replace(/\/s$/, '')),
