@@ -58,6 +58,23 @@ describe('seed --watch: the backlog of the backend queues', () => {
     }
   });
 
+  it('--max-backlog-growth stops the run with exit code 4 once a queue grows faster than the limit over the window', async () => {
+    const exchange = uniqueName('seedline-w');
+    const long = await writeEventsDataset(await makeEvents(3000, ['chat.message-sent', 'members.member-registered']));
+    const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 40 }, { module: 'members', capacity: 2000 }] });
+    try {
+      // chat gets 150/s and consumes 40/s: its backlog grows ~110/s; members keeps up.
+      const r = await runSeedline(['seed', '--events', long, '--exchange', exchange, '--rate', '300', '--max-backlog-growth', '30/s', '--watch-window', '5s', '--no-checkpoint', '--progress', 'off']);
+      expect(r.code).toBe(EXIT.BACKLOG_LIMIT);
+      expect(r.stderr).toMatch(new RegExp(`queue ${exchange}\\.chat: backlog grew [\\d,]+/s, above --max-backlog-growth 30/s at \\d+\\.\\ds`));
+      expect(r.stdout).not.toMatch(/published\s+3,000 of/);
+    } finally {
+      await sim.stop({ deleteQueues: true });
+      await deleteExchange(exchange);
+      await removeDataset(long);
+    }
+  });
+
   it('without the management API it falls back to passive declares, and --drain reports the catch-up time', async () => {
     const exchange = uniqueName('seedline-w');
     const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 300 }, { module: 'members', capacity: 300 }] });
