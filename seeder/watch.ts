@@ -106,6 +106,8 @@ export class QueueWatch {
   /** Samples are taken one at a time (the run loop and drain() share one AMQP channel). */
   private sampling: Promise<unknown> = Promise.resolve();
   breach: Breach | null = null;
+  /** What is failing now, so an outage is reported once when it starts and once when it ends. */
+  private readonly failing = new Set<'sample' | 'management'>();
 
   private constructor(
     private readonly options: WatchOptions,
@@ -229,7 +231,10 @@ export class QueueWatch {
     while (!this.stopping.signal.aborted) {
       await sleep(this.intervalMs, this.stopping.signal);
       if (this.stopping.signal.aborted) break;
-      await this.sample().catch((err: unknown) => this.options.log?.(`watch: a sample failed (${(err as Error).message}); trying again`));
+      await this.sample().then(
+        () => this.recovered('sample', 'watch: sampling again'),
+        (err: unknown) => this.failed('sample', `watch: a sample failed (${(err as Error).message}); trying again every second`),
+      );
     }
   }
 
@@ -251,8 +256,9 @@ export class QueueWatch {
         for (const q of await this.api.boundQueues(this.options.exchange).catch(() => [])) names.add(q);
         const globs = (this.options.queues ?? []).filter(isGlob).map((g) => new RegExp(`^${globToRegex(g)}$`));
         for (const q of this.managementReadings.keys()) if (globs.some((g) => g.test(q))) names.add(q);
+        this.recovered('management', 'watch: the management API answers again');
       } catch (err) {
-        this.options.log?.(`watch: management API read failed (${(err as Error).message}); depth still comes from AMQP`);
+        this.failed('management', `watch: management API read failed (${(err as Error).message}); depth still comes from AMQP`);
       }
     }
     const t = this.now();
@@ -271,6 +277,15 @@ export class QueueWatch {
     }
     this.checkGuards(t);
     return readings;
+  }
+
+  private failed(what: 'sample' | 'management', line: string): void {
+    if (!this.failing.has(what)) this.options.log?.(line);
+    this.failing.add(what);
+  }
+
+  private recovered(what: 'sample' | 'management', line: string): void {
+    if (this.failing.delete(what)) this.options.log?.(line);
   }
 
   private windowSlope(samples: readonly BacklogSample[]): Slope {
