@@ -6,7 +6,8 @@ import { Pace } from './pace.ts';
 import { seed } from './seed.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
 import { formatRate, signed } from './format-rate.ts';
-import { QueueWatch, type BacklogReport } from './watch.ts';
+import { QueueWatch } from './watch.ts';
+import type { BacklogReport } from './watch-report.ts';
 import { eitherSignal } from './watch-seed.ts';
 
 /**

@@ -8,7 +8,7 @@ import { buildRunReport, writeRunReport } from './report.ts';
 import { isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
-import type { BacklogReport } from './watch.ts';
+import type { BacklogReport } from './watch-report.ts';
 
 /** The flags `addPaceOptions` adds to `seedline seed` (documented in seeder/RATES.md). */
 export interface PaceFlags extends SelectionFlags {

@@ -1,7 +1,7 @@
 import { formatCount, formatDuration } from '../common/progress.ts';
 import { formatRate, signed } from './format-rate.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
-import { describeBreach, type BacklogReport, type BacklogSample } from './watch.ts';
+import { describeBreach, type BacklogReport, type BacklogSample } from './watch-report.ts';
 
 /** Colours of the backlog charts' series (the page's own stylesheet knows only the rate charts'). */
 /** A long run is drawn with at most this many points per queue. */

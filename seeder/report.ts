@@ -7,7 +7,7 @@ import type { SecondSample } from './meter.ts';
 import type { Pace, PauseRecord } from './pace.ts';
 import type { Selection } from './select.ts';
 import type { SeedResult } from './summary.ts';
-import type { BacklogReport } from './watch.ts';
+import type { BacklogReport } from './watch-report.ts';
 
 export const RUN_REPORT_FORMAT = 'seedline-run-report/1';
 

@@ -4,7 +4,8 @@ import { formatCount, formatDuration } from '../common/progress.ts';
 import { formatRate, signed } from './format-rate.ts';
 import { parseDuration } from './pace-options.ts';
 import { loadTopology } from './topology.ts';
-import { DEFAULT_WATCH_WINDOW_S, QueueWatch, describeBreach, type BacklogReport } from './watch.ts';
+import { DEFAULT_WATCH_WINDOW_S, QueueWatch } from './watch.ts';
+import { describeBreach, type BacklogReport } from './watch-report.ts';
 
 /** The flags `addWatchOptions` adds to `seedline seed`. */
 export interface WatchFlags {

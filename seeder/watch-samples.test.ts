@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactBefore } from './watch.ts';
+import { compactBefore } from './watch-report.ts';
 
 describe('compactBefore (the backlog watch keeps bounded memory)', () => {
   it('halves the samples older than the window, keeping the deeper of each pair, and leaves the window alone', () => {

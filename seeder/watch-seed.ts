@@ -1,7 +1,8 @@
 import { SeedlineError } from '../common/errors.ts';
 import { seed, type SeedOptions } from './seed.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
-import { describeBreach, type QueueWatch } from './watch.ts';
+import type { QueueWatch } from './watch.ts';
+import { describeBreach } from './watch-report.ts';
 
 /**
  * A seed run under a backlog watch: the watch's guard stops the run the way Ctrl-C does
