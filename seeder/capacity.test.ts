@@ -48,4 +48,18 @@ describe('seedline capacity against backend-sim', () => {
       await deleteExchange(exchange);
     }
   }, 240_000);
+
+  it('refuses to judge without a queue to watch, and a hold too short to measure', async () => {
+    const exchange = uniqueName('seedline-cap');
+    try {
+      const none = await runSeedline(['capacity', '--events', dir, '--exchange', exchange, '--hold', '5s']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(`no queue to watch: none is bound to exchange '${exchange}'`);
+      const short = await runSeedline(['capacity', '--events', dir, '--exchange', exchange, '--hold', '1s']);
+      expect(short.code).toBe(2);
+      expect(short.stderr).toContain('--hold must be at least 2s');
+    } finally {
+      await deleteExchange(exchange).catch(() => undefined);
+    }
+  });
 });
