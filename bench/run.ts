@@ -13,11 +13,12 @@ import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
+import { seedWatchBench } from './seed-watch.ts';
 import { startupBench } from './startup.ts';
 import { traceBench } from './trace.ts';
 import { transformBench } from './transform.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad, traceBench];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

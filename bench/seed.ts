@@ -101,7 +101,7 @@ interface Stats {
 }
 
 /** Like measure.ts's `alternate`, but with `between()` (purging the queues) outside the timing. */
-async function rounds(variants: readonly { name: string; run: () => Promise<number> }[], ctx: BenchContext, expect: number, between: () => Promise<void>): Promise<Stats[]> {
+export async function rounds(variants: readonly { name: string; run: () => Promise<number> }[], ctx: BenchContext, expect: number, between: () => Promise<void>): Promise<Stats[]> {
   const stats: Stats[] = variants.map((v) => ({ name: v.name, rates: [], cpu: [], peakRss: 0 }));
   for (const v of variants) {
     await v.run();

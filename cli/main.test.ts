@@ -11,7 +11,7 @@ describe('seedline --help', () => {
     const listed = lines.slice(start + 1, lines.indexOf('', start));
     // A wrapped summary would show up as a line that starts with spaces only, then text.
     for (const line of listed) {
-      expect(line, line).toMatch(/^  [a-z]+ /);
+      expect(line, line).toMatch(/^  [a-z][a-z-]* /);
       expect(line.length, line).toBeLessThanOrEqual(80);
     }
     expect(listed.map((l) => l.trim().split(' ')[0])).toEqual(

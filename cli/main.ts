@@ -58,6 +58,7 @@ function reportError(err: unknown, verbose: boolean): number {
     if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
     if (verbose) process.stderr.write(`${err.stack}\n${err.cause ? `caused by: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
     if (err.code === 'INTERRUPTED') return EXIT.INTERRUPTED;
+    if (err.code === 'BACKLOG_LIMIT') return EXIT.BACKLOG_LIMIT;
     return err.code === 'USAGE' || err.code === 'CONFIG_INVALID' ? EXIT.USAGE : EXIT.ERROR;
   }
   process.stderr.write(`seedline: unexpected error: ${messageOf(err)}\n`);

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'SOURCE_LOCKED', // a table's lock could not be had within --lock-timeout (someone holds it)
   'DATASET_LOCKED', // another run is writing the same data set (or seed checkpoint)
   'OUTPUT_UNWRITABLE', // the output path cannot be written: full disk, read-only, not a directory
+  'BACKLOG_LIMIT', // seed --max-backlog / --max-backlog-growth: a watched queue passed the limit
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { progressOption, renamedOption } from '../cli/options.ts';
 import { Command, Option } from 'commander';
 import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
 import { interruptSignal } from '../common/signals.ts';
+import { runCapacityDemo } from './capacity-demo.ts';
 
 export function demoCommand(): Command {
   const command = new Command('demo')
@@ -12,6 +14,7 @@ export function demoCommand(): Command {
     .option('--amqp-url <url>', 'RabbitMQ to seed', 'amqp://guest:guest@127.0.0.1:5672')
     .option('--exchange <name>', 'topic exchange to seed', DEMO_EXCHANGE)
     .option('--queue <name>', 'durable queue bound to every event type (emptied first)', DEMO_QUEUE)
+    .option('--capacity', "then run a short capacity search against backend-sim (chat slow on purpose) and write capacity.html")
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -22,12 +25,13 @@ nine tables, transforms them with every module into events, and seeds RabbitMQ.
 
 Example:
   $ seedline demo
-  $ seedline demo --source postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny`,
+  $ seedline demo --source postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny
+  $ seedline demo --capacity      # and find the rate a stand-in backend sustains (capacity.html)`,
     )
-    .action(async (opts: { out: string; source?: string; preset: string; amqpUrl: string; exchange: string; queue: string; progress: 'auto' | 'lines' | 'off' }) => {
+    .action(async (opts: { out: string; source?: string; preset: string; amqpUrl: string; exchange: string; queue: string; capacity?: boolean; progress: 'auto' | 'lines' | 'off' }) => {
       const interrupt = interruptSignal();
       try {
-        await runDemo({
+        const demo = await runDemo({
           out: opts.out,
           target: opts.source,
           preset: opts.preset,
@@ -38,6 +42,10 @@ Example:
           signal: interrupt.signal,
           onStage: (line) => process.stdout.write(`${line}\n`),
         });
+        if (opts.capacity) {
+          const say = (line: string) => process.stdout.write(`${line}\n`);
+          await runCapacityDemo({ events: demo.transform.out, amqpUrl: opts.amqpUrl, exchange: `${opts.exchange}.capacity`, out: resolve(opts.out), signal: interrupt.signal, say });
+        }
       } finally {
         interrupt.dispose();
       }

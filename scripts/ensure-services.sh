@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services seedline's tests and demo talk to are installed and running:
 # PostgreSQL on 127.0.0.1:5432 (trust auth for local connections) and RabbitMQ on
-# 127.0.0.1:5672 (guest/guest). Installs them from Debian's packages when missing, and
+# 127.0.0.1:5672 (guest/guest) with its management API on :15672. Installs them from Debian's packages when missing, and
 # Chromium (/usr/bin/chromium), which the seed report's browser test drives headless.
 # Safe to run again: it only acts on what is missing or stopped.
 set -euo pipefail
@@ -53,6 +53,14 @@ ensure_rabbitmq() {
   # The port opens before the broker is fully booted; wait until it says it is running.
   as_root rabbitmqctl -q await_startup --timeout 90 >/dev/null 2>&1 || true
   log "RabbitMQ is up on 127.0.0.1:5672"
+  # seed's backlog watch and seedline capacity read queue depths and rates from the management
+  # HTTP API (127.0.0.1:15672). Enabling is idempotent and needs no restart; without the
+  # plugin they fall back to AMQP passive declares.
+  if ! port_open 15672; then
+    log "enabling the RabbitMQ management plugin (HTTP API on 127.0.0.1:15672)"
+    as_root rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null || log "could not enable rabbitmq_management; the backlog watch will use AMQP passive declares"
+    wait_for_port 15672 60 "the RabbitMQ management API" || true
+  fi
 }
 
 ensure_chromium() {

@@ -10,6 +10,8 @@ import type { ContentType } from './message.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from './seed.ts';
 import { addPaceOptions, preparePace, type PaceFlags } from './pace-cli.ts';
 import { SeedFailure, formatSummary } from './summary.ts';
+import { addWatchOptions, formatBacklog, startWatch, type WatchFlags } from './watch-cli.ts';
+import { seedWatched } from './watch-seed.ts';
 
 interface SeedFlags {
   events: string;
@@ -30,7 +32,7 @@ interface SeedFlags {
 
 /** `seedline seed`: publish an events data set to RabbitMQ. */
 export function seedCommand(): Command {
-  return addPaceOptions(new Command('seed'))
+  return addWatchOptions(addPaceOptions(new Command('seed')))
     .description('replay an events data set into a RabbitMQ topic exchange, with publisher confirms, at a controlled rate')
     .option('--events <dir>', 'the events data set that transform wrote', 'events')
     .addOption(brokerUrlOption('RabbitMQ to publish to (the password is never printed)'))
@@ -64,18 +66,23 @@ Example:
   $ seedline seed --events events --exchange seedline --rate 5000 --metrics-port 9464   # scrape :9464/metrics
 `,
     )
-    .action(async (flags: SeedFlags & PaceFlags) => {
+    .action(async (flags: SeedFlags & PaceFlags & WatchFlags) => {
       const rate = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate);
       const maxInFlight = parseNumber('--max-in-flight', flags.maxInFlight);
       const reconnectWithin = parseNumber('--reconnect-within', flags.reconnectWithin);
       const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
       const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
       if (!session) return;
+      const watching = await startWatch(flags, (line) => process.stderr.write(`seed: ${line}\n`)).catch((err: unknown) => {
+        session.dispose();
+        throw err;
+      });
+      const backlog = () => watching?.watch.report();
       const interrupt = interruptSignal(() =>
         process.stderr.write('\nseed: stopping — waiting for outstanding confirms, then writing the checkpoint (Ctrl-C again to quit at once)\n'),
       );
       try {
-        const result = await seed({
+        const options = {
           events: flags.events,
           url: flags.url,
           exchange: flags.exchange,
@@ -91,18 +98,22 @@ Example:
           signal: interrupt.signal,
           pace: session.pace,
           ...(metricsPort === undefined ? {} : { metrics: { port: metricsPort, host: flags.metricsHost } }),
-        });
-        await session.finish(result);
+        };
+        const result = watching ? await seedWatched(options, watching.watch, watching.drainMs) : await seed(options);
+        await session.finish(result, backlog());
         process.stdout.write(`${formatSummary(result)}\n`);
+        if (watching) process.stdout.write(`${formatBacklog(watching.watch.report())}\n`);
         process.exitCode = 0;
       } catch (err) {
         // Say what was done before the error line that cli/main.ts prints.
         if (err instanceof SeedFailure) process.stdout.write(`${formatSummary(err.result)}\n`);
-        await session.finish(err instanceof SeedFailure ? err.result : undefined).catch(() => undefined);
+        if (watching) process.stdout.write(`${formatBacklog(watching.watch.report())}\n`);
+        await session.finish(err instanceof SeedFailure ? err.result : undefined, backlog()).catch(() => undefined);
         throw err;
       } finally {
         session.dispose();
         interrupt.dispose();
+        await watching?.watch.stop();
       }
     });
 }

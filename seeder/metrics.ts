@@ -7,6 +7,7 @@ import type { HistogramJson } from './histogram.ts';
 import type { Pace } from './pace.ts';
 import type { ConfirmPublisher } from './publisher.ts';
 import type { RunState } from './run-state.ts';
+import type { QueueWatch } from './watch.ts';
 
 /** Upper bounds (seconds) of the confirm-latency histogram's buckets. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -16,6 +17,8 @@ export interface MetricsSource {
   readonly publisher: ConfirmPublisher;
   readonly pace: Pace;
   readonly run: RunState;
+  /** The backlog watch, when seed runs one. */
+  readonly watch?: QueueWatch;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -38,7 +41,7 @@ class Exposition {
   }
 }
 
-export function renderMetrics({ publisher, pace, run }: MetricsSource, now = performance.now()): string {
+export function renderMetrics({ publisher, pace, run, watch }: MetricsSource, now = performance.now()): string {
   const e = new Exposition();
   const info = run.info;
   const view = pace.view(now);
@@ -64,6 +67,7 @@ export function renderMetrics({ publisher, pace, run }: MetricsSource, now = per
   const lastSecond: Array<readonly [Labels, number]> = last && last.confirmed > 0 ? [[{ quantile: '0.5' }, last.p50 / 1e6], [{ quantile: '0.99' }, last.p99 / 1e6]] : [];
   e.metric('seedline_seed_confirm_latency_last_second_seconds', 'gauge', 'Confirm latency percentiles in the last full second, from the intended send time.', lastSecond);
   latencyHistogram(e, pace.meter.latency());
+  if (watch) backlogGauges(e, watch);
   return e.text();
 }
 
@@ -85,6 +89,16 @@ function latencyHistogram(e: Exposition, h: HistogramJson): void {
   e.sample(`${name}_bucket`, { le: '+Inf' }, h.count);
   e.sample(`${name}_sum`, {}, (h.mean * h.count) / 1e6);
   e.sample(`${name}_count`, {}, h.count);
+}
+
+/** The backlog watch's view of every watched queue (labelled by queue). */
+function backlogGauges(e: Exposition, watch: QueueWatch): void {
+  const queues = watch.summary();
+  const per = (pick: (q: (typeof queues)[number]) => number): Array<readonly [Labels, number]> => queues.map((q) => [{ queue: q.queue }, pick(q)] as const);
+  e.metric('seedline_queue_backlog', 'gauge', 'Messages ready in the queue at the last sample.', per((q) => q.end));
+  e.metric('seedline_queue_backlog_peak', 'gauge', 'Highest backlog seen in the queue during the run.', per((q) => q.peak));
+  e.metric('seedline_queue_backlog_growth', 'gauge', 'Growth of the backlog (messages/s, Theil-Sen slope over the watch window; negative: draining).', per((q) => q.growth));
+  e.metric('seedline_queue_consumers', 'gauge', 'Consumers on the queue at the last sample.', per((q) => q.samples[q.samples.length - 1]?.consumers ?? 0));
 }
 
 function byType(counts: ReadonlyMap<string, number>): Array<readonly [Labels, number]> {

@@ -9,6 +9,7 @@ import { readManifest, streamOf } from '../recordfile/index.ts';
 import { globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
+import type { BacklogReport } from './watch-report.ts';
 
 /** The flags `addPaceOptions` adds to `seedline seed` (documented in seeder/RATES.md). */
 export interface PaceFlags extends SelectionFlags {
@@ -50,7 +51,7 @@ export function addPaceOptions(command: Command): Command {
 export interface PaceSession {
   readonly pace: Pace;
   /** Writes the report (if asked); call with the result, or the failure's result. */
-  finish(result: SeedResult | undefined): Promise<void>;
+  finish(result: SeedResult | undefined, backlog?: BacklogReport): Promise<void>;
   /** Removes the signal handlers and stops polling the control file. */
   dispose(): void;
 }
@@ -103,10 +104,10 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
   if (flags.control) stops.push(watchControlFile(flags.control, pace, log));
   return {
     pace,
-    async finish(result) {
+    async finish(result, backlog) {
       if (finished) return;
       finished = true;
-      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result));
+      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
       if (!typesChecked && result && !result.interrupted && result.position >= result.total) unmatched(pace.selector.globsWithoutEvents, 'selected no event in the whole data set');
     },
     dispose() {

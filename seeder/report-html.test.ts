@@ -127,3 +127,32 @@ describe('seedline report (CLI)', () => {
     expect(help).toMatch(/Example:\n\s+\$ seedline seed .*--report run\.json\n\s+\$ seedline report run\.json/);
   });
 });
+
+describe('the report page: queue backlog', () => {
+  it('draws one backlog chart per watched queue and names the queue that stopped the run', () => {
+    const samples = (slope: number) => Array.from({ length: 20 }, (_, i) => ({ t: i, ready: slope * i, consumers: 1 }));
+    const report: RunReport = {
+      ...reportWith([second(1, 100), second(2, 100)]),
+      backlog: {
+        source: 'AMQP passive declares (depth, consumers; no rates)',
+        startedAt: '2026-12-01T12:00:00.000Z',
+        intervalMs: 1000,
+        windowSeconds: 30,
+        queues: [
+          { queue: 'app.chat', end: 950, peak: 950, growth: 50, growthSpread: 0, samples: samples(50) },
+          { queue: 'app.members', end: 0, peak: 0, growth: 0, growthSpread: 0, samples: samples(0) },
+        ],
+        breach: { queue: 'app.chat', kind: 'backlog', value: 950, limit: 900, t: 19, at: '2026-12-01T12:00:19.000Z' },
+      },
+    };
+    const html = renderReportHtml(report, 'run.json');
+    expect(html.match(/<svg id="backlog-chart-\d+"/g)).toHaveLength(2);
+    expect(html).toMatch(/<path class="series ready" data-series="ready" data-points="20"/);
+    expect(html).toContain('Stopped: queue app.chat: backlog 950 passed --max-backlog 900 at 19.0s');
+    expect(html).toContain('<td>app.members</td>');
+  });
+
+  it('has no backlog section when the run was not watched', () => {
+    expect(renderReportHtml(reportWith([second(1, 100)]), 'run.json')).not.toContain('id="backlog"');
+  });
+});

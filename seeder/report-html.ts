@@ -3,6 +3,7 @@ import { formatMicros } from './histogram.ts';
 import type { SecondSample } from './meter.ts';
 import type { RunReport } from './report.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
+import { BACKLOG_STYLE, backlogSection } from './report-backlog-html.ts';
 
 /** A long run is drawn with at most this many points per series (each then covers several seconds). */
 export const MAX_POINTS = 1200;
@@ -90,15 +91,7 @@ export function renderReportHtml(report: RunReport, source: string): string {
   });
   const runId = report.result?.runId ?? 'run';
   const per = perPoint > 1 ? ` Each point covers ${perPoint} seconds (the p99 line shows the worst second of each).` : ' One point per second.';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>seedline run report — ${esc(runId)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(`seedline run report — ${runId}`, `${STYLE}${report.backlog ? BACKLOG_STYLE : ''}`)}
 <body>
 <h1>seedline seed — ${esc(runId)}</h1>
 <p class="sub">${esc(headline(report))}</p>
@@ -110,10 +103,24 @@ export function renderReportHtml(report: RunReport, source: string): string {
 <section id="distribution"><h2>Latency over the whole run</h2>${latencyTable(report)}</section>
 <section id="returned"><h2>Returned (unroutable) by type</h2>${returnedTable(report)}</section>
 <section id="pauses"><h2>Pauses</h2>${pausesTable(report)}</section>
+${report.backlog ? backlogSection(report.backlog) : ''}
 <footer>From ${esc(source)} · written ${esc(report.writtenAt)} by seedline ${esc(report.tool.version)} · ${esc(report.format)}</footer>
 </body>
 </html>
 `;
+}
+
+/** Doctype to </head> of a self-contained report page: no script, nothing fetched. */
+export function pageHead(title: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${style}</style>
+</head>`;
 }
 
 function headline(report: RunReport): string {
@@ -199,7 +206,8 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const STYLE = `
+/** The report pages' stylesheet (the capacity page uses it too). */
+export const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 960px; color: #1d2330; padding: 0 12px; }
 h1 { font-size: 20px; margin-bottom: 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 .sub, .note, footer { color: #5b6474; } .note { font-size: 12.5px; } footer { margin-top: 32px; font-size: 12px; }

@@ -7,6 +7,7 @@ import type { SecondSample } from './meter.ts';
 import type { Pace, PauseRecord } from './pace.ts';
 import type { Selection } from './select.ts';
 import type { SeedResult } from './summary.ts';
+import type { BacklogReport } from './watch-report.ts';
 
 export const RUN_REPORT_FORMAT = 'seedline-run-report/1';
 
@@ -31,9 +32,11 @@ export interface RunReport {
   readonly latency: HistogramJson;
   /** One row per second: target and achieved rate, latency, in flight, lag. */
   readonly seconds: readonly SecondSample[];
+  /** The backlog watch: every watched queue's samples, end, peak and growth (absent with --no-watch). */
+  readonly backlog?: BacklogReport;
 }
 
-export function buildRunReport(pace: Pace, selection: Selection, result: SeedResult | undefined): RunReport {
+export function buildRunReport(pace: Pace, selection: Selection, result: SeedResult | undefined, backlog?: BacklogReport): RunReport {
   const meter = pace.meter;
   return {
     format: RUN_REPORT_FORMAT,
@@ -48,6 +51,7 @@ export function buildRunReport(pace: Pace, selection: Selection, result: SeedRes
     forgivenMs: Math.round(pace.pacer?.forgivenMs ?? 0),
     latency: meter.latency(),
     seconds: meter.seconds,
+    ...(backlog ? { backlog } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import type { Pacer } from './pacer.ts';
 import { ConfirmPublisher, DEFAULT_NACK_RETRY, type RetryPolicy } from './publisher.ts';
 import { RunState } from './run-state.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
+import type { QueueWatch } from './watch.ts';
 
 export const EVENTS_STREAM = 'events';
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
@@ -47,6 +48,8 @@ export interface SeedOptions {
   readonly pace?: Pace;
   /** Serve Prometheus metrics at http://host:port/metrics while the run lasts (port 0: any free one). */
   readonly metrics?: { readonly port: number; readonly host?: string; readonly onListening?: (url: string) => void };
+  /** The backlog watch (seeder/watch.ts): its worst queue joins the progress line, its gauges the metrics. */
+  readonly watch?: QueueWatch;
 }
 
 /**
@@ -93,7 +96,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   if (lock?.note) progress.log(lock.note);
   try {
     if (options.metrics) {
-      metrics = await serveMetrics(options.metrics.port, options.metrics.host ?? DEFAULT_METRICS_HOST, () => renderMetrics({ publisher, pace, run }));
+      metrics = await serveMetrics(options.metrics.port, options.metrics.host ?? DEFAULT_METRICS_HOST, () => renderMetrics({ publisher, pace, run, watch: options.watch }));
       (options.metrics.onListening ?? ((url) => progress.log(`metrics at ${url}`)))(metrics.url);
     }
     await link.open();
@@ -102,7 +105,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       checkpoint = new CheckpointWriter(checkpointFile, key, publisher, Math.max(1, Math.ceil(maxInFlight / 4)));
       await checkpoint.flush();
     }
-    progress.set(() => [run.progressLine(), pace.line()].filter(Boolean).join(' · '));
+    progress.set(() => [run.progressLine(), pace.line(), options.watch?.line()].filter(Boolean).join(' · '));
     pace.begin();
     run.pace = pace;
     run.start = performance.now();

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { vi } from 'vitest';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE, envelopeType } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
@@ -154,4 +155,21 @@ export async function drainQueue(url: string, queue: string, expected: number, t
 /** How often each id occurs beyond the first. */
 export function duplicatesOf(ids: readonly string[]): number {
   return ids.length - new Set(ids).size;
+}
+
+/** Runs the real CLI entry point in-process (`seedline <args>`); returns its exit code and what it printed. */
+export async function runSeedline(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  try {
+    const code = await main(['node', 'seedline', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
 }
