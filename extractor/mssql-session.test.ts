@@ -102,7 +102,7 @@ describe('error mapping', () => {
 
 describe('catalog types', () => {
   const c = (base: string, maxLength: number, precision = 0, scale = 0) => columnFromCatalog({ name: 'x', base, maxLength, precision, scale, nullable: 1 });
-  it('spells and maps every SQL Server type as DESIGN.md says, and refuses the rest', () => {
+  it('spells and maps every SQL Server type as the type table says, and refuses the rest', () => {
     const rows = [
       c('tinyint', 1), c('smallint', 2), c('int', 4), c('bigint', 8), c('bit', 1), c('decimal', 9, 12, 2), c('money', 8, 19, 4), c('real', 4), c('float', 8),
       c('nvarchar', 100), c('nvarchar', -1), c('char', 2), c('varbinary', 64), c('timestamp', 8), c('uniqueidentifier', 16), c('date', 3),

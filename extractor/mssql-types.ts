@@ -3,7 +3,7 @@ import { SeedlineError } from '../common/errors.ts';
 import type { ColumnInfo, ColumnKind, TableInfo } from './source.ts';
 
 /**
- * SQL Server column types: how seedline carries each one (DESIGN.md's mapping), how it is
+ * SQL Server column types: how seedline carries each one (the type table in extractor/README.md), how it is
  * spelled, and how a key value of that type is bound back as a parameter of its exact type.
  * Pure: no connection, so every rule here is unit-tested.
  */

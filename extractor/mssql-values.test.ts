@@ -9,7 +9,7 @@ const col = (base: string, maxLength = 4, precision = 0, scale = 0) => columnFro
 const ctx = { table: 'dbo.T', zone: new ZoneConverter('Europe/Helsinki') };
 const map = (base: string, raw: unknown, maxLength?: number) => mapValue(col(base, maxLength), raw, ctx);
 
-describe('tedious values → DESIGN.md shapes', () => {
+describe('tedious values → the shapes of the type mapping', () => {
   it('keeps decimals and money as the server’s text, and refuses a lossy JS number', () => {
     expect(map('decimal', '12345678901234567890123456.123456789012')).toBe('12345678901234567890123456.123456789012');
     expect(map('money', '922337203685477.5807')).toBe('922337203685477.5807');

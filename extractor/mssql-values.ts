@@ -5,7 +5,7 @@ import { parseWallMicros, type ZoneConverter } from './mssql-time.ts';
 import type { MssqlColumn } from './mssql-types.ts';
 
 /**
- * What tedious hands out → the JS value of DESIGN.md's mapping. The select list
+ * What tedious hands out → the JS value of the type mapping. The select list
  * (mssql-types.ts `valueExpression`) already turns the lossy types into text on the server;
  * the native shapes tedious would give without it are handled too, and refused where the
  * driver has already lost information (a decimal as a JS number).

@@ -58,7 +58,7 @@ async function readAll(source: PostgresSource, table: TableInfo, range = {}, bat
 const micros = (ms: number, extra = 0) => String(BigInt(ms) * 1000n + BigInt(extra));
 
 describe('PostgresSource type mapping', () => {
-  it('hands out every type in the exact shape of DESIGN.md, NULL distinct from empty', async () => {
+  it('hands out every type in the exact shape of the type mapping, NULL distinct from empty', async () => {
     await withSource(async (source) => {
       const table = await source.describeTable('public.types');
       expect(table.columns.map((c) => c.kind)).toEqual([

@@ -445,7 +445,7 @@ function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType
   }
 }
 
-/** Server text → the JS value of DESIGN.md's mapping (NULL stays null, '' stays ''). */
+/** Server text → the JS value of the type mapping (NULL stays null, '' stays ''). */
 function convertRow(info: PgTableInfo, raw: readonly (string | null)[], key: KeyValue): ColumnValue[] {
   const columns = info.columns;
   const out: ColumnValue[] = new Array(columns.length);

@@ -8,7 +8,7 @@ import type { ColumnInfo, ColumnKind, ColumnValue, TableInfo } from './source.ts
  * How each column lands in its table's protobuf message, said without protobufjs and
  * without SQL: what an adapter needs to write a record's bytes itself (Source.readEncoded)
  * instead of handing out JS values for rowEncoder. The bytes must be exactly rowEncoder's,
- * so every rule here mirrors what protobufjs does with the values of DESIGN.md's mapping
+ * so every rule here mirrors what protobufjs does with the values of the type mapping
  * (tested byte for byte in encoded-read.test.ts).
  */
 

@@ -3,7 +3,7 @@ import { columnFields } from './proto-names.ts';
 import type { ColumnInfo, ColumnValue } from './source.ts';
 
 /**
- * Turns one row (values in column order, already in the shape of DESIGN.md's mapping)
+ * Turns one row (values in column order, already in the shape of the type mapping)
  * into the bytes of its legacy message. A NULL leaves the optional field absent; an empty
  * string or 0 is written as present, so a reader can tell them apart.
  */

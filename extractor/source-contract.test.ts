@@ -131,7 +131,7 @@ for (const dialect of [postgres, mssql]) {
       await expect(source.describeTable(q('typez'))).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
     });
 
-    it('reads every type in the DESIGN.md shape, NULL distinct from empty, exact at the edges', async () => {
+    it('reads every type in the shape of the type mapping, NULL distinct from empty, exact at the edges', async () => {
       const t = await source.describeTable(q('types'));
       const rows = (await readAll(source, t)).flatMap((b) => b.rows);
       const named = (r: readonly ColumnValue[]) => Object.fromEntries(t.columns.map((c, i) => [c.name, r[i]]));

@@ -4,11 +4,11 @@ import type { RecordLayout } from './record-layout.ts';
  * The one small interface every source database adapter implements (one file per dialect:
  * postgres-source.ts, later mssql-source.ts). Dialect differences — quoting, LIMIT/TOP,
  * snapshot set-up, how a value is turned into its exact text — stay inside the adapter.
- * What leaves it is already in the shape of DESIGN.md's type mapping.
+ * What leaves it is already in the shape of the type mapping (extractor/README.md).
  */
 
 /**
- * How a column is carried in a record (DESIGN.md, "Legacy row schemas"). The adapter
+ * How a column is carried in a record (the type tables in extractor/README.md). The adapter
  * decides the kind from the catalog and hands out values of the matching JS shape:
  *
  * | kind        | JS value            | protobuf            |
