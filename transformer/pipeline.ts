@@ -23,8 +23,11 @@ export interface PipelineOptions {
   readonly modules: readonly SelectedModule[];
   readonly limit?: number;
   /**
-   * Memory budget. The lookups take what they need first; half of the rest holds one sorted
-   * run, the other half is for Node, reading and writing.
+   * Memory budget. The lookups take what they need first, then each worker thread
+   * (WORKER_BYTES; by default only as many workers as leave a quarter of the budget); half of
+   * the rest holds one sorted run, and as much again is the merge's read blocks (the workers
+   * are gone by then). Node itself, the dump's read buffers and the output's gzip are outside
+   * it (the "+150 MB" of transformer/README.md).
    */
   readonly memoryBytes: number;
   /** Where sorted runs are spilled (removed afterwards). */
@@ -47,6 +50,8 @@ export interface PipelineResult {
 }
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
+/** The CLI refuses a smaller --memory: below it a run would spill almost every record. */
+export const MIN_MEMORY_BYTES = 32 * 1024 * 1024;
 
 export async function runPipeline(
   options: PipelineOptions,
@@ -89,12 +94,14 @@ export async function runPipeline(
       (n) => (lookupRows += n),
     );
     phase = 'reading';
-    const workers = options.workers ?? workerCount(options.modules, totalRows);
+    const workers = options.workers ?? Math.min(workerCount(options.modules, totalRows), workersWithin(options.memoryBytes - built.bytes, options.memoryBytes));
     // Each worker thread has a heap and buffers of its own: that comes off the budget too.
     const taken = built.bytes + workers * WORKER_BYTES;
     sorter = new ExternalSorter({
       // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
       runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - taken) / 2)),
+      // The merge runs after generation: the workers' share is free again; its read blocks get as much as a run.
+      mergeBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - built.bytes) / 2)),
       tmpDir: options.tmpDir,
       fanIn: options.fanIn,
       checkpoint,
@@ -138,6 +145,11 @@ export async function runPipeline(
  * peaked ~100 MB higher in the bench process than standalone (553 MB) at 96 MB each.
  */
 export const WORKER_BYTES = 128 * 1024 * 1024;
+/** Worker threads whose WORKER_BYTES fit in `available` bytes while leaving the sorter a quarter of the budget. */
+export function workersWithin(available: number, memoryBytes: number): number {
+  return Math.max(0, Math.floor((available - memoryBytes / 4) / WORKER_BYTES));
+}
+
 /** Below this many rows, starting workers (~0.3-1 s each: tsx, protobufjs, the modules) costs more than it saves. */
 const WORKER_MIN_ROWS = 200_000;
 
