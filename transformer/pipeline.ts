@@ -7,6 +7,7 @@ import { ExternalSorter } from './external-sort.ts';
 import { checkDump, generateEvents, newStats, type GenerateStats } from './generate.ts';
 import { buildLookups } from './lookups/build.ts';
 import { MODULES } from './modules/index.ts';
+import { memoryPlan } from './memory-plan.ts';
 import { generateInWorkers } from './parallel-generate.ts';
 import type { RejectLog } from './rejects.ts';
 import type { SelectedModule } from './select-modules.ts';
@@ -22,13 +23,7 @@ export interface PipelineOptions {
   readonly dump: string;
   readonly modules: readonly SelectedModule[];
   readonly limit?: number;
-  /**
-   * Memory budget. The lookups take what they need first, then each worker thread
-   * (WORKER_BYTES; by default only as many workers as leave a quarter of the budget); half of
-   * the rest holds one sorted run, and as much again is the merge's read blocks (the workers
-   * are gone by then). Node itself, the dump's read buffers and the output's gzip are outside
-   * it (the "+150 MB" of transformer/README.md).
-   */
+  /** Memory budget: lookups, worker threads, the sorter and the output (memory-plan.ts). */
   readonly memoryBytes: number;
   /** Where sorted runs are spilled (removed afterwards). */
   readonly tmpDir: string;
@@ -94,14 +89,10 @@ export async function runPipeline(
       (n) => (lookupRows += n),
     );
     phase = 'reading';
-    const workers = options.workers ?? Math.min(workerCount(options.modules, totalRows), workersWithin(options.memoryBytes - built.bytes, options.memoryBytes));
-    // Each worker thread has a heap and buffers of its own: that comes off the budget too.
-    const taken = built.bytes + workers * WORKER_BYTES;
+    const { workers, runBytes, mergeBytes } = memoryPlan(options.memoryBytes, built.bytes, workerCount(options.modules, totalRows), options.workers);
     sorter = new ExternalSorter({
-      // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
-      runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - taken) / 2)),
-      // The merge runs after generation: the workers' share is free again; its read blocks get as much as a run.
-      mergeBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - built.bytes) / 2)),
+      runBytes,
+      mergeBytes,
       tmpDir: options.tmpDir,
       fanIn: options.fanIn,
       checkpoint,
@@ -137,17 +128,6 @@ export async function runPipeline(
   } finally {
     await sorter?.dispose();
   }
-}
-
-/**
- * Memory set aside per generation worker thread: its V8 heap (~45 MB), buffers (~15-25 MB),
- * the thread tsx's loader hooks run on, and margin: with 2 workers the finland transform
- * peaked ~100 MB higher in the bench process than standalone (553 MB) at 96 MB each.
- */
-export const WORKER_BYTES = 128 * 1024 * 1024;
-/** Worker threads whose WORKER_BYTES fit in `available` bytes while leaving the sorter a quarter of the budget. */
-export function workersWithin(available: number, memoryBytes: number): number {
-  return Math.max(0, Math.floor((available - memoryBytes / 4) / WORKER_BYTES));
 }
 
 /** Below this many rows, starting workers (~0.3-1 s each: tsx, protobufjs, the modules) costs more than it saves. */
