@@ -13,8 +13,9 @@ import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
 import { transformBench } from './transform.ts';
+import { transformMemoryBench } from './transform-memory.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [recordReader, extractBench, transformBench, transformMemoryBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -136,7 +136,7 @@ async function decoderOf(table: string): Promise<(bytes: Uint8Array) => unknown>
 
 
 /** The dump of `preset`/`seed`, written once (in a child process) and reused. */
-async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
+export async function cachedDump(preset: string, seed: number, log: (line: string) => void): Promise<string> {
   const dir = join(tmpdir(), `seedline-bench-dump-${preset}-seed${seed}-v${DUMP_FORMAT}`);
   const complete = await readManifest(dir).then((m) => m.complete, () => false);
   if (complete) return dir;

@@ -19,7 +19,7 @@ export function transformCommand(): Command {
     .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all)', collectNames)
     .option('--limit <rows>', 'read at most this many rows of each table (quick iterations)', parseCount)
     .addOption(
-      new Option('--memory <size>', 'memory budget: lookups, worker threads and ordering the events, e.g. 512MB, 2GB (at least 32MB)')
+      new Option('--memory <size>', 'memory budget: lookups, worker threads and ordering the events, e.g. 512MB, 2GB (at least 48MB)')
         .argParser(parseMemory)
         .default(512 * 1024 * 1024, '512MB'),
     )
@@ -131,7 +131,7 @@ function parseCount(value: string): number {
 function parseMemory(value: string): number {
   const bytes = parseSize(value);
   if (bytes < MIN_MEMORY_BYTES) {
-    throw new InvalidArgumentError(`--memory must be at least ${MIN_MEMORY_BYTES / 1024 ** 2}MB (one sorted run and the merge's read blocks need that much), got '${value}'`);
+    throw new InvalidArgumentError(`--memory must be at least ${MIN_MEMORY_BYTES / 1024 ** 2}MB (I/O buffers, one sorted run and the merge's read blocks need that much), got '${value}'`);
   }
   return bytes;
 }

@@ -5,7 +5,8 @@
  *
  *  - lookups: what they need, first (typed arrays by id; shared with the workers);
  *  - worker threads: WORKER_BYTES each; by default only as many as leave a quarter of the budget;
- *  - OUTPUT_RESERVE: the two write blocks of a run being spilled, the output parts' gzip segments;
+ *  - IO_RESERVE: the two write blocks of a run being spilled, the output parts' gzip segments,
+ *    the dump parts being read and the event batches in flight (~30 MB measured at 64 MB);
  *  - the sorter: one run's arena while the modules run (beside the workers), then that arena
  *    plus the merge's read blocks (the workers are gone by then): a quarter of what is left goes
  *    to the merge, the rest to the run.
@@ -22,8 +23,8 @@ export interface MemoryPlan {
  * peaked ~100 MB higher in the bench process than standalone (553 MB) at 96 MB each.
  */
 export const WORKER_BYTES = 128 * 1024 * 1024;
-/** Write blocks of a spilling run (2 × 4 MB) and the output's gzip segments in flight. */
-export const OUTPUT_RESERVE = 16 * 1024 * 1024;
+/** Write blocks of a spilling run (2 × 4 MB), gzip segments and read buffers, batches in flight. */
+export const IO_RESERVE = 32 * 1024 * 1024;
 
 /**
  * `wantedWorkers`: the default worker count (workerCount()); `explicitWorkers`: --workers, which
@@ -31,7 +32,7 @@ export const OUTPUT_RESERVE = 16 * 1024 * 1024;
  */
 export function memoryPlan(memoryBytes: number, lookupBytes: number, wantedWorkers: number, explicitWorkers?: number): MemoryPlan {
   const workers = explicitWorkers ?? Math.min(wantedWorkers, Math.max(0, Math.floor((memoryBytes - lookupBytes - memoryBytes / 4) / WORKER_BYTES)));
-  const sortable = memoryBytes - lookupBytes - OUTPUT_RESERVE;
+  const sortable = memoryBytes - lookupBytes - IO_RESERVE;
   // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
   const floor = Math.floor(memoryBytes / 8);
   const mergeBytes = Math.max(floor, Math.floor(sortable / 4));

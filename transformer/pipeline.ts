@@ -46,7 +46,7 @@ export interface PipelineResult {
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
 /** The CLI refuses a smaller --memory: below it a run would spill almost every record. */
-export const MIN_MEMORY_BYTES = 32 * 1024 * 1024;
+export const MIN_MEMORY_BYTES = 48 * 1024 * 1024;
 
 export async function runPipeline(
   options: PipelineOptions,
