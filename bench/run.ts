@@ -17,8 +17,9 @@ import { seedWatchBench } from './seed-watch.ts';
 import { startupBench } from './startup.ts';
 import { traceBench } from './trace.ts';
 import { transformBench } from './transform.ts';
+import { transformMemoryBench } from './transform-memory.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformMemoryBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -117,6 +117,8 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
     ['kill -9', 3],
   ] as const satisfies readonly (readonly [string, ClusterNode])[]) {
     it(`loses node ${victim} (${how}) mid-run: its seeder fails over, the quorum queue keeps everything, per-key order holds`, async () => {
+      // Every node accepts quorum-queue writes again (the other test's node may have just come back).
+      await cluster.awaitWritable('seedline-t-probe');
       const exchange = uniqueName('seedline-t');
       const queue = uniqueName('seedline-t-q');
       // Declared through the victim: the quorum queue's leader is on the node that goes away.

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import amqp from 'amqplib';
 import { PrivateBroker } from './private-broker.ts';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/rabbitmq-cluster.sh', import.meta.url));
@@ -64,6 +65,37 @@ export class TestCluster {
   /** Brings node n back after stop_app or a kill. */
   async restart(n: ClusterNode): Promise<void> {
     await this.script('restart', String(n));
+  }
+
+  /**
+   * Waits until every node takes a persistent message into quorum queue `probe` and confirms
+   * it: a node that has just come back answers AMQP before its quorum queues accept writes
+   * (publishes through it are nacked for a while), which a test must not mistake for a fault.
+   */
+  async awaitWritable(probe: string, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const n of CLUSTER_NODES) {
+      for (;;) {
+        const ok = await this.confirmOne(n, probe).catch(() => false);
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`node ${n} did not accept a write to quorum queue ${probe} within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    await this.ctl(1, '-q', 'purge_queue', probe);
+  }
+
+  private async confirmOne(n: ClusterNode, queue: string): Promise<boolean> {
+    const connection = await amqp.connect(this.url(n));
+    try {
+      const channel = await connection.createConfirmChannel();
+      await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      channel.sendToQueue(queue, Buffer.from('probe'), { persistent: true });
+      await channel.waitForConfirms();
+      return true;
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,7 @@ import { MODULES } from './modules/index.ts';
 import { previewEvents } from './preview.ts';
 import { formatSummary } from './summary.ts';
 import { DEFAULT_EVENTS_GZIP_LEVEL, transform } from './transform.ts';
+import { MIN_MEMORY_BYTES } from './pipeline.ts';
 
 /** `seedline transform`: flags → transform() / previewEvents() → summary and exit code. */
 export function transformCommand(): Command {
@@ -18,8 +19,8 @@ export function transformCommand(): Command {
     .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all)', collectNames)
     .option('--limit <rows>', 'read at most this many rows of each table (quick iterations)', parseCount)
     .addOption(
-      new Option('--memory <size>', 'memory budget for ordering the events, e.g. 512MB, 2GB')
-        .argParser(parseSize)
+      new Option('--memory <size>', 'memory budget: lookups, worker threads and ordering the events, e.g. 512MB, 2GB (at least 48MB)')
+        .argParser(parseMemory)
         .default(512 * 1024 * 1024, '512MB'),
     )
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
@@ -124,6 +125,15 @@ function parseGzipLevel(value: string): number {
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'`);
   return Number(value);
+}
+
+/** --memory: a size of at least MIN_MEMORY_BYTES. */
+function parseMemory(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes < MIN_MEMORY_BYTES) {
+    throw new InvalidArgumentError(`--memory must be at least ${MIN_MEMORY_BYTES / 1024 ** 2}MB (I/O buffers, one sorted run and the merge's read blocks need that much), got '${value}'`);
+  }
+  return bytes;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };

@@ -168,6 +168,32 @@ describe('external sort of framed batches (what the worker threads send)', () =>
     expect(out).toEqual([...input].sort(Buffer.compare));
   });
 
+  it('keeps the merge within mergeBytes however many runs there are (smaller blocks, fewer runs at once)', async () => {
+    // 40 runs of 256 KB. Merging them with 4 MB read blocks each (the old way) held 160 MB.
+    let s = 3;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+    const input = Array.from({ length: 100_000 }, () => Buffer.from(Array.from({ length: 100 }, () => next() % 251)));
+    const sorter = new ExternalSorter({ runBytes: 256 * 1024, mergeBytes: 1024 * 1024, tmpDir: join(dir, 'runs') });
+    for (const r of input) await sorter.add(r);
+    expect(sorter.runCount).toBeGreaterThan(30);
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    let count = 0;
+    let last: Buffer | null = null;
+    for await (const batch of sorter.sorted()) {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+      for (const r of batch) {
+        if (last) expect(Buffer.compare(last, r)).toBeLessThanOrEqual(0);
+        last = Buffer.from(r);
+        count++;
+      }
+    }
+    await sorter.dispose();
+    expect(count).toBe(input.length);
+    // 1 MB of read blocks, 8 MB of write blocks for the intermediate merges, the last run's arena, slack.
+    expect(peak).toBeLessThan(24 * 1024 * 1024);
+  });
+
   it('refuses a damaged batch', async () => {
     const sorter = new ExternalSorter({ runBytes: 1 << 20, tmpDir: join(dir, 'runs') });
     await expect(sorter.addFramed(Buffer.from([5, 1, 2]))).rejects.toThrow(/damaged batch/);

@@ -16,8 +16,15 @@ export interface ExternalSortOptions {
   readonly runBytes: number;
   /** Where runs are spilled; created on the first spill, removed by `dispose()`. */
   readonly tmpDir: string;
-  /** Most runs merged at once. */
+  /** Most runs merged at once (an upper bound: `mergeBytes` may allow fewer). */
   readonly fanIn?: number;
+  /**
+   * Bytes the merge may hold in read blocks (about one per run merged at once, plus two):
+   * the block size and fan-in are chosen to fit. Default: `runBytes`. A run's arena stays
+   * allocated through the merge (the last run is merged from memory), so the sorter holds
+   * about runBytes + mergeBytes + 8 MB (the two write blocks of a run being written).
+   */
+  readonly mergeBytes?: number;
   /** Called between batches; throws to stop (Ctrl-C). */
   readonly checkpoint?: () => void;
 }
@@ -33,10 +40,15 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 const FIRST_INDEX = 16 * 1024;
 const OUTPUT_BATCH = 4096;
 const DEFAULT_FAN_IN = 64;
+/** Read block sizes for the merge: large blocks mean fewer reads, small ones a wider fan-in within the budget. */
+const MAX_READ_BLOCK = 4 * 1024 * 1024;
+const MIN_READ_BLOCK = 64 * 1024;
 
 export class ExternalSorter {
   private readonly options: ExternalSortOptions;
   private readonly fanIn: number;
+  /** Bytes per read block of the merge. */
+  private readonly readBlock: number;
   private chunks: Buffer[] = [];
   /** Chunk being filled, and bytes used in it. */
   private chunk = -1;
@@ -59,7 +71,18 @@ export class ExternalSorter {
 
   constructor(options: ExternalSortOptions) {
     this.options = options;
-    this.fanIn = Math.max(2, options.fanIn ?? DEFAULT_FAN_IN);
+    // Fan-in × read block stays within mergeBytes: blocks shrink first, then (below the
+    // smallest block) fewer runs are merged at once, in more passes.
+    const mergeBytes = options.mergeBytes ?? options.runBytes;
+    let fanIn = Math.max(2, options.fanIn ?? DEFAULT_FAN_IN);
+    let readBlock = Math.min(MAX_READ_BLOCK, Math.floor(mergeBytes / (fanIn + 2)));
+    if (readBlock < MIN_READ_BLOCK) {
+      readBlock = MIN_READ_BLOCK;
+      // (Never under 16 runs at once: a budget that small is refused by the CLI; tests use tiny runs.)
+      fanIn = Math.min(fanIn, Math.max(16, Math.floor(mergeBytes / MIN_READ_BLOCK) - 2));
+    }
+    this.fanIn = fanIn;
+    this.readBlock = readBlock;
     this.chunkBytes = Math.min(CHUNK_BYTES, Math.max(64 * 1024, Math.floor(options.runBytes / 16)));
   }
 
@@ -92,7 +115,7 @@ export class ExternalSorter {
     const inMemory = this.count > 0 ? 1 : 0;
     while (this.runs.length + inMemory > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
-      const merged = await this.writeRun(mergeRuns(this.sources(group), this.options.checkpoint));
+      const merged = await this.writeRun(mergeRuns(this.sources(group), this.readBlock, this.options.checkpoint));
       for (const file of group) {
         await rm(file, { force: true });
         this.runRecords.delete(file);
@@ -102,7 +125,7 @@ export class ExternalSorter {
     const sources = this.sources(this.runs);
     if (inMemory) sources.push(() => toAsync(this.sortedInMemory(true)));
     else this.release();
-    yield* mergeRuns(sources, this.options.checkpoint);
+    yield* mergeRuns(sources, this.readBlock, this.options.checkpoint);
   }
 
   /** The batches of each run file, read with `blocks`, checked against the records written. */
@@ -384,9 +407,9 @@ async function* toAsync(batches: Iterable<Buffer[]>): AsyncGenerator<Buffer[]> {
 }
 
 /** k-way merge of sorted runs with a binary min-heap of cursors. */
-async function* mergeRuns(runs: readonly RunSource[], checkpoint?: () => void): AsyncGenerator<Buffer[]> {
+async function* mergeRuns(runs: readonly RunSource[], readBlock: number, checkpoint?: () => void): AsyncGenerator<Buffer[]> {
   const heap: RunCursor[] = [];
-  const blocks = new ReadBlocks();
+  const blocks = new ReadBlocks(readBlock);
   const cursors = runs.map((run, i) => new RunCursor(run(blocks), i));
   try {
     for (const cursor of cursors) if (await cursor.load()) heapPush(heap, cursor);

@@ -7,6 +7,7 @@ import { ExternalSorter } from './external-sort.ts';
 import { checkDump, generateEvents, newStats, type GenerateStats } from './generate.ts';
 import { buildLookups } from './lookups/build.ts';
 import { MODULES } from './modules/index.ts';
+import { memoryPlan } from './memory-plan.ts';
 import { generateInWorkers } from './parallel-generate.ts';
 import type { RejectLog } from './rejects.ts';
 import type { SelectedModule } from './select-modules.ts';
@@ -22,10 +23,7 @@ export interface PipelineOptions {
   readonly dump: string;
   readonly modules: readonly SelectedModule[];
   readonly limit?: number;
-  /**
-   * Memory budget. The lookups take what they need first; half of the rest holds one sorted
-   * run, the other half is for Node, reading and writing.
-   */
+  /** Memory budget: lookups, worker threads, the sorter and the output (memory-plan.ts). */
   readonly memoryBytes: number;
   /** Where sorted runs are spilled (removed afterwards). */
   readonly tmpDir: string;
@@ -47,6 +45,8 @@ export interface PipelineResult {
 }
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
+/** The CLI refuses a smaller --memory: below it a run would spill almost every record. */
+export const MIN_MEMORY_BYTES = 48 * 1024 * 1024;
 
 export async function runPipeline(
   options: PipelineOptions,
@@ -89,12 +89,10 @@ export async function runPipeline(
       (n) => (lookupRows += n),
     );
     phase = 'reading';
-    const workers = options.workers ?? workerCount(options.modules, totalRows);
-    // Each worker thread has a heap and buffers of its own: that comes off the budget too.
-    const taken = built.bytes + workers * WORKER_BYTES;
+    const { workers, runBytes, mergeBytes } = memoryPlan(options.memoryBytes, built.bytes, workerCount(options.modules, totalRows), options.workers);
     sorter = new ExternalSorter({
-      // However much the lookups took, a run keeps an eighth of the budget (or it would spill every record).
-      runBytes: Math.max(1, Math.floor(options.memoryBytes / 8), Math.floor((options.memoryBytes - taken) / 2)),
+      runBytes,
+      mergeBytes,
       tmpDir: options.tmpDir,
       fanIn: options.fanIn,
       checkpoint,
@@ -132,12 +130,6 @@ export async function runPipeline(
   }
 }
 
-/**
- * Memory set aside per generation worker thread: its V8 heap (~45 MB), buffers (~15-25 MB),
- * the thread tsx's loader hooks run on, and margin: with 2 workers the finland transform
- * peaked ~100 MB higher in the bench process than standalone (553 MB) at 96 MB each.
- */
-export const WORKER_BYTES = 128 * 1024 * 1024;
 /** Below this many rows, starting workers (~0.3-1 s each: tsx, protobufjs, the modules) costs more than it saves. */
 const WORKER_MIN_ROWS = 200_000;
 

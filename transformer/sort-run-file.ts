@@ -94,8 +94,11 @@ export class ReadBlocks {
   private readonly free: Buffer[] = [];
   private retired: Buffer[] = [];
 
+  /** `blockBytes`: the size of one read; the merge sizes it so fan-in × blocks fits its budget. */
+  constructor(readonly blockBytes = BLOCK_BYTES) {}
+
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
+    return this.free.pop() ?? Buffer.allocUnsafe(this.blockBytes);
   }
 
   retire(block: Buffer): void {
@@ -123,7 +126,7 @@ export async function* readSortRun(file: string, expectRecords?: number, blocks?
       // The records handed out are views into the block: it is not reused until retired and recycled.
       // (The record cut at its end stays a view until the next push has copied it.)
       const block = blocks?.take() ?? Buffer.allocUnsafe(BLOCK_BYTES);
-      const { bytesRead } = await handle.read(block, 0, BLOCK_BYTES, null);
+      const { bytesRead } = await handle.read(block, 0, block.length, null);
       if (bytesRead === 0) {
         blocks?.retire(block);
         break;
