@@ -17,22 +17,19 @@ describe('Pace: resuming after a pause', () => {
         pace.sent(message());
       }
       pace.control({ kind: 'pause' });
-      let resumedAt = 0;
+      const woke = pace.waitUntilDue(event, undefined);
       // Not a multiple of the 250 ms sleep, so a sender that slept on would wake ~125 ms late.
-      setTimeout(() => {
-        resumedAt = performance.now();
-        pace.control({ kind: 'resume' });
-      }, 375);
-      expect(await pace.waitUntilDue(event, undefined)).toBe(true);
-      const wokeAfterMs = performance.now() - resumedAt;
+      await new Promise((r) => setTimeout(r, 375));
+      pace.control({ kind: 'resume' });
+      // The wake is a resolved promise, not a timer: it settles before the event loop's next
+      // turn (setImmediate), however busy the machine — no clock in the verdict.
+      const first = await Promise.race([woke.then((ok) => (ok ? 'woke' : 'aborted')), new Promise((r) => setImmediate(() => r('the next turn of the loop')))]);
+      expect(first).toBe('woke');
       let dueAtOnce = 0;
       while (pace.delay(event, performance.now()) === 0) {
         pace.sent(message());
         dueAtOnce++;
       }
-      expect(resumedAt).toBeGreaterThan(0);
-      // The wake is a resolved promise, not a timer: it cannot be late by a sleep step.
-      expect(wokeAfterMs).toBeLessThan(50);
       expect(dueAtOnce).toBeLessThanOrEqual(100);
     } finally {
       pace.finish();

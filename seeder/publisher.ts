@@ -102,6 +102,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Key → sequence number of its one unconfirmed event. */
   private readonly unconfirmedKeys = new Map<string, number>();
+  /** The one confirm a waiting `ready(key)` needs (-1: any confirm may make room). */
+  private awaitedSeq = -1;
   private wake: (() => void) | null = null;
   private interrupted = false;
 
@@ -256,12 +258,19 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   }
 
   private async waitForRoom(key: string): Promise<boolean> {
-    while (!this.canPublish(key)) {
-      if (this.failure) throw this.failure;
-      if (this.interrupted) return false;
-      await this.nextChange();
+    try {
+      while (!this.canPublish(key)) {
+        if (this.failure) throw this.failure;
+        if (this.interrupted) return false;
+        // Held by its key: only that key's confirm can let it go, so the others need not wake
+        // it (hundreds of them may come first: a wake each cost ~3 µs per event in the bench).
+        this.awaitedSeq = key === '' ? -1 : (this.unconfirmedKeys.get(key) ?? -1);
+        await this.nextChange();
+      }
+      return true;
+    } finally {
+      this.awaitedSeq = -1;
     }
-    return true;
   }
 
   private publish(seq: number): void {
@@ -296,6 +305,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       if (slot.key !== '' && this.unconfirmedKeys.get(slot.key) === seq) this.unconfirmedKeys.delete(slot.key);
       this.observer?.onAck(slot.intendedAt);
       if (seq === this.head) this.advance();
+      if (this.awaitedSeq >= 0 && seq !== this.awaitedSeq) return;
     } else if (messageOf(err) === 'message nacked') {
       this.nacked++;
       this.observer?.onNack();
