@@ -39,6 +39,8 @@ export interface SeedOptions {
   readonly resume?: boolean;
   /** How nacked events are retried. */
   readonly nackRetry?: RetryPolicy;
+  /** At most one unconfirmed event per key from the first nack on ('adaptive', default), or from the start ('strict'). */
+  readonly keyOrder?: 'adaptive' | 'strict';
   /** How a lost connection is re-established. */
   readonly reconnect?: ReconnectPolicy;
   readonly progress?: 'auto' | 'lines' | 'off';
@@ -75,7 +77,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   if (signal?.aborted) throw new SeedlineError('INTERRUPTED', 'interrupted before anything was published');
 
   const progress = new Progress({ label: 'seed', mode: options.progress ?? 'auto' });
-  const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start);
+  const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start, options.keyOrder);
   const pace = (options.pace ?? new Pace({ rate: options.rate })).observe(publisher);
   const info = { events: options.events, url: redactUrl(url), exchange, runId, contentType, total: stream.records, startPosition: start, checkpoint: checkpointFile };
   const run = new RunState(info, publisher, (line) => progress.log(line));
