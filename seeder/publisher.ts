@@ -84,6 +84,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   failure: SeedlineError | null = null;
   /** Called whenever the contiguously confirmed mark moves (cheap; may be called often). */
   onAdvance: (() => void) | null = null;
+  /** Called when the first nack switches key order mode on (for a line in the log). */
+  onKeyOrder: (() => void) | null = null;
   /** Told of each event's first ack and of every nack (the meter). */
   observer: ConfirmObserver | null = null;
 
@@ -319,7 +321,10 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       if (this.awaitedKey !== null && slot.key !== this.awaitedKey) return;
     } else if (messageOf(err) === 'message nacked') {
       // From now on this broker is known to refuse: keep each key in order.
-      this.keyOrder = true;
+      if (!this.keyOrder) {
+        this.keyOrder = true;
+        this.onKeyOrder?.();
+      }
       if (slot.key !== '') this.nackedKeys.set(slot.key, [...(this.nackedKeys.get(slot.key) ?? []).filter((s) => s !== seq), seq]);
       this.nacked++;
       this.observer?.onNack();

@@ -83,6 +83,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const run = new RunState(info, publisher, (line) => progress.log(line));
   const link = new BrokerLink(url, `seedline seed ${runId}`, exchange, publisher, run, options.reconnect ?? DEFAULT_RECONNECT, signal);
   run.link = link;
+  publisher.onKeyOrder = () => progress.log('seed: the broker nacked an event; from now on at most one unconfirmed event per key, so nacks cannot reorder a key (--key-order)');
   let checkpoint: CheckpointWriter | null = null;
   let metrics: MetricsEndpoint | null = null;
   // Ctrl-C: stop sending (a send waiting for room gives up), then still await the confirms.
