@@ -24,6 +24,7 @@ interface SeedFlags {
   failOnUnroutable?: boolean;
   checkpoint?: string | false;
   resume?: boolean;
+  keyOrder: 'adaptive' | 'strict';
   reconnectWithin: string;
   metricsPort?: string;
   metricsHost: string;
@@ -45,6 +46,11 @@ export function seedCommand(): Command {
     .option('--checkpoint <file>', 'where to record how far the confirms got (default: <events>/.seed-checkpoint-<exchange>.json)')
     .option('--no-checkpoint', 'keep no checkpoint (then --resume is impossible)')
     .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event')
+    .addOption(
+      new Option('--key-order <mode>', 'at most one unconfirmed event per key (so nacks cannot reorder a key) from the first nack on, or from the start (slower)')
+        .choices(['adaptive', 'strict'])
+        .default('adaptive'),
+    )
     .option('--reconnect-within <seconds>', 'after a lost connection, keep trying to reconnect this long before giving up', String(DEFAULT_RECONNECT.withinMs / 1000))
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics while the run lasts')
     .option('--metrics-host <host>', 'address the metrics endpoint listens on', DEFAULT_METRICS_HOST)
@@ -93,6 +99,7 @@ Example:
           failOnUnroutable: flags.failOnUnroutable ?? false,
           checkpoint: flags.checkpoint,
           resume: flags.resume ?? false,
+          keyOrder: flags.keyOrder,
           reconnect: { ...DEFAULT_RECONNECT, withinMs: reconnectWithin * 1000 },
           progress: flags.progress,
           signal: interrupt.signal,

@@ -16,7 +16,7 @@ describe('seed: a damaged part is refused before any of its events is published'
   let dir: string;
   let parts: readonly PartEntry[];
   beforeAll(async () => {
-    dir = await writeEventsDataset(await makeEvents(10_000), { maxPartBytes: 600_000 });
+    dir = await writeEventsDataset(await makeEvents(10_000, undefined, 500), { maxPartBytes: 600_000 });
     parts = streamOf(await readManifest(dir), 'events', dir).parts;
     expect(parts.length).toBeGreaterThanOrEqual(3);
   });

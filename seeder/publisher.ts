@@ -38,7 +38,7 @@ interface Slot<M> {
   intendedAt: number;
   acked: boolean;
   nacks: number;
-  /** The event's key ('' = none): while it is unconfirmed, no later event of the key is sent. */
+  /** The event's key ('' = none): in key order mode no later event of the key is sent while it is unconfirmed. */
   key: string;
 }
 
@@ -50,14 +50,17 @@ interface Slot<M> {
  *
  * - Per event: `ready(key)` (a promise only when the window is full, the socket buffer is full —
  *   then it waits for 'drain' —, the connection is being re-established, a checkpoint must
- *   catch up, or an earlier event of the same key is not confirmed yet), then fill
- *   `nextMessage()` and `publishNext()`. No allocation per event: the slots' messages are
- *   reused, and each slot has one confirm callback per channel.
- * - Order per key: at most one event per key is unconfirmed at a time. A nacked event is
- *   retried before anything later of its key is sent, so nacks (a `reject-publish` queue that
- *   is full) cannot reorder a key, and cost no duplicates. Events are never sent out of stream
- *   order: a key seen again while its previous event is unconfirmed holds the publisher until
- *   that confirm arrives (with a deep window and many keys this costs little: seeder/README.md).
+ *   catch up, or — in key order mode — an earlier event of the same key is not confirmed yet),
+ *   then fill `nextMessage()` and `publishNext()`. No allocation per event: the slots'
+ *   messages are reused, and each slot has one confirm callback per channel.
+ * - Key order mode (from the first nack on, or from the start with `keyOrder: 'strict'`): at
+ *   most one unconfirmed event per key, so a nacked event (a full `reject-publish` queue) is
+ *   retried before anything later of its key is sent: nacks cannot reorder a key, and cost no
+ *   duplicates. Events still go out in stream order: a key seen again while its previous event
+ *   is unconfirmed holds the publisher until that confirm comes — on real data, where a
+ *   member's events cluster, that is several times slower, hence not the default before a
+ *   nack (seeder/README.md). Later events of a key that the broker accepted while an earlier
+ *   one was nacked (sent before the first nack) are counted in `overtaken`.
  * - A nack is retried with exponential backoff, `RetryPolicy.attempts` times; then the run fails.
  * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
  *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
@@ -81,6 +84,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   failure: SeedlineError | null = null;
   /** Called whenever the contiguously confirmed mark moves (cheap; may be called often). */
   onAdvance: (() => void) | null = null;
+  /** Called when the first nack switches key order mode on (for a line in the log). */
+  onKeyOrder: (() => void) | null = null;
   /** Told of each event's first ack and of every nack (the meter). */
   observer: ConfirmObserver | null = null;
 
@@ -100,8 +105,16 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   /** Per slot, the confirm callback for the current channel (made anew on attach). */
   private callbacks: Array<(err: unknown) => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Key → sequence number of its one unconfirmed event. */
+  /** Events confirmed while an earlier event of their key was nacked and not yet confirmed. */
+  overtaken = 0;
+  /** At most one unconfirmed event per key: from the start ('strict') or since the first nack. */
+  keyOrder: boolean;
+  /** Key → how many of its events are unconfirmed. */
   private readonly unconfirmedKeys = new Map<string, number>();
+  /** Key → sequence numbers of its nacked events not confirmed yet (keys with nacks only). */
+  private readonly nackedKeys = new Map<string, number[]>();
+  /** The key a waiting `ready(key)` is held by (null: any confirm may make room). */
+  private awaitedKey: string | null = null;
   private wake: (() => void) | null = null;
   private interrupted = false;
 
@@ -111,7 +124,9 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     newMessage: () => M,
     private readonly nackRetry: RetryPolicy = DEFAULT_NACK_RETRY,
     startPosition = 0,
+    keyOrder: 'adaptive' | 'strict' = 'adaptive',
   ) {
+    this.keyOrder = keyOrder === 'strict';
     this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0, key: '' }));
     this.nextPosition = startPosition;
   }
@@ -227,7 +242,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     slot.acked = false;
     slot.nacks = 0;
     slot.key = key;
-    if (key !== '') this.unconfirmedKeys.set(key, seq);
+    if (key !== '') this.unconfirmedKeys.set(key, (this.unconfirmedKeys.get(key) ?? 0) + 1);
     this.published++;
     this.nextPosition = position + 1;
     this.publish(seq);
@@ -252,16 +267,23 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
 
   private canPublish(key: string): boolean {
     const base = this.durable ?? this.head;
-    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight && (key === '' || !this.unconfirmedKeys.has(key));
+    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight && !(this.keyOrder && key !== '' && this.unconfirmedKeys.has(key));
   }
 
   private async waitForRoom(key: string): Promise<boolean> {
-    while (!this.canPublish(key)) {
-      if (this.failure) throw this.failure;
-      if (this.interrupted) return false;
-      await this.nextChange();
+    try {
+      while (!this.canPublish(key)) {
+        if (this.failure) throw this.failure;
+        if (this.interrupted) return false;
+        // Held by its key: only that key's confirm can let it go, so the others need not wake
+        // it (hundreds of them may come first: a wake each cost ~3 µs per event in the bench).
+        this.awaitedKey = this.keyOrder && key !== '' && this.unconfirmedKeys.has(key) ? key : null;
+        await this.nextChange();
+      }
+      return true;
+    } finally {
+      this.awaitedKey = null;
     }
-    return true;
   }
 
   private publish(seq: number): void {
@@ -293,10 +315,17 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       if (slot.acked) return;
       slot.acked = true;
       this.confirmed++;
-      if (slot.key !== '' && this.unconfirmedKeys.get(slot.key) === seq) this.unconfirmedKeys.delete(slot.key);
+      if (slot.key !== '') this.keyConfirmed(slot.key, seq);
       this.observer?.onAck(slot.intendedAt);
       if (seq === this.head) this.advance();
+      if (this.awaitedKey !== null && slot.key !== this.awaitedKey) return;
     } else if (messageOf(err) === 'message nacked') {
+      // From now on this broker is known to refuse: keep each key in order.
+      if (!this.keyOrder) {
+        this.keyOrder = true;
+        this.onKeyOrder?.();
+      }
+      if (slot.key !== '') this.nackedKeys.set(slot.key, [...(this.nackedKeys.get(slot.key) ?? []).filter((s) => s !== seq), seq]);
       this.nacked++;
       this.observer?.onNack();
       this.retryLater(seq, slot);
@@ -304,6 +333,18 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       return;
     }
     this.notify();
+  }
+
+  private keyConfirmed(key: string, seq: number): void {
+    const left = (this.unconfirmedKeys.get(key) ?? 1) - 1;
+    if (left > 0) this.unconfirmedKeys.set(key, left);
+    else this.unconfirmedKeys.delete(key);
+    const nacked = this.nackedKeys.get(key);
+    if (nacked === undefined) return;
+    const pending = nacked.filter((s) => s !== seq);
+    if (pending.some((s) => s < seq)) this.overtaken++;
+    if (pending.length > 0) this.nackedKeys.set(key, pending);
+    else this.nackedKeys.delete(key);
   }
 
   private advance(): void {

@@ -99,6 +99,7 @@ export class RunState implements LinkListener {
       confirmed: p.confirmed,
       nacked: p.nacked,
       retried: p.retried,
+      overtaken: p.overtaken,
       unconfirmed: p.unconfirmed,
       republished: p.republished,
       reconnects: this.link?.reconnects ?? 0,

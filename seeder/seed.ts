@@ -40,6 +40,8 @@ export interface SeedOptions {
   readonly resume?: boolean;
   /** How nacked events are retried. */
   readonly nackRetry?: RetryPolicy;
+  /** At most one unconfirmed event per key from the first nack on ('adaptive', default), or from the start ('strict'). */
+  readonly keyOrder?: 'adaptive' | 'strict';
   /** How a lost connection is re-established. */
   readonly reconnect?: ReconnectPolicy;
   readonly progress?: 'auto' | 'lines' | 'off';
@@ -81,13 +83,14 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const lock = checkpointFile ? await acquireLock(`${checkpointFile}.lock`, 'seed', checkpointFile) : null;
 
   const progress = new Progress({ label: 'seed', mode: options.progress ?? 'auto' });
-  const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start);
+  const publisher = new ConfirmPublisher(exchange, maxInFlight, () => new ReusableMessage(runId, contentType), options.nackRetry ?? DEFAULT_NACK_RETRY, start, options.keyOrder);
   const pace = (options.pace ?? new Pace({ rate: options.rate })).observe(publisher);
   const info = { events: options.events, url: redactUrl(url), exchange, runId, contentType, total: stream.records, startPosition: start, checkpoint: checkpointFile };
   const run = new RunState(info, publisher, (line) => progress.log(line));
   // With a list of nodes, partition i starts on node i: N seeders spread over the cluster.
   const link = new BrokerLink(url, `seedline seed ${runId}`, exchange, publisher, run, options.reconnect ?? DEFAULT_RECONNECT, signal, partition?.index ?? 0);
   run.link = link;
+  publisher.onKeyOrder = () => progress.log('seed: the broker nacked an event; from now on at most one unconfirmed event per key, so nacks cannot reorder a key (--key-order)');
   let checkpoint: CheckpointWriter | null = null;
   let metrics: MetricsEndpoint | null = null;
   // Ctrl-C: stop sending (a send waiting for room gives up), then still await the confirms.

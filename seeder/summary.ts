@@ -25,6 +25,12 @@ export interface SeedResult {
   /** Nacks received; each nacked event was published again (`retried`) up to the retry limit. */
   readonly nacked: number;
   readonly retried: number;
+  /**
+   * Events the broker confirmed while an earlier, nacked event of their key was still
+   * unconfirmed: they may have arrived before it. Only events sent before the first nack
+   * (from then on at most one event per key is unconfirmed); 0 with `keyOrder: 'strict'`.
+   */
+  readonly overtaken: number;
   /** Published, but not confirmed when the run ended (it failed or gave up). */
   readonly unconfirmed: number;
   /**
@@ -80,8 +86,9 @@ export function formatSummary(r: SeedResult): string {
   lines.push(
     row('published', `${formatCount(r.published)} of ${formatCount(r.total - r.startPosition)} events`),
     row('confirmed', formatCount(r.confirmed)),
-    row('nacked', r.nacked === 0 ? '0' : `${formatCount(r.nacked)} (${formatCount(r.retried)} published again after a backoff)`),
+    row('nacked', r.nacked === 0 ? '0' : `${formatCount(r.nacked)} (${formatCount(r.retried)} published again after a backoff; from the first nack on, one unconfirmed event per key)`),
   );
+  if (r.overtaken > 0) lines.push(row('overtaken', `${formatCount(r.overtaken)} events may have arrived before an earlier, nacked event of their key (sent before the first nack; --key-order strict prevents it)`));
   if (r.unconfirmed > 0) lines.push(row('unconfirmed', `${formatCount(r.unconfirmed)} (the run ended before the broker confirmed them; --resume publishes them again)`));
   if (r.reconnects > 0 || r.republished > 0) {
     lines.push(row('reconnects', `${r.reconnects} (${formatDuration(r.reconnectingMs / 1000)} without a connection)`));
