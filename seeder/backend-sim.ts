@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { SeedlineError } from '../common/errors.ts';
 import { MODULES } from '../transformer/modules/index.ts';
-import { connectBroker } from './broker.ts';
+import { connectFirst, parseUrls } from './broker.ts';
 import { declareTopology, deleteTopology, type Topology } from './topology.ts';
 
 /**
@@ -82,7 +82,7 @@ export class BackendSim {
     const queues: SimQueue[] = options.queues.map((q) => ({ name: `${prefix}${q.module}`, module: q.module, capacity: q.capacity, bindings: moduleEventTypes(q.module), consumed: 0 }));
     const topology: Topology = { queues: queues.map((q) => ({ name: q.name, type: 'classic' as const, bindings: q.bindings })) };
     await declareTopology(options.url, options.exchange, topology);
-    const connection = await connectBroker(options.url, `seedline backend-sim ${options.exchange}`);
+    const { connection } = await connectFirst(parseUrls(options.url), `seedline backend-sim ${options.exchange}`); // a cluster's node list too
     const sim = new BackendSim(connection, options.url, topology, queues);
     const workers: Worker[] = [];
     for (const q of queues) {

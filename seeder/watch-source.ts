@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { messageOf } from '../common/errors.ts';
-import { connectBroker, redactUrl } from './broker.ts';
+import { connectFirst, parseUrls, redactUrl } from './broker.ts';
 
 /**
  * Where the backlog watch reads queues from. Depth (messages ready) and consumers always come
@@ -24,7 +24,7 @@ export const DEFAULT_MANAGEMENT_PORT = 15672;
 /** http://<the AMQP host>:15672 — where the management plugin listens by default. */
 export function defaultManagementUrl(amqpUrl: string): string {
   try {
-    return `http://${new URL(amqpUrl).hostname}:${DEFAULT_MANAGEMENT_PORT}`;
+    return `http://${new URL(parseUrls(amqpUrl)[0]!).hostname}:${DEFAULT_MANAGEMENT_PORT}`;
   } catch {
     return `http://127.0.0.1:${DEFAULT_MANAGEMENT_PORT}`;
   }
@@ -39,7 +39,7 @@ export class ManagementApi {
 
   constructor(managementUrl: string, amqpUrl: string) {
     const m = new URL(managementUrl);
-    const a = safeUrl(amqpUrl);
+    const a = safeUrl(amqpUrl.split(',')[0]!.trim()); // a cluster's node list: the first node's user and vhost
     const user = decodeURIComponent(m.username || a?.username || 'guest');
     const password = decodeURIComponent(m.password || a?.password || 'guest');
     m.username = '';
@@ -120,13 +120,14 @@ export class PassiveReader {
     this.connection = this.adopt(connection);
   }
 
+  /** `url` may list the nodes of a cluster (comma-separated): the first that answers is used, now and after a loss. */
   static async open(url: string, exchange: string): Promise<PassiveReader> {
     const name = `seedline watch ${exchange}`;
-    return new PassiveReader(url, name, await connectBroker(url, name));
+    return new PassiveReader(url, name, (await connectFirst(parseUrls(url), name)).connection);
   }
 
   async read(queue: string): Promise<QueueReading | null> {
-    this.connection ??= this.adopt(await connectBroker(this.url, this.name));
+    this.connection ??= this.adopt((await connectFirst(parseUrls(this.url), this.name)).connection);
     const channel = (this.channel ??= await this.newChannel(this.connection));
     try {
       const ok = await channel.checkQueue(queue);

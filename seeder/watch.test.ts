@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../cli/exit-codes.ts';
 import { BackendSim } from './backend-sim.ts';
 import { DEFAULT_URL } from './broker.ts';
+import { freePort } from './private-broker.ts';
 import type { RunReport } from './report.ts';
 import { QueueWatch } from './watch.ts';
 import { seedWatched } from './watch-seed.ts';
@@ -93,6 +94,21 @@ describe('seed --watch: the backlog of the backend queues', () => {
       expect(r.stdout).toMatch(/drain\s+the backend caught up \d+\.\ds after the last confirm/);
       expect(await queueExists(missing)).toBe(false); // watched, never declared
     } finally {
+      await sim.stop({ deleteQueues: true });
+      await deleteExchange(exchange);
+    }
+  });
+
+  it('takes the node list of a cluster (--url a,b): watches through the first node that answers', async () => {
+    const exchange = uniqueName('seedline-w');
+    const sim = await BackendSim.start({ url: DEFAULT_URL, exchange, queues: [{ module: 'chat', capacity: 20 }] });
+    const dead = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
+    const lines: string[] = [];
+    const watch = await QueueWatch.start({ url: `${dead},${DEFAULT_URL}`, exchange, queues: [`${exchange}.chat`], intervalMs: 250, log: (l) => lines.push(l) });
+    try {
+      expect(lines.join('\n')).toContain(`${exchange}.chat`);
+    } finally {
+      await watch.stop();
       await sim.stop({ deleteQueues: true });
       await deleteExchange(exchange);
     }
