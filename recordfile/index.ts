@@ -4,3 +4,5 @@ export * from './manifest.ts';
 export * from './part-writer.ts';
 export * from './dataset-writer.ts';
 export * from './reader.ts';
+export * from './events-dataset.ts';
+export * from './merged-events.ts';
