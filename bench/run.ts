@@ -14,8 +14,9 @@ import { seedBench } from './seed.ts';
 import { seedRateBench } from './seed-rate.ts';
 import { startupBench } from './startup.ts';
 import { transformBench } from './transform.ts';
+import { transformModuleBench } from './transform-module.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, transformBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, transformBench, transformModuleBench, seedBench, seedRateBench, clusterBench, fixtureLoad];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})
