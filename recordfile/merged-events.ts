@@ -84,6 +84,11 @@ export async function* readMergedEvents<E>(dir: string, streams: readonly EventS
           }
         }
         index++;
+        // Hand out what is decoded before reading on: the next batch may be of a part that fails its check.
+        if (best.atBatchEnd() && out.length > 0) {
+          yield { first: outFirst, events: out };
+          out = [];
+        }
         if (!(await best.next())) {
           active.splice(active.indexOf(best), 1);
           break;
@@ -161,6 +166,11 @@ class Cursor {
       this.at = 0;
       return true;
     }
+  }
+
+  /** True on the last record of the batch in hand: the next one needs a read (and maybe a part check). */
+  atBatchEnd(): boolean {
+    return this.at === this.batch!.records.length - 1;
   }
 
   /** Reads the current record's occurred_at (field 3 of the envelope; 0 when absent, as proto3 leaves it). */
