@@ -66,11 +66,12 @@ export async function openEventsOutput(options: EventsOutputOptions): Promise<Ev
     startedAt: new Date().toISOString(),
   });
 
-  const oldModules = old ? moduleStreamsOf(old) : [];
+  const split = !old?.streams[SINGLE_EVENTS_STREAM];
+  // The single-stream layout names its modules in producer.source only.
+  const oldModules = !old ? [] : split ? moduleStreamsOf(old) : ((old.producer.source?.['modules'] ?? []) as string[]);
   const kept = oldModules.filter((m) => !names.includes(m));
   if (options.named && old?.complete && own && kept.length > 0) {
     const sameInput = old.producer.source?.['dumpDigest'] === dumpDigest && old.producer.source?.['limit'] === (options.limit ?? null);
-    const split = !old.streams[SINGLE_EVENTS_STREAM];
     if (sameInput && split) {
       const skipped = ((old.producer.source?.['skippedModules'] ?? []) as EventsOutputOptions['skippedModules']).filter((s) => !names.includes(s.module));
       const modules = [...kept, ...names];

@@ -109,6 +109,13 @@ describe('incremental transform: what is kept and what is refused', () => {
       expect((await readManifest(out)).complete).toBe(true); // refused before touching it
       // Every module again: rebuilt, no --overwrite needed.
       await expect(transform({ dump: join(dir, 'dump'), out, modules: ['members', 'chat'], progress: 'off' })).resolves.toMatchObject({ keptModules: [] });
+
+      // A data set of the older layout (one `events` stream) cannot be topped up either.
+      const manifest = await readManifest(out);
+      await writeFile(join(out, 'manifest.json'), JSON.stringify({ ...manifest, streams: { events: manifest.streams['events.members'] } }));
+      const older = await transform({ dump: join(dir, 'dump'), out, modules: ['chat'], progress: 'off' }).catch((e: unknown) => e);
+      expect(older).toMatchObject({ code: 'OUTPUT_EXISTS', message: expect.stringMatching(/older single-stream layout/) });
+      await expect(transform({ dump: join(dir, 'dump'), out, progress: 'off' })).resolves.toMatchObject({ keptModules: [] });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
