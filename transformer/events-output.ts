@@ -24,7 +24,8 @@ import type { SelectedModule } from './select-modules.ts';
  * stream is kept as it is: the result is byte for byte what a run of every module writes.
  * A data set of another dump, or in the single-stream layout, cannot be topped up: without
  * --module it is rebuilt; with --module, transform refuses (the kept modules would be stale)
- * unless --overwrite replaces it with the named modules alone.
+ * unless --overwrite replaces it with the named modules alone. An interrupted re-run (manifest
+ * incomplete) is topped up the same way as long as every stream it keeps is complete.
  */
 export interface EventsOutput {
   readonly dataset: DatasetWriter;
@@ -70,7 +71,9 @@ export async function openEventsOutput(options: EventsOutputOptions): Promise<Ev
   // The single-stream layout names its modules in producer.source only.
   const oldModules = !old ? [] : split ? moduleStreamsOf(old) : ((old.producer.source?.['modules'] ?? []) as string[]);
   const kept = oldModules.filter((m) => !names.includes(m));
-  if (options.named && old?.complete && own && kept.length > 0) {
+  // Complete, or interrupted while re-running other modules: every stream to keep is whole.
+  const keptWhole = !!old && kept.length > 0 && (old.complete || (split && kept.every((m) => old.streams[moduleStreamName(m)]?.complete)));
+  if (options.named && own && keptWhole) {
     const sameInput = old.producer.source?.['dumpDigest'] === dumpDigest && old.producer.source?.['limit'] === (options.limit ?? null);
     if (sameInput && split) {
       const skipped = ((old.producer.source?.['skippedModules'] ?? []) as EventsOutputOptions['skippedModules']).filter((s) => !names.includes(s.module));

@@ -100,6 +100,14 @@ describe('incremental transform: what is kept and what is refused', () => {
       await transform({ dump: join(dir, 'dump'), out: join(dir, 'both'), modules: ['members', 'chat'], progress: 'off' });
       expect(await contents(out)).toEqual(await contents(join(dir, 'both')));
 
+      // A re-run of chat interrupted half way: the next one still keeps members.
+      const stop = new AbortController();
+      stop.abort();
+      await expect(transform({ dump: join(dir, 'dump'), out, modules: ['chat'], signal: stop.signal, progress: 'off' })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+      expect((await readManifest(out)).complete).toBe(false);
+      await expect(transform({ dump: join(dir, 'dump'), out, modules: ['chat'], progress: 'off' })).resolves.toMatchObject({ keptModules: ['members'] });
+      expect(await contents(out)).toEqual(await contents(join(dir, 'both')));
+
       // Another --limit, or the dump extracted again: the kept module would be stale.
       await expect(transform({ dump: join(dir, 'dump'), out, modules: ['chat'], limit: 1, progress: 'off' })).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
       await rm(join(dir, 'dump'), { recursive: true });
