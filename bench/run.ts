@@ -18,8 +18,9 @@ import { startupBench } from './startup.ts';
 import { traceBench } from './trace.ts';
 import { transformBench } from './transform.ts';
 import { transformMemoryBench } from './transform-memory.ts';
+import { transformModuleBench } from './transform-module.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformMemoryBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformModuleBench, transformMemoryBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -34,6 +34,8 @@ import { bareDecode } from './bare-decode.ts';
 import { alternate, best, formatMB, formatRate, median, medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 
 const TABLES = ['Members', 'Messages'] as const;
+/** The tables of the cached bench dump (bench/transform-module.ts uses it too). */
+export const BENCH_DUMP_TABLES: readonly string[] = TABLES;
 /** Bump when the dump's content or layout changes, so a stale cache is not reused. */
 const DUMP_FORMAT = 3;
 /** The target: transform events/s at least this share of the bare decode rate. */

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMAS_DIR, envelopeType, int64ToBigInt, loadProtos, type EventEnvelope } from '../common/protos.ts';
 import { createTempDb, type TempDb } from '../extractor/test-db.ts';
 import { FIXTURE_TIMEZONE } from '../fixtures/clock.ts';
-import { decodeStream } from '../recordfile/reader.ts';
+import { decodeEvents } from '../recordfile/index.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../bin/seedline.js', import.meta.url).pathname;
@@ -65,7 +65,7 @@ describe('extract → transform → seed, through the CLI', () => {
     transformCode = transformed.code;
 
     const Event = await envelopeType();
-    for await (const batch of decodeStream(join(dir, 'events'), 'events', (b) => Event.decode(b) as unknown as EventEnvelope)) {
+    for await (const batch of decodeEvents(join(dir, 'events'), (b) => Event.decode(b) as unknown as EventEnvelope)) {
       expected.push(...batch);
     }
 

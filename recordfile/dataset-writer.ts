@@ -94,6 +94,23 @@ export class DatasetWriter {
     return writer;
   }
 
+  /**
+   * Reopens a data set to replace some of its streams (an incremental transform): the manifest
+   * is marked incomplete with `replace` gone from it and `producer` in place, then their
+   * directories are removed; the other streams stay as they are, byte for byte.
+   */
+  static async replaceStreams(dir: string, producer: Producer, replace: readonly string[]): Promise<DatasetWriter> {
+    const manifest = await readManifest(dir);
+    const writer = new DatasetWriter(dir, manifest);
+    manifest.complete = false;
+    manifest.producer = producer;
+    for (const name of replace) delete manifest.streams[name];
+    for (const [name, stream] of Object.entries(manifest.streams)) writer.nextPart.set(name, stream.parts.length === 0 ? 0 : maxPartIndex(stream.parts) + 1);
+    await writer.saveManifest();
+    for (const name of replace) await rm(join(dir, name), { recursive: true, force: true });
+    return writer;
+  }
+
   /** Reopens an interrupted data set: complete parts stay, temporary files are removed. */
   static async resume(dir: string): Promise<DatasetWriter> {
     const manifest = await readManifest(dir);

@@ -6,3 +6,5 @@ export * from './dataset-writer.ts';
 export * from './reader.ts';
 export * from './dataset-lock.ts';
 export * from './output-error.ts';
+export * from './events-dataset.ts';
+export * from './merged-events.ts';

@@ -4,7 +4,7 @@ import { SeedlineError, messageOf } from '../common/errors.ts';
 
 /**
  * `manifest.json`: what a data set holds and how to check it. A data set is a directory
- * with one sub-directory per stream (a table for a dump, `events` for events), each with
+ * with one sub-directory per stream (a table for a dump, a module for events: `events.chat`), each with
  * numbered parts. The .proto files that describe the records are copied beside it, so the
  * data set can be read by any protobuf library without this repository.
  */

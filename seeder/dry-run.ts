@@ -1,7 +1,7 @@
 import { SeedlineError } from '../common/errors.ts';
 import { Progress, formatCount, formatDuration } from '../common/progress.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
-import { decodeStream, readManifest, streamOf } from '../recordfile/index.ts';
+import { checkEventsComplete, eventCount, eventStreams, readManifest, readMergedEvents } from '../recordfile/index.ts';
 import { scheduleFor, type PaceOptions } from './pace-options.ts';
 import { toMicros } from './schedule.ts';
 import { Selector, type Selection } from './select.ts';
@@ -38,13 +38,9 @@ export interface DryRunReport {
  * the pacer would really need (ramps and replay gaps included, pauses and stalls not).
  */
 export async function dryRun(options: DryRunOptions): Promise<DryRunReport> {
-  const stream = streamOf(await readManifest(options.events), 'events', options.events);
-  if (!stream.complete) {
-    throw new SeedlineError('MANIFEST_INVALID', `${options.events}: the events stream is incomplete (the transform did not finish)`, {
-      file: options.events,
-      hint: 'run seedline transform again until it completes',
-    });
-  }
+  const streams = eventStreams(await readManifest(options.events), options.events);
+  checkEventsComplete(streams, options.events);
+  const total = eventCount(streams);
   const schedule = scheduleFor(options);
   const selector = new Selector(options.selection ?? {});
   const Event = await envelopeType();
@@ -56,10 +52,10 @@ export async function dryRun(options: DryRunOptions): Promise<DryRunReport> {
   let worstBackstep = 0;
   let lastOffset = 0;
   const progress = new Progress({ label: 'dry run', mode: options.progress ?? 'auto' });
-  progress.set(() => `read ${formatCount(read)}/${formatCount(stream.records)} · selected ${formatCount(selector.selected)}`);
+  progress.set(() => `read ${formatCount(read)}/${formatCount(total)} · selected ${formatCount(selector.selected)}`);
   try {
-    outer: for await (const batch of decodeStream(options.events, 'events', (b) => Event.decode(b) as unknown as EventEnvelope)) {
-      for (const event of batch) {
+    outer: for await (const batch of readMergedEvents(options.events, streams, { decode: (b) => Event.decode(b) as unknown as EventEnvelope })) {
+      for (const event of batch.events) {
         if (options.signal?.aborted) throw new SeedlineError('INTERRUPTED', `dry run interrupted after ${formatCount(read)} events`);
         // Full after the limit's last event: the next one is not read (nor counted as read).
         if (selector.full) break outer;
@@ -82,7 +78,7 @@ export async function dryRun(options: DryRunOptions): Promise<DryRunReport> {
   const selected = selector.selected;
   return {
     events: options.events,
-    total: stream.records,
+    total,
     read,
     selected,
     byType: Object.fromEntries([...byType].sort(([a], [b]) => (a < b ? -1 : 1))),

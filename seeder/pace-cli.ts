@@ -5,7 +5,7 @@ import { dryRun, formatDryRun } from './dry-run.ts';
 import { Pace } from './pace.ts';
 import { parseDuration, parseStages } from './pace-options.ts';
 import { buildRunReport, writeRunReport } from './report.ts';
-import { readManifest, streamOf } from '../recordfile/index.ts';
+import { eventStreams, eventsByType, readManifest } from '../recordfile/index.ts';
 import { globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
@@ -118,9 +118,8 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
 
 /** The event types the transform recorded for the data set (absent in older or foreign ones). */
 async function eventTypesOf(events: string): Promise<string[] | undefined> {
-  const info = await readManifest(events).then((m) => streamOf(m, 'events', events).info, () => undefined);
-  const byType = info?.eventsByType;
-  return byType && typeof byType === 'object' ? Object.keys(byType) : undefined;
+  const byType = await readManifest(events).then((m) => eventsByType(eventStreams(m, events)), () => undefined);
+  return byType && Object.keys(byType).length > 0 ? Object.keys(byType) : undefined;
 }
 
 function positive(option: string, text: string): number {

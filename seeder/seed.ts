@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount } from '../common/progress.ts';
-import { acquireLock, readManifest, streamOf, type StreamEntry } from '../recordfile/index.ts';
+import { acquireLock, checkEventsComplete, combinedEntry, eventStreams, readManifest, type EventStream, type StreamEntry } from '../recordfile/index.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker.ts';
 import { CheckpointWriter, checkResumable, checkpointKey, defaultCheckpointPath, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
 import { decodeEnvelope } from './envelope.ts';
@@ -17,7 +17,6 @@ import { RunState } from './run-state.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
 import type { QueueWatch } from './watch.ts';
 
-export const EVENTS_STREAM = 'events';
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 
 export interface SeedOptions {
@@ -72,7 +71,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const contentType = options.contentType ?? 'protobuf';
   checkOptions(options.rate, maxInFlight, exchange);
 
-  const stream = await eventsStream(options.events);
+  const { streams, stream } = await eventsStreams(options.events);
   const partition = options.pace?.selector.selection.partition;
   const checkpointFile = options.checkpoint === false ? null : (options.checkpoint ?? defaultCheckpointPath(options.events, exchange, partition));
   const { runId, start } = await startingPoint(options, stream, exchange, url, checkpointFile);
@@ -114,7 +113,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     run.start = performance.now();
 
     let interrupted = false;
-    for await (const batch of pace.limit(readEventsFrom(options.events, stream, start, decodeEnvelope))) {
+    for await (const batch of pace.limit(readEventsFrom(options.events, streams, start, decodeEnvelope))) {
       if (signal?.aborted) break;
       // Where this batch's handling ends: its end, or the first event past --limit, which was
       // not sent and must not be skipped by the checkpoint (a --resume sends it).
@@ -163,15 +162,11 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   }
 }
 
-async function eventsStream(events: string): Promise<StreamEntry> {
-  const stream = streamOf(await readManifest(events), EVENTS_STREAM, events);
-  if (!stream.complete) {
-    throw new SeedlineError('MANIFEST_INVALID', `${events}: the events stream is incomplete (the transform did not finish)`, {
-      file: events,
-      hint: 'run seedline transform again until it completes',
-    });
-  }
-  return stream;
+/** The data set's streams, and all of them as one entry (its total and fingerprint: checkpoint.ts). */
+async function eventsStreams(events: string): Promise<{ streams: EventStream[]; stream: StreamEntry }> {
+  const streams = eventStreams(await readManifest(events), events);
+  checkEventsComplete(streams, events);
+  return { streams, stream: combinedEntry(streams) };
 }
 
 /** The run id and first event: a fresh run, or where the checkpoint says (`resume`). */

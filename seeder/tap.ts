@@ -3,7 +3,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount, formatDuration } from '../common/progress.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
-import { decodeStream, readManifest, streamOf } from '../recordfile/index.ts';
+import { decodeEvents } from '../recordfile/index.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL, connectFirst, operationError, parseUrls } from './broker.ts';
 import { Histogram, formatMicros, type HistogramJson } from './histogram.ts';
 import { Selector, type Selection } from './select.ts';
@@ -166,14 +166,13 @@ export async function tap(options: TapOptions): Promise<TapVerdict> {
 }
 
 async function expectedEvents(dir: string, selection: Selection): Promise<{ ids: Map<string, number>; keys: string[]; tallies: TypeTally[]; byType: Map<string, TypeTally> }> {
-  streamOf(await readManifest(dir), 'events', dir);
   const Event = await envelopeType();
   const selector = new Selector(selection);
   const ids = new Map<string, number>();
   const keys: string[] = [];
   const tallies: TypeTally[] = [];
   const byType = new Map<string, TypeTally>();
-  for await (const batch of selector.filter(decodeStream(dir, 'events', (b) => Event.decode(b) as unknown as EventEnvelope))) {
+  for await (const batch of selector.filter(decodeEvents(dir, (b) => Event.decode(b) as unknown as EventEnvelope))) {
     for (const e of batch) {
       ids.set(e.id, keys.length);
       keys.push(e.key);

@@ -38,11 +38,17 @@ describe('seedline transform', () => {
     const out = join(dir, 'events');
     const { stdout, code } = await run(['--dump', join(dir, 'dump'), '--out', out, '--module', 'members,chat', '--progress', 'off']);
     expect(code).toBe(EXIT.DONE_WITH_REJECTS);
-    expect(stdout).toContain(`3 events → ${out}/ (1 part)`);
+    expect(stdout).toContain(`3 events → ${out}/ (2 parts)`); // events.members, events.chat
     expect(stdout).toMatch(/chat\.message-sent\s+1\n/);
     expect(stdout).toMatch(/members\.member-registered\s+2\n/);
     expect(stdout).toContain(`1 rejected → ${join(out, 'rejects')}/`);
     expect(stdout).toMatch(/chat\s+null-body\s+1/);
+
+    // Chat again, into its own data set: no --overwrite, members kept, and the summary says so.
+    const again = await run(['--dump', join(dir, 'dump'), '--out', out, '--module', 'chat', '--progress', 'off']);
+    expect(again.code).toBe(EXIT.DONE_WITH_REJECTS);
+    expect(again.stdout).toContain(`1 event → ${out}/ (1 part)`);
+    expect(again.stdout).toContain('kept as they were: members');
   });
 
   it('exits 0 when nothing was rejected', async () => {

@@ -13,10 +13,10 @@ import { MIN_MEMORY_BYTES } from './pipeline.ts';
 export function transformCommand(): Command {
   const moduleList = MODULES.map((m) => `  ${m.name.padEnd(10)} ${m.reads.join(', ')} → ${Object.keys(m.emits).join(', ')}`).join('\n');
   return new Command('transform')
-    .description('Turn a dump into one stream of events ordered by occurred_at (an events data set)')
+    .description('Turn a dump into events ordered by occurred_at (an events data set: one sorted stream per module)')
     .option('--dump <dir>', 'dump data set written by seedline extract', 'dump')
     .option('--out <dir>', 'events data set to write', 'events')
-    .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all)', collectNames)
+    .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all); on a complete events data set of the same dump, rewrites only its stream', collectNames)
     .option('--limit <rows>', 'read at most this many rows of each table (quick iterations)', parseCount)
     .addOption(
       new Option('--memory <size>', 'memory budget: lookups, worker threads and ordering the events, e.g. 512MB, 2GB (at least 48MB)')
@@ -27,7 +27,7 @@ export function transformCommand(): Command {
     .option('--max-rejects <n>', 'stop with an error (exit code 1) when more than n rows are rejected', parseCount)
     .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default ${DEFAULT_EVENTS_GZIP_LEVEL}: fast; 6 is ~10% smaller)`, parseGzipLevel)
     .option('--workers <n>', 'worker threads running the modules (0: none; default: one per core for 200,000 rows or more)', parseCount)
-    .option('--overwrite', 'replace a complete events data set in --out')
+    .option('--overwrite', 'replace a complete data set in --out that this dump did not produce (its own is rebuilt without it)')
     .addOption(progressOption())
     .addHelpText(
       'after',
@@ -37,6 +37,7 @@ export function transformCommand(): Command {
         `--max-rejects N stops the run at the reject after N (exit code ${EXIT.ERROR}).\n` +
         '\nExamples:\n' +
         '  $ seedline transform --dump dump --out events\n' +
+        '  $ seedline transform --dump dump --out events --module chat      # re-run chat alone after editing it\n' +
         '  $ seedline transform --module chat --limit 1000 --format json | jq .payload.body\n',
     )
     .action(async (flags: TransformFlags) => {

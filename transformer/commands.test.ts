@@ -90,7 +90,7 @@ describe('seedline inspect', () => {
 
   it('names the file and record of an event whose payload does not decode', async () => {
     const out = await events();
-    const part = join(out, 'events', 'part-00000.pb.gz');
+    const part = join(out, 'events.members', 'part-00000.pb.gz');
     // The first member's user name inside the first event's payload gets a byte that is not UTF-8.
     const bytes = gunzipSync(await readFile(part));
     const at = bytes.indexOf('member1');
@@ -99,7 +99,7 @@ describe('seedline inspect', () => {
     await writeFile(part, gzipSync(bytes));
     await expect(inspect({ path: out, write: () => {} })).rejects.toMatchObject({
       code: 'CORRUPT_RECORD_FILE',
-      message: expect.stringMatching(/part-00000\.pb\.gz: record 0 at byte 0 does not decode/),
+      message: expect.stringMatching(/events\.members\/part-00000\.pb\.gz: record 0 does not decode/),
     });
   });
 

@@ -11,7 +11,7 @@ import { createFixture } from '../fixtures/create-fixture.ts';
 import type { FixtureSummary } from '../fixtures/summary.ts';
 import { FIXTURE_TABLES } from '../fixtures/tables.ts';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
-import { decodeStream } from '../recordfile/index.ts';
+import { decodeEvents } from '../recordfile/index.ts';
 import { countProblems, referenceOrderProblems } from './test-reference-order.ts';
 import { transform, type TransformResult } from './transform.ts';
 
@@ -142,7 +142,7 @@ describe('transform of the tiny fixture: rejects match the fixture ground truth'
   it('drops nothing silently: every row read became events or a reject marked dropped, never both', async () => {
     const Event = await envelopeType();
     const withEvents = new Set<string>();
-    for await (const batch of decodeStream(join(dir, 'events'), 'events', (b) => Event.decode(b) as unknown as EventEnvelope)) {
+    for await (const batch of decodeEvents(join(dir, 'events'), (b) => Event.decode(b) as unknown as EventEnvelope)) {
       for (const e of batch) withEvents.add(`${e.source!.table} ${e.source!.primary_key}`);
     }
     const dropped = new Set<string>();

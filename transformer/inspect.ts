@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import protobuf from 'protobufjs';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { ENVELOPE_TYPE } from '../common/protos.ts';
-import { MANIFEST_FILE, decodePart, readManifest, streamOf, type PartEntry } from '../recordfile/index.ts';
+import { MANIFEST_FILE, MODULE_STREAM_PREFIX, SINGLE_EVENTS_STREAM, decodePart, eventStreams, readManifest, readMergedEvents, streamOf, type EventStream, type Manifest, type PartEntry } from '../recordfile/index.ts';
 
 /**
  * `seedline inspect`: any record file or data set as JSON lines, like `protoc --decode`, using
@@ -15,7 +15,10 @@ import { MANIFEST_FILE, decodePart, readManifest, streamOf, type PartEntry } fro
 export interface InspectOptions {
   /** A data set directory (manifest.json) or one part file inside one. */
   readonly path: string;
-  /** For a data set: only this stream (default: every stream, in manifest order). */
+  /**
+   * For a data set: only this stream (default: every stream, in manifest order; for an events
+   * data set, its per-module streams merged into the data set's one order).
+   */
   readonly stream?: string;
   /** Print at most this many records (after filtering). */
   readonly head?: number;
@@ -38,6 +41,8 @@ export interface InspectResult {
 interface Target {
   readonly dataset: string;
   readonly parts: { readonly stream: string; readonly file: string; readonly entry?: PartEntry }[];
+  /** An events data set read whole: its streams, merged (recordfile/merged-events.ts). */
+  readonly merged?: readonly EventStream[];
 }
 
 export async function inspect(options: InspectOptions): Promise<InspectResult> {
@@ -48,7 +53,10 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const json = { longs: String, enums: String, bytes: String, json: true } as const;
   let read = 0;
   let matched = 0;
-  for (const part of target.parts) {
+  const sources = target.merged
+    ? [{ stream: target.merged[0]!.name, batches: (decode: (b: Uint8Array) => Record<string, unknown>) => mergedBatches(target.dataset, target.merged!, decode) }]
+    : target.parts.map((part) => ({ stream: part.stream, batches: (decode: (b: Uint8Array) => Record<string, unknown>) => decodePart(part.file, decode, part.entry ? { expect: part.entry } : {}) }));
+  for (const part of sources) {
     const type = lookup(root, streamOf(manifest, part.stream, target.dataset).messageType, target.dataset);
     const isEvent = type.fullName === `.${ENVELOPE_TYPE}`;
     // An event's payload is decoded inside the record's decode, so a damaged one is named by file, record and byte too.
@@ -61,7 +69,7 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
       }
       return object;
     };
-    for await (const batch of decodePart(part.file, decode, part.entry ? { expect: part.entry } : {})) {
+    for await (const batch of part.batches(decode)) {
       if (options.signal?.aborted) return { matched, read };
       for (const object of batch) {
         read++;
@@ -83,6 +91,7 @@ async function resolveTarget(path: string, stream: string | undefined): Promise<
   if (!existsSync(path)) throw new SeedlineError('USAGE', `${path} does not exist`, { file: path, hint: 'give a data set directory or a part file' });
   if (statSync(path).isDirectory()) {
     const manifest = await readManifest(path);
+    if (stream === undefined && isEventsDataset(manifest)) return { dataset: path, parts: [], merged: eventStreams(manifest, path) };
     const streams = stream !== undefined ? [stream] : Object.keys(manifest.streams);
     return {
       dataset: path,
@@ -100,6 +109,15 @@ async function resolveTarget(path: string, stream: string | undefined): Promise<
   const name = basename(dirname(path));
   const entry = streamOf(manifest, name, dataset).parts.find((p) => resolve(dataset, p.file) === path);
   return { dataset, parts: [{ stream: name, file: path, ...(entry ? { entry } : {}) }] };
+}
+
+async function* mergedBatches<T>(dir: string, streams: readonly EventStream[], decode: (b: Buffer) => T): AsyncGenerator<T[]> {
+  for await (const batch of readMergedEvents(dir, streams, { decode })) yield batch.events;
+}
+
+function isEventsDataset(manifest: Manifest): boolean {
+  const names = Object.keys(manifest.streams);
+  return names.length > 0 && names.every((n) => n === SINGLE_EVENTS_STREAM || n.startsWith(MODULE_STREAM_PREFIX));
 }
 
 async function loadDatasetProtos(dataset: string): Promise<protobuf.Root> {

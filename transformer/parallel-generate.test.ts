@@ -43,9 +43,10 @@ function tables(members: number, messages: number) {
 
 async function outputOf(out: string) {
   const manifest = await readManifest(out);
-  const parts = await Promise.all(manifest.streams['events']!.parts.map((p) => readFile(join(out, p.file))));
+  const streams = Object.values(manifest.streams);
+  const parts = await Promise.all(streams.flatMap((s) => s.parts).map((p) => readFile(join(out, p.file))));
   const rejects = Object.fromEntries(await Promise.all((await readdir(join(out, 'rejects'))).map(async (f) => [f, await readFile(join(out, 'rejects', f), 'utf8')])));
-  return { parts, rejects, info: manifest.streams['events']!.info };
+  return { parts, rejects, info: streams.map((s) => s.info) };
 }
 
 describe('modules on worker threads', () => {

@@ -158,6 +158,11 @@ export function envelopeOf(record: Uint8Array): Buffer {
   return buf.subarray((buf[end]! << 8) | buf[end + 1]!, end);
 }
 
+/** The module index inside a sort record (the byte after occurred_at). */
+export function moduleIndexOf(record: Uint8Array): number {
+  return record[8]!;
+}
+
 /**
  * The occurred_at inside a sort record as a JSON value (a part's keyRange): a number when exact,
  * else decimal text. No bigint per event on the writing path.

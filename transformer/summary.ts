@@ -11,6 +11,8 @@ export interface SummaryInput {
   readonly rejectsByModule: RejectCounts;
   readonly rejectsDir?: string | null;
   readonly skippedModules?: readonly { readonly module: string; readonly missingTables: readonly string[] }[];
+  /** Modules of the existing data set kept as they were (--module on a complete data set). */
+  readonly keptModules?: readonly string[];
   readonly elapsedMs: number;
 }
 
@@ -29,6 +31,9 @@ export function formatSummary(r: SummaryInput): string {
       for (const [reason, n] of Object.entries(reasons)) rows.push([module, reason, formatCount(n)]);
     }
     lines.push(...table(rows));
+  }
+  if (r.keptModules && r.keptModules.length > 0) {
+    lines.push(`kept as they were: ${r.keptModules.join(', ')} (only the modules run were rewritten)`);
   }
   for (const { module, missingTables } of r.skippedModules ?? []) {
     lines.push(`skipped module ${module}: the dump has no ${missingTables.join(', ')}`);

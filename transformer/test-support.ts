@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envelopeType, int64ToBigInt, loadProtos, lookupType, type EventEnvelope } from '../common/protos.ts';
-import { DatasetWriter, decodeStream } from '../recordfile/index.ts';
+import { DatasetWriter, decodeEvents } from '../recordfile/index.ts';
 import { bigintToLong, EventEncoder } from './event-encoder.ts';
 import { legacySchema, type MembersRow, type MessagesRow } from './legacy-rows.ts';
 import { micros } from './legacy-time.ts';
@@ -87,12 +87,12 @@ export interface ReadEvent {
   readonly payload: Record<string, unknown>;
 }
 
-/** Reads the `events` stream of an events data set, decoding each payload. */
+/** Reads an events data set in its merged order, decoding each payload. */
 export async function readEvents(dir: string): Promise<ReadEvent[]> {
   const envelope = await envelopeType();
   const encoder = await EventEncoder.create(MODULES);
   const out: ReadEvent[] = [];
-  for await (const batch of decodeStream(dir, 'events', (b) => envelope.decode(b) as unknown as EventEnvelope)) {
+  for await (const batch of decodeEvents(dir, (b) => envelope.decode(b) as unknown as EventEnvelope)) {
     for (const e of batch) {
       const payloadType = encoder.payloadType(e.type)!;
       const payload = payloadType.toObject(payloadType.decode(e.payload), { longs: String, defaults: true }) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { readFile, readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readManifest, decodeStream } from '../recordfile/index.ts';
+import { readManifest, decodeEvents, eventStreams } from '../recordfile/index.ts';
 import { micros } from './legacy-time.ts';
 import { memberRow, messageRow, readEvents, tempDir, writeDump } from './test-support.ts';
 import { transform } from './transform.ts';
@@ -48,9 +48,11 @@ function scrambledTables(members: number, messages: number, seed = 1) {
   return { Members: shuffle(memberRows), Messages: shuffle(messageRows) };
 }
 
-async function partBytes(events: string): Promise<Buffer[]> {
-  const manifest = await readManifest(events);
-  return Promise.all(manifest.streams['events']!.parts.map((p) => readFile(join(events, p.file))));
+/** Every part of every event stream, by file name. */
+async function partBytes(events: string): Promise<Record<string, Buffer>> {
+  const streams = eventStreams(await readManifest(events), events);
+  const parts = streams.flatMap((s) => s.entry.parts);
+  return Object.fromEntries(await Promise.all(parts.map(async (p) => [p.file, await readFile(join(events, p.file))] as const)));
 }
 
 describe('transform', () => {
@@ -82,10 +84,14 @@ describe('transform', () => {
     }
     // Each part's keyRange is its first and last occurred_at.
     const manifest = await readManifest(join(dir, 'spilled'));
-    let offset = 0;
-    for (const part of manifest.streams['events']!.parts) {
-      expect(part.keyRange).toEqual({ first: Number(events[offset]!.occurredAt), last: Number(events[offset + part.records - 1]!.occurredAt) });
-      offset += part.records;
+    for (const module of modules) {
+      const ofModule = events.filter((e) => e.type.startsWith(`${module}.`));
+      let offset = 0;
+      for (const part of manifest.streams[`events.${module}`]!.parts) {
+        expect(part.keyRange).toEqual({ first: Number(ofModule[offset]!.occurredAt), last: Number(ofModule[offset + part.records - 1]!.occurredAt) });
+        offset += part.records;
+      }
+      expect(offset).toBe(ofModule.length);
     }
 
     // The same dump sorted entirely in memory gives byte-identical parts.
@@ -105,13 +111,13 @@ describe('transform', () => {
     await transform({ dump: join(dir, 'dump-a'), out: join(dir, 'a2'), modules, progress: 'off' });
     await transform({ dump: join(dir, 'dump-c'), out: join(dir, 'c'), modules, progress: 'off', memoryBytes: 20_000 });
     const a1 = await partBytes(join(dir, 'a1'));
-    expect(a1.length).toBe(1);
+    expect(Object.keys(a1)).toEqual(['events.members/part-00000.pb.gz', 'events.chat/part-00000.pb.gz']);
     expect(first.events).toBe(450);
     expect(await partBytes(join(dir, 'a2'))).toEqual(a1);
     expect(await partBytes(join(dir, 'c'))).toEqual(a1);
     const m1 = await readManifest(join(dir, 'a1'));
     const m2 = await readManifest(join(dir, 'a2'));
-    expect(m2.streams['events']!.parts).toEqual(m1.streams['events']!.parts);
+    expect(m2.streams).toEqual(m1.streams);
   });
 
   it('writes the same events at any gzip level; the default (1) trades ~10% size for speed', async () => {
@@ -119,11 +125,11 @@ describe('transform', () => {
     await transform({ dump: join(dir, 'dump'), out: join(dir, 'fast'), modules, progress: 'off' });
     await transform({ dump: join(dir, 'dump'), out: join(dir, 'small'), modules, progress: 'off', gzipLevel: 9 });
     expect(await readEvents(join(dir, 'small'))).toEqual(await readEvents(join(dir, 'fast')));
-    const size = async (out: string) => (await readManifest(out)).streams['events']!.parts[0]!.compressedBytes;
+    const size = async (out: string) => (await readManifest(out)).streams['events.chat']!.parts[0]!.compressedBytes;
     expect(await size(join(dir, 'small'))).toBeLessThan(await size(join(dir, 'fast')));
   });
 
-  it('writes a self-describing data set: one events stream, envelope and payload protos in schemas/', async () => {
+  it('writes a self-describing data set: one events stream per module, envelope and payload protos in schemas/', async () => {
     await writeDump(join(dir, 'dump'), {
       Members: [memberRow({ MemberId: 1, RegisteredAt: T0 }), memberRow({ MemberId: 2, RegisteredAt: T0 + SECOND })],
       Messages: [messageRow({ SentAt: T0 + SECOND, SenderId: 1, RecipientId: 2 })],
@@ -131,12 +137,17 @@ describe('transform', () => {
     const result = await transform({ dump: join(dir, 'dump'), out: join(dir, 'events'), modules, progress: 'off' });
     const manifest = await readManifest(join(dir, 'events'));
     expect(manifest.complete).toBe(true);
-    expect(Object.keys(manifest.streams)).toEqual(['events']);
-    expect(manifest.streams['events']).toMatchObject({ messageType: 'seedline.events.Event', protoFile: 'schemas/envelope.proto', records: 3 });
-    expect(manifest.streams['events']!.info).toMatchObject({
-      payloadProtos: ['schemas/members.proto', 'schemas/chat.proto'],
-      eventsByType: { 'chat.message-sent': 1, 'members.member-registered': 2 },
+    expect(Object.keys(manifest.streams)).toEqual(['events.members', 'events.chat']);
+    expect(manifest.producer.source).toMatchObject({ modules: ['members', 'chat'] });
+    expect(manifest.streams['events.members']).toMatchObject({ messageType: 'seedline.events.Event', protoFile: 'schemas/envelope.proto', records: 2 });
+    expect(manifest.streams['events.members']!.info).toMatchObject({
+      module: 'members',
+      moduleIndex: 0,
+      payloadProto: 'schemas/members.proto',
+      eventsByType: { 'members.member-registered': 2 },
+      rowsByTable: { Members: 2 },
     });
+    expect(manifest.streams['events.chat']!.info).toMatchObject({ module: 'chat', moduleIndex: 2, payloadProto: 'schemas/chat.proto', eventsByType: { 'chat.message-sent': 1 } });
     expect((await readdir(join(dir, 'events', 'schemas'))).sort()).toEqual(['chat.proto', 'envelope.proto', 'members.proto']);
     expect(result.eventsByType).toEqual({ 'chat.message-sent': 1, 'members.member-registered': 2 });
 
@@ -145,7 +156,7 @@ describe('transform', () => {
     const root = await new protobuf.Root().load(['envelope.proto', 'members.proto', 'chat.proto'].map((f) => join(schemas, f)), { keepCase: true });
     const Event = root.lookupType('seedline.events.Event');
     const decoded: Record<string, unknown>[] = [];
-    for await (const batch of decodeStream(join(dir, 'events'), 'events', (b) => Event.decode(b))) {
+    for await (const batch of decodeEvents(join(dir, 'events'), (b) => Event.decode(b))) {
       for (const e of batch) {
         const ev = e as unknown as { payload_type: string; payload: Uint8Array; type: string };
         decoded.push({ type: ev.type, payload: root.lookupType(ev.payload_type).toObject(root.lookupType(ev.payload_type).decode(ev.payload)) });
@@ -194,8 +205,11 @@ describe('transform', () => {
     await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
 
     await transform({ dump: join(dir, 'dump'), out, modules: ['members'], progress: 'off' });
-    await expect(transform({ dump: join(dir, 'dump'), out, modules: ['members'], progress: 'off' })).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
-    await expect(transform({ dump: join(dir, 'dump'), out, modules: ['members'], overwrite: true, progress: 'off' })).resolves.toMatchObject({ events: 1 });
+    // Its own events data set: rebuilt the same, no --overwrite needed. Another dump's: only with --overwrite.
+    await expect(transform({ dump: join(dir, 'dump'), out, modules: ['members'], progress: 'off' })).resolves.toMatchObject({ events: 1 });
+    await writeDump(join(dir, 'other-dump'), { Members: [memberRow()] });
+    await expect(transform({ dump: join(dir, 'other-dump'), out, modules: ['members'], progress: 'off' })).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
+    await expect(transform({ dump: join(dir, 'other-dump'), out, modules: ['members'], overwrite: true, progress: 'off' })).resolves.toMatchObject({ events: 1 });
   });
 
   it('stops with INTERRUPTED on abort and leaves no complete-looking output nor sort runs', async () => {

@@ -1,21 +1,22 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
-import { ENVELOPE_PROTO, ENVELOPE_TYPE } from '../common/protos.ts';
-import { VERSION } from '../common/version.ts';
-import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, type StreamWriter } from '../recordfile/index.ts';
+import { DEFAULT_MAX_PART_BYTES, lockDataset, moduleStreamName, readManifest } from '../recordfile/index.ts';
 import { payloadProtoPath } from './event-encoder.ts';
+import { openEventsOutput, orderModuleStreams } from './events-output.ts';
 import { checkDump } from './generate.ts';
 import { checkTransformOutput } from './output-guard.ts';
 import { DEFAULT_MEMORY_BYTES, runPipeline } from './pipeline.ts';
 import { RejectLog, type RejectCounts } from './rejects.ts';
+import { ModuleStreams } from './module-streams.ts';
 import { resolveModules, selectModules } from './select-modules.ts';
-import { envelopeOf, occurredAtJsonOf } from './sort-record.ts';
 
 /**
- * `seedline transform`: a dump data set → an events data set with ONE stream, `events`, of
- * `seedline.events.Event` envelopes ordered by occurred_at (ties: sort-record.ts). The data
+ * `seedline transform`: a dump data set → an events data set of `seedline.events.Event`
+ * envelopes ordered by occurred_at (ties: sort-record.ts), one stream per module
+ * (`events.<module>`, merged into that one order by every reader: recordfile/merged-events.ts);
+ * `--module` on an existing data set rewrites only those modules' streams (events-output.ts). The data
  * set's `schemas/` holds envelope.proto and every payload .proto, so it decodes without this
  * repository. Rejected rows go to `<out>/rejects/<module>.jsonl` (rejects.ts).
  */
@@ -64,13 +65,14 @@ export interface TransformResult {
   readonly rejectsDir: string | null;
   /** Modules not run because the dump lacks their tables (only when no module was named). */
   readonly skippedModules: readonly { readonly module: string; readonly missingTables: readonly string[] }[];
+  /** Modules of the existing data set in `out` left as they were (an incremental run: --module). */
+  readonly keptModules: readonly string[];
   readonly parts: number;
   /** Sorted runs spilled to disk (0 when the events fit in the memory budget). */
   readonly sortRuns: number;
   readonly elapsedMs: number;
 }
 
-export const EVENTS_STREAM = 'events';
 
 /**
  * Events are local files, regenerated many times a day: level 1 makes the whole transform
@@ -78,8 +80,11 @@ export const EVENTS_STREAM = 'events';
  */
 export const DEFAULT_EVENTS_GZIP_LEVEL = 1;
 
-export const STREAM_ORDER =
-  'occurred_at, module position in transformer/modules/index.ts, source table, source primary key, event position within its row, envelope bytes';
+/**
+ * The order of one module's stream. The data set's order adds the module's position
+ * (info.moduleIndex) after occurred_at: readers merge the streams by (occurred_at, moduleIndex).
+ */
+export const STREAM_ORDER = 'occurred_at, source table, source primary key, event position within its row, envelope bytes';
 
 export async function transform(options: TransformOptions): Promise<TransformResult> {
   const started = performance.now();
@@ -93,22 +98,21 @@ export async function transform(options: TransformOptions): Promise<TransformRes
   await checkDump(options.dump, modules.map((m) => m.module));
   await checkTransformOutput(options.dump, options.out);
   const lock = await lockDataset(options.out, 'transform'); // one run per data set at a time
-  const dataset = await DatasetWriter.create(
-    options.out,
-    {
-      tool: 'seedline',
-      version: VERSION,
-      stage: 'transform',
-      source: { dump: resolve(options.dump), modules: modules.map((m) => m.module.name), limit: options.limit ?? null },
-      startedAt: new Date().toISOString(),
-    },
-    { overwrite: options.overwrite },
-  ).catch(async (err: unknown) => {
+  const output = await openEventsOutput({
+    out: options.out,
+    dump: options.dump,
+    selected: modules,
+    named: (options.modules?.length ?? 0) > 0,
+    limit: options.limit,
+    overwrite: options.overwrite,
+    skippedModules: skipped,
+  }).catch(async (err: unknown) => {
     await lock.release();
     throw err;
   });
+  const dataset = output.dataset;
   const rejects = new RejectLog(join(options.out, 'rejects'), { maxRejects: options.maxRejects });
-  let stream: StreamWriter | null = null;
+  let streams: ModuleStreams | null = null;
   let parts = 0;
   try {
     const { stats, runs } = await runPipeline(
@@ -125,39 +129,40 @@ export async function transform(options: TransformOptions): Promise<TransformRes
         workers: options.workers,
       },
       async (sorted) => {
-        const writer = dataset.streamWriter(EVENTS_STREAM, {
-          messageType: ENVELOPE_TYPE,
-          protoPath: ENVELOPE_PROTO,
+        const writers = await ModuleStreams.open(dataset, modules, {
           maxPartBytes: options.maxPartBytes,
           gzipLevel: options.gzipLevel ?? DEFAULT_EVENTS_GZIP_LEVEL,
-          parallelParts: outputParallelism(memoryBytes, options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES),
+          // One module: its stream may gzip two parts at once. Several: their streams already gzip side by side.
+          parallelParts: modules.length === 1 ? outputParallelism(memoryBytes, options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES) : 1,
         });
-        stream = writer;
+        streams = writers;
         for await (const batch of sorted) {
           for (const record of batch) {
-            const wait = writer.write(envelopeOf(record), occurredAtJsonOf(record));
+            const wait = writers.write(record);
             if (wait) await wait;
           }
         }
       },
     );
     const payloadProtos = await copyPayloadProtos(options.out, modules.map((m) => payloadProtoPath(m.module)));
+    const dumpManifest = await readManifest(options.dump);
+    const rowsRead = (table: string) => Math.min(options.limit ?? Infinity, dumpManifest.streams[table]?.records ?? 0);
     await rejects.close();
     const eventsByType = sortedRecord(stats.eventsByType);
     const rejectsByModule = rejects.byModule();
-    await stream!.close({
+    await streams!.close((m) => ({
       order: STREAM_ORDER,
-      modules: modules.map((m) => m.module.name),
-      payloadProtos,
-      eventsByType,
-      rowsByTable: sortedRecord(stats.rowsByTable),
-      rowsByModule: Object.fromEntries(Object.keys(stats.rowsByModule).sort().map((m) => [m, stats.rowsByModule[m]!])),
-      rejects: rejectsByModule,
-      ...(skipped.length > 0 ? { skippedModules: skipped } : {}),
+      payloadProto: payloadProtos[modules.indexOf(m)],
+      eventsByType: ofModule(eventsByType, m.module.name),
+      rowsByTable: Object.fromEntries(m.module.reads.map((t) => [t, rowsRead(t)])),
+      rejects: rejectsByModule[m.module.name] ?? {},
+      // Per module and table: rows read, became events, rejected, dropped (what seedline ledger balances).
+      rowsByModule: { [m.module.name]: stats.rowsByModule[m.module.name] ?? {} },
       ...(options.limit !== undefined ? { limitPerTable: options.limit } : {}),
-    });
+    }));
+    orderModuleStreams(dataset);
     await dataset.finish();
-    parts = dataset.manifest.streams[EVENTS_STREAM]?.parts.length ?? 0;
+    parts = modules.reduce((n, m) => n + (dataset.manifest.streams[moduleStreamName(m.module.name)]?.parts.length ?? 0), 0);
     return {
       out: options.out,
       events: stats.events,
@@ -168,13 +173,14 @@ export async function transform(options: TransformOptions): Promise<TransformRes
       rejectsByModule,
       rejectsDir: rejects.directory,
       skippedModules: skipped,
+      keptModules: output.kept,
       parts,
       sortRuns: runs,
       elapsedMs: Math.round(performance.now() - started),
     };
   } catch (err) {
     // The manifest stays incomplete, so nothing half-written looks finished.
-    await (stream as StreamWriter | null)?.abort().catch(() => {});
+    await (streams as ModuleStreams | null)?.abort().catch(() => {});
     await rejects.close().catch(() => {});
     throw err;
   } finally {
@@ -196,12 +202,13 @@ export function outputParallelism(memoryBytes: number, maxPartBytes: number): nu
 
 async function copyPayloadProtos(out: string, files: readonly string[]): Promise<string[]> {
   await mkdir(join(out, 'schemas'), { recursive: true });
-  const copied: string[] = [];
-  for (const file of [...new Set(files)]) {
-    await copyFile(file, join(out, 'schemas', basename(file)));
-    copied.push(`schemas/${basename(file)}`);
-  }
-  return copied;
+  for (const file of new Set(files)) await copyFile(file, join(out, 'schemas', basename(file)));
+  return files.map((file) => `schemas/${basename(file)}`);
+}
+
+/** The counts of the event types a module emits (`<module>.…`). */
+function ofModule(byType: Record<string, number>, module: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(byType).filter(([type]) => type.startsWith(`${module}.`)));
 }
 
 function sortedRecord(record: Record<string, number>): Record<string, number> {
