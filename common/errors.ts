@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'BROKER_CONNECT', // RabbitMQ cannot be reached or refused the connection
   'BROKER_REFUSED', // RabbitMQ refused an operation (access, exchange type mismatch, ...)
   'PUBLISH_FAILED', // events were nacked or lost
+  'NOTHING_ROUTED', // seed: every event came back unroutable (no queue bound to the exchange)
   'INTERRUPTED', // the user pressed Ctrl-C or the process got SIGTERM
   'OUTPUT_EXISTS', // the output directory holds a finished data set
   'CHECKPOINT_INVALID', // a seed checkpoint is unreadable, missing for --resume, or of another run

@@ -9,7 +9,7 @@ import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
 import type { ContentType } from './message.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from './seed.ts';
 import { addPaceOptions, preparePace, type PaceFlags } from './pace-cli.ts';
-import { SeedFailure, formatSummary } from './summary.ts';
+import { SeedFailure, formatSummary, type SeedResult } from './summary.ts';
 import { addWatchOptions, formatBacklog, startWatch, type WatchFlags } from './watch-cli.ts';
 import { seedWatched } from './watch-seed.ts';
 
@@ -110,6 +110,7 @@ Example:
         await session.finish(result, backlog());
         process.stdout.write(`${formatSummary(result)}\n`);
         if (watching) process.stdout.write(`${formatBacklog(watching.watch.report())}\n`);
+        throwIfNothingRouted(result);
         process.exitCode = 0;
       } catch (err) {
         // Say what was done before the error line that cli/main.ts prints.
@@ -123,6 +124,20 @@ Example:
         await watching?.watch.stop();
       }
     });
+}
+
+/**
+ * A run whose every event came back unroutable delivered nothing (no queue bound to the
+ * exchange): that is a failed seed, not a done one, whatever the confirms say. The library's
+ * seed() still returns such a result; the command is what a person or a script reads.
+ */
+function throwIfNothingRouted(result: SeedResult): void {
+  if (result.published === 0 || result.returnedTotal < result.published) return;
+  throw new SeedlineError(
+    'NOTHING_ROUTED',
+    `none of the ${result.published.toLocaleString('en-US')} events published was routed: no queue is bound to exchange '${result.exchange}' for their types, and the broker dropped them all`,
+    { option: '--exchange', hint: 'declare the queues first (seed --topology seeder/topology.example.json, or start the consumers), then seed again' },
+  );
 }
 
 function parsePort(text: string): number {
