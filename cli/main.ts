@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { commandsFor } from './commands.ts';
 
 /**

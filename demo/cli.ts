@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { progressOption, renamedOption } from '../cli/options.ts';
+import { progressOption, renamedOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
 import { interruptSignal } from '../common/signals.ts';

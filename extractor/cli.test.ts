@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readManifest } from '../recordfile/index.ts';
 import { extractCommand } from './cli.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 let db: TempDb;
 let tmp: string;

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { progressOption, type ProgressMode } from '../cli/options.ts';
+import { progressOption, type ProgressMode } from '../common/options.ts';
 import { formatBytes, formatCount, formatDuration } from '../common/progress.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { DEFAULT_MAX_PART_BYTES } from '../recordfile/index.ts';
 import { loadExtractConfig, type ExtractConfig } from './config.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { generateSchemas } from './generate-schemas.ts';
 
 /** `seedline schema`: write starting .proto files for tables from the live catalog. */

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
-import { progressOption, type ProgressMode } from '../cli/options.ts';
+import { EXIT } from '../common/exit-codes.ts';
+import { progressOption, type ProgressMode } from '../common/options.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { verifyDump, verifySummary } from './verify.ts';
 

@@ -7,7 +7,7 @@ import { extract } from './extract.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
 import { verifyCommand } from './verify-cli.ts';
 import { verifyDump, verifySummary } from './verify.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 let db: TempDb;
 let tmp: string;

@@ -1,6 +1,6 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { Command } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { formatLedger } from './format.ts';
 import { renderLedgerHtml } from './html.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
 import { seedCommand } from './cli.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 /** Runs `seedline seed <args>` in-process and returns what it printed on stdout. */
 const run = async (args: string[]): Promise<string> => (await runCommand(seedCommand(), args)).stdout;

@@ -1,4 +1,4 @@
-import { progressOption } from '../cli/options.ts';
+import { progressOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { progressOption } from '../cli/options.ts';
+import { progressOption } from '../common/options.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
 import { parseDuration } from './pace-options.ts';

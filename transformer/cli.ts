@@ -1,8 +1,8 @@
-import { progressOption } from '../cli/options.ts';
+import { progressOption } from '../common/options.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isSeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { MODULES } from './modules/index.ts';
 import { previewEvents } from './preview.ts';
 import { formatSummary } from './summary.ts';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { inspect } from './inspect.ts';
 

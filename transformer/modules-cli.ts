@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { describeModules, formatModules, moduleGraph } from './module-graph.ts';
 
 /** `seedline modules`: the event generators, the tables they read and the events they emit. */
