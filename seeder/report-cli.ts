@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { formatCount } from '../common/progress.ts';
-import { readRunReport, writeReportPage } from './report.ts';
+import { readRunReport } from './report.ts';
+import { writeReportPage } from './report-page.ts';
 import { combineReports, formatCombined } from './report-combine.ts';
 
 /** `seedline report <run.json>`: the run report that `seed --report` wrote, as an HTML page. */
