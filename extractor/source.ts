@@ -57,7 +57,7 @@ export interface SnapshotInfo {
   /**
    * What tells this database apart from every other, JSON: PostgreSQL
    * `{ systemIdentifier, database }`; SQL Server should give `{ server, database }`. Recorded in
-   * the manifest (producer.snapshot); `verify --against` refuses a source whose identity differs.
+   * the manifest (producer.snapshot); `verify --source` refuses a source whose identity differs.
    * An adapter that gives none is not checked.
    */
   readonly sourceIdentity?: Readonly<Record<string, unknown>>;
@@ -65,7 +65,7 @@ export interface SnapshotInfo {
   readonly [key: string]: unknown;
 }
 
-/** What `seedline verify --against` compares with a dump, read in the source's consistent view. */
+/** What `seedline verify --source` compares with a dump, read in the source's consistent view. */
 export interface TableCount {
   readonly rows: number;
   /**

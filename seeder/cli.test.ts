@@ -21,7 +21,7 @@ describe('seedline seed (CLI)', () => {
     let help = '';
     const command = seedCommand().configureOutput({ writeOut: (s) => (help += s) });
     command.outputHelp();
-    for (const flag of ['--events', '--url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
+    for (const flag of ['--events', '--amqp-url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
     expect(help).toMatch(/Example:\n\s+\$ seedline seed --events events/);
   });
 

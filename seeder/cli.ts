@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
-import { brokerUrlOption } from './url-option.ts';
+import { addBrokerUrlOption } from './url-option.ts';
 import { DEFAULT_RECONNECT } from './link.ts';
 import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
 import type { ContentType } from './message.ts';
@@ -15,7 +15,7 @@ import { seedWatched } from './watch-seed.ts';
 
 interface SeedFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   rate?: string;
   maxInFlight: string;
@@ -32,12 +32,14 @@ interface SeedFlags {
 
 /** `seedline seed`: publish an events data set to RabbitMQ. */
 export function seedCommand(): Command {
-  return addWatchOptions(addPaceOptions(new Command('seed')))
+  // The basic flags first in --help (events, amqp-url, exchange, rate), then pacing, selection and the watch.
+  const basic = new Command('seed')
     .description('replay an events data set into a RabbitMQ topic exchange, with publisher confirms, at a controlled rate')
-    .option('--events <dir>', 'the events data set that transform wrote', 'events')
-    .addOption(brokerUrlOption('RabbitMQ to publish to (the password is never printed)'))
+    .option('--events <dir>', 'the events data set that transform wrote', 'events');
+  addBrokerUrlOption(basic, 'RabbitMQ to publish to (the password is never printed)')
     .option('--exchange <name>', 'durable topic exchange to publish to (declared if missing)', DEFAULT_EXCHANGE)
-    .option('--rate <events/s>', 'publish at this many events per second (default: as fast as the broker confirms)')
+    .option('--rate <events/s>', 'publish at this many events per second (default: as fast as the broker confirms)');
+  return addWatchOptions(addPaceOptions(basic))
     .option('--max-in-flight <n>', 'most messages published but not yet confirmed at once', String(DEFAULT_MAX_IN_FLIGHT))
     .option('--run-id <id>', "written into every message's run-id header (default: time + random)")
     .addOption(new Option('--content-type <type>', 'message body: the protobuf payload as is, or its JSON mapping').choices(['protobuf', 'json']).default('protobuf'))
@@ -61,7 +63,7 @@ there (at most --max-in-flight events are published twice). Ctrl-C stops publish
 outstanding confirms, writes the checkpoint and reports; a second Ctrl-C quits at once.
 
 Example:
-  $ seedline seed --events events --url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
+  $ seedline seed --events events --amqp-url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
   $ seedline seed --events events --exchange seedline --resume     # after a crash or Ctrl-C
   $ seedline seed --events events --exchange seedline --rate 5000 --metrics-port 9464   # scrape :9464/metrics
 `,
@@ -84,7 +86,7 @@ Example:
       try {
         const options = {
           events: flags.events,
-          url: flags.url,
+          url: flags.amqpUrl,
           exchange: flags.exchange,
           rate,
           maxInFlight,

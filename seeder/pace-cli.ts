@@ -14,7 +14,7 @@ import type { BacklogReport } from './watch-report.ts';
 /** The flags `addPaceOptions` adds to `seedline seed` (documented in seeder/RATES.md). */
 export interface PaceFlags extends SelectionFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   speed?: string;
   maxGap?: string;
@@ -95,7 +95,7 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
     unmatched(globsMatchingNothing(selection.types!, known), `matches no event type of ${flags.events} (it holds ${known.join(', ')})`);
   }
   if (flags.topology) {
-    const declared = await declareTopology(flags.url, flags.exchange, await loadTopology(flags.topology));
+    const declared = await declareTopology(flags.amqpUrl, flags.exchange, await loadTopology(flags.topology));
     log(`topology ${flags.topology}: ${declared.queues} queues, ${declared.bindings} bindings declared on exchange '${flags.exchange}'`);
   }
   if (!isEmptySelection(selection)) log(`selection: ${JSON.stringify(flags, ['from', 'until', 'types', 'limit', 'sample', 'partition'])}`);

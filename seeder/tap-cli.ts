@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { progressOption } from '../common/options.ts';
+import { progressOption, renamedOption } from '../common/options.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
 import { parseDuration } from './pace-options.ts';
@@ -9,7 +9,7 @@ import { brokerUrlOption } from './url-option.ts';
 
 interface TapFlags extends SelectionFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   pattern: string;
   queue?: string;
@@ -21,7 +21,8 @@ interface TapFlags extends SelectionFlags {
 
 /** `seedline tap`: verify that a seed run delivered every event, once, in order per key. */
 export function tapCommand(): Command {
-  return new Command('tap')
+  return renamedOption(
+    new Command('tap')
     .description('verification consumer: checks every event of a data set arrives on the exchange, counts duplicates, checks per-key order, measures latency')
     .option('--events <dir>', 'the events data set whose events are expected', 'events')
     .addOption(brokerUrlOption('RabbitMQ to listen on (the first node that answers)'))
@@ -58,7 +59,7 @@ Example:
       try {
         const verdict = await tap({
           events: flags.events,
-          url: flags.url,
+          url: flags.amqpUrl,
           exchange: flags.exchange,
           pattern: flags.pattern,
           ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
@@ -77,5 +78,8 @@ Example:
       } finally {
         interrupt.dispose();
       }
-    });
+    }),
+    '--url <url>',
+    '--amqp-url',
+  );
 }
