@@ -20,7 +20,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version(VERSION, '-V, --version')
     .option('-v, --verbose', 'print stack traces and driver details on errors')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nExample:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
+    .addHelpText('after', '\nExamples:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
     .exitOverride();
   for (const command of await commandsFor(argv)) program.addCommand(command.exitOverride());
   return program;

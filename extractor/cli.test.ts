@@ -31,7 +31,7 @@ describe('seedline extract', () => {
     let text = '';
     const cmd = extractCommand().exitOverride().configureOutput({ writeOut: (s) => (text += s) });
     expect(() => cmd.parse(['--help'], { from: 'user' })).toThrow();
-    expect(text).toMatch(/Example:\n\s+\$ seedline extract /);
+    expect(text).toMatch(/Examples:\n\s+\$ seedline extract /);
   });
 
   it('extracts the tables of a config file, flags winning, and prints where the dump went', async () => {

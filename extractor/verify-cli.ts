@@ -8,7 +8,7 @@ import { verifyDump, verifySummary } from './verify.ts';
 export function verifyCommand(): Command {
   const command = new Command('verify')
     .description(
-      'Check a dump: every part\'s sha256 and record count against manifest.json, every record decodes.\n' +
+      'check a dump: every part\'s sha256 and record count against manifest.json, every record decodes.\n' +
         'With --source, also compare each table\'s row count (and the sum of an integer key) with the database.',
     )
     .argument('<dump>', 'the dump directory (the one holding manifest.json)')
@@ -20,7 +20,7 @@ export function verifyCommand(): Command {
       'after',
       '\nExits 0 when every stream is complete and sound, 1 otherwise (each bad file is named).\n' +
         'The database may have changed since the dump: a count that differs then says so, not that the dump is damaged.\n' +
-        '\nExample:\n' +
+        '\nExamples:\n' +
         '  $ seedline verify dump\n' +
         '  $ seedline verify dump --source postgres://reader@legacy-db:5432/dating\n',
     )

@@ -147,6 +147,6 @@ describe('seedline verify', () => {
     let text = '';
     const cmd = verifyCommand().exitOverride().configureOutput({ writeOut: (s) => (text += s) });
     expect(() => cmd.parse(['--help'], { from: 'user' })).toThrow();
-    expect(text).toMatch(/Example:\n\s+\$ seedline verify dump/);
+    expect(text).toMatch(/Examples:\n\s+\$ seedline verify dump/);
   });
 });

@@ -35,7 +35,7 @@ unroutable + not selected (by flag), and the run's selected = confirmed; with --
 arrived + unroutable + missing. Exit ${EXIT.OK} when every balance closes, ${EXIT.LEDGER_UNBALANCED} when something is
 unaccounted for (listed at the end). See ledger/README.md.
 
-Example:
+Examples:
   $ seedline seed --events events --exchange seedline --report run.json
   $ seedline ledger --dump dump --events events --run run.json --html ledger.html
 `,

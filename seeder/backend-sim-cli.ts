@@ -39,7 +39,7 @@ consumed with manual acks by one worker that spends 1/capacity seconds per event
 events consumed per queue every second. Point seedline seed or seedline capacity at the same
 exchange to see which queue falls behind first.
 
-Example:
+Examples:
   $ seedline backend-sim --exchange seedline --queue chat=300/s --queue members=2000/s --jitter 0.3
 `,
     )

@@ -35,7 +35,7 @@ export function capacityCommand(): Command {
     .option('--events <dir>', 'the events data set that transform wrote (replayed from its start: a contiguous, time-ordered slice)', 'events')
     .addOption(new Option('--amqp-url <url>', 'RabbitMQ (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
     .option('--exchange <name>', 'the topic exchange the backend consumes from', DEFAULT_EXCHANGE)
-    .addOption(new Option('--management-url <url>', 'RabbitMQ management API (default http://<amqp host>:15672; lists the bound queues, gives consumption rates)').env('SEEDLINE_MANAGEMENT_URL'))
+    .addOption(new Option('--management-url <url>', 'RabbitMQ management API (default: http://<amqp host>:15672; lists the bound queues, gives consumption rates)').env('SEEDLINE_MANAGEMENT_URL'))
     .option('--watch-queues <globs>', 'queues to judge besides those bound to the exchange (names; globs need the management API)')
     .option('--from <events/s>', 'first rate tried', String(DEFAULT_SEARCH.from))
     .option('--to <events/s>', 'highest rate tried', String(DEFAULT_SEARCH.to))
@@ -56,7 +56,7 @@ the queues to drain. The answer: the highest sustained rate, the queue that satu
 and its consumption rate, or the publisher's limit when the rate was not reached while no
 queue grew. seeder/README.md ("Stress-testing the backend") says how to read a verdict.
 
-Example:
+Examples:
   $ seedline backend-sim --exchange seedline --queue chat=300/s --queue members=2000/s &
   $ seedline capacity --events events --exchange seedline --from 100 --to 20000 --hold 20s --report capacity.json
 `,

@@ -22,7 +22,7 @@ describe('seedline seed (CLI)', () => {
     const command = seedCommand().configureOutput({ writeOut: (s) => (help += s) });
     command.outputHelp();
     for (const flag of ['--events', '--amqp-url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
-    expect(help).toMatch(/Example:\n\s+\$ seedline seed --events events/);
+    expect(help).toMatch(/Examples:\n\s+\$ seedline seed --events events/);
   });
 
   it('publishes the data set and prints the summary', async () => {

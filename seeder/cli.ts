@@ -62,7 +62,7 @@ checkpoint records how far the confirms got: after a crash, kill -9 or Ctrl-C, -
 there (at most --max-in-flight events are published twice). Ctrl-C stops publishing, waits for the
 outstanding confirms, writes the checkpoint and reports; a second Ctrl-C quits at once.
 
-Example:
+Examples:
   $ seedline seed --events events --amqp-url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
   $ seedline seed --events events --exchange seedline --resume     # after a crash or Ctrl-C
   $ seedline seed --events events --exchange seedline --rate 5000 --metrics-port 9464   # scrape :9464/metrics

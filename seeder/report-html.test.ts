@@ -124,7 +124,7 @@ describe('seedline report (CLI)', () => {
     let help = '';
     reportCommand().configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
     expect(help).toContain('--out');
-    expect(help).toMatch(/Example:\n\s+\$ seedline seed .*--report run\.json\n\s+\$ seedline report run\.json/);
+    expect(help).toMatch(/Examples:\n\s+\$ seedline seed .*--report run\.json\n\s+\$ seedline report run\.json/);
   });
 });
 

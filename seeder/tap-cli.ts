@@ -47,7 +47,7 @@ after it started). It stops when every expected event arrived (plus a short grac
 duplicates) or nothing arrived for --idle, prints a verdict, and exits non-zero when an event is
 missing or out of order per key. Seed with --sent-at-header for end-to-end latency.
 
-Example:
+Examples:
   $ seedline tap --events events --exchange seedline --run-id r1 &
   $ seedline seed --events events --exchange seedline --run-id r1 --sent-at-header
 `,

@@ -12,7 +12,7 @@ import { DEFAULT_EVENTS_GZIP_LEVEL, transform } from './transform.ts';
 export function transformCommand(): Command {
   const moduleList = MODULES.map((m) => `  ${m.name.padEnd(10)} ${m.reads.join(', ')} → ${Object.keys(m.emits).join(', ')}`).join('\n');
   return new Command('transform')
-    .description('Turn a dump into one stream of events ordered by occurred_at (an events data set)')
+    .description('turn a dump into one stream of events ordered by occurred_at (an events data set)')
     .option('--dump <dir>', 'dump data set written by seedline extract', 'dump')
     .option('--out <dir>', 'events data set to write', 'events')
     .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all)', collectNames)
@@ -24,7 +24,7 @@ export function transformCommand(): Command {
     )
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
     .option('--max-rejects <n>', 'stop with an error (exit code 1) when more than n rows are rejected', parseCount)
-    .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default ${DEFAULT_EVENTS_GZIP_LEVEL}: fast; 6 is ~10% smaller)`, parseGzipLevel)
+    .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default: ${DEFAULT_EVENTS_GZIP_LEVEL}, fast; 6 is ~10% smaller)`, parseGzipLevel)
     .option('--workers <n>', 'worker threads running the modules (0: none; default: one per core for 200,000 rows or more)', parseCount)
     .option('--overwrite', 'replace a complete events data set in --out')
     .addOption(progressOption())
