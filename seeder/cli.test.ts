@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
 import { seedCommand } from './cli.ts';
@@ -39,6 +42,21 @@ describe('seedline seed (CLI)', () => {
     } finally {
       await consumer.close();
       await deleteExchange(exchange);
+    }
+  });
+
+  it('says where --report wrote the run report, and prints the selection in words', async () => {
+    const exchange = uniqueName('seedline-t');
+    const tmp = await mkdtemp(join(tmpdir(), 'seedline-report-'));
+    const report = join(tmp, 'run.json');
+    try {
+      const { stderr } = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--types', 'chat.*', '--limit', '5', '--report', report, '--no-checkpoint', '--progress', 'off']);
+      expect(stderr).toContain(`run report written to ${report}`);
+      expect(stderr).toContain('selection: types chat.*; the first 5 selected events');
+      expect(stderr).not.toMatch(/selection: \{/);
+    } finally {
+      await deleteExchange(exchange);
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 

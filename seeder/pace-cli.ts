@@ -6,7 +6,7 @@ import { Pace } from './pace.ts';
 import { parseDuration, parseStages } from './pace-options.ts';
 import { buildRunReport, writeRunReport } from './report.ts';
 import { readManifest, streamOf } from '../recordfile/index.ts';
-import { globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
+import { describeSelection, globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
 import type { BacklogReport } from './watch-report.ts';
@@ -98,7 +98,7 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
     const declared = await declareTopology(flags.amqpUrl, flags.exchange, await loadTopology(flags.topology));
     log(`topology ${flags.topology}: ${declared.queues} queues, ${declared.bindings} bindings declared on exchange '${flags.exchange}'`);
   }
-  if (!isEmptySelection(selection)) log(`selection: ${JSON.stringify(flags, ['from', 'until', 'types', 'limit', 'sample', 'partition'])}`);
+  if (!isEmptySelection(selection)) log(`selection: ${describeSelection(selection)}`);
   const stops = [controlSignals(pace, log)];
   let finished = false;
   if (flags.control) stops.push(watchControlFile(flags.control, pace, log));
@@ -107,7 +107,10 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
     async finish(result, backlog) {
       if (finished) return;
       finished = true;
-      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
+      if (flags.report) {
+        await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
+        log(`run report written to ${flags.report} (seedline report ${flags.report} renders it as HTML)`);
+      }
       if (!typesChecked && result && !result.interrupted && result.position >= result.total) unmatched(pace.selector.globsWithoutEvents, 'selected no event in the whole data set');
     },
     dispose() {

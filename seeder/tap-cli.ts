@@ -72,7 +72,10 @@ Examples:
             process.stderr.write(flags.queue !== undefined ? `tap: reading queue '${flags.queue}'\n` : `tap: listening on exchange '${flags.exchange}' (${flags.pattern}); start the seed now\n`),
         });
         process.stdout.write(`${formatVerdict(verdict)}\n`);
-        if (flags.json !== undefined) await writeVerdictJson(flags.json, verdict);
+        if (flags.json !== undefined) {
+          await writeVerdictJson(flags.json, verdict);
+          process.stderr.write(`tap: verdict written to ${flags.json}\n`);
+        }
         if (!verdict.ok) throw verdictError(verdict);
         process.exitCode = 0;
       } finally {
