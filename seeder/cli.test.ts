@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
-import { seedCommand } from './cli.ts';
+import { RESUME_NOTE, seedCommand } from './cli.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
 import { runCommand } from '../common/test-support.ts';
 
@@ -54,6 +54,22 @@ describe('seedline seed (CLI)', () => {
       expect(stderr).toContain(`run report written to ${report}`);
       expect(stderr).toContain('selection: types chat.*; the first 5 selected events');
       expect(stderr).not.toMatch(/selection: \{/);
+    } finally {
+      await deleteExchange(exchange);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('--resume says plainly that it takes the rate and selection given now', async () => {
+    const exchange = uniqueName('seedline-t');
+    const tmp = await mkdtemp(join(tmpdir(), 'seedline-resume-'));
+    const checkpoint = join(tmp, 'checkpoint.json');
+    try {
+      const first = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--rate', '2000', '--checkpoint', checkpoint, '--progress', 'off']);
+      expect(first.stderr).not.toContain(RESUME_NOTE);
+      const resumed = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--checkpoint', checkpoint, '--resume', '--progress', 'off']);
+      expect(resumed.stderr).toContain(RESUME_NOTE);
+      expect(resumed.code).toBe(0);
     } finally {
       await deleteExchange(exchange);
       await rm(tmp, { recursive: true, force: true });

@@ -30,6 +30,13 @@ interface SeedFlags {
   progress: 'auto' | 'lines' | 'off';
 }
 
+/**
+ * The checkpoint records where the confirms got, not how the run was paced or what it selected:
+ * a resume runs with the flags given now, and says so rather than seem to carry them over.
+ */
+export const RESUME_NOTE =
+  "resuming with the rate and selection given now, not the first run's (the checkpoint records neither): repeat --rate/--speed/--stages and --from/--until/--types/--sample/--partition as before; --limit counts from the checkpoint on";
+
 /** `seedline seed`: publish an events data set to RabbitMQ. */
 export function seedCommand(): Command {
   // The basic flags first in --help (events, amqp-url, exchange, rate), then pacing, selection and the watch.
@@ -46,7 +53,7 @@ export function seedCommand(): Command {
     .option('--fail-on-unroutable', 'exit with an error when any event had no queue bound for its type')
     .option('--checkpoint <file>', 'where to record how far the confirms got (default: <events>/.seed-checkpoint-<exchange>.json)')
     .option('--no-checkpoint', 'keep no checkpoint (then --resume is impossible)')
-    .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event')
+    .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event, at the rate and selection given now')
     .option('--reconnect-within <seconds>', 'after a lost connection, keep trying to reconnect this long before giving up', String(DEFAULT_RECONNECT.withinMs / 1000))
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics while the run lasts')
     .option('--metrics-host <host>', 'address the metrics endpoint listens on', DEFAULT_METRICS_HOST)
@@ -75,6 +82,7 @@ Examples:
       const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
       const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
       if (!session) return;
+      if (flags.resume) process.stderr.write(`seed: ${RESUME_NOTE}\n`);
       const watching = await startWatch(flags, (line) => process.stderr.write(`seed: ${line}\n`)).catch((err: unknown) => {
         session.dispose();
         throw err;
