@@ -43,7 +43,8 @@ Examples:
     .action(async (flags: LedgerFlags) => {
       const result = await writeLedger({ dump: flags.dump, events: flags.events, run: flags.run, tap: flags.tap }, flags.html);
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatLedger(result));
-      if (flags.html !== undefined && !flags.json) process.stdout.write(`page: ${flags.html}\n`);
+      // With --json, stdout is the JSON alone: the page's path goes to stderr.
+      if (flags.html !== undefined) (flags.json ? process.stderr : process.stdout).write(`page: ${flags.html}\n`);
       process.exitCode = result.balanced ? EXIT.OK : EXIT.LEDGER_UNBALANCED;
     });
 }
