@@ -83,7 +83,7 @@ async function aggregateRate(v: Variant, events: string, dir: string, count: num
   await Promise.all(
     reports.map((report, i) =>
       runCli(
-        ['seed', '--events', events, '--url', v.url, '--exchange', EXCHANGE, '--partition', `${i}/${v.seeders}`, '--max-in-flight', String(WINDOW), '--no-checkpoint', '--report', report, '--progress', 'off'],
+        ['seed', '--events', events, '--amqp-url', v.url, '--exchange', EXCHANGE, '--partition', `${i}/${v.seeders}`, '--max-in-flight', String(WINDOW), '--no-checkpoint', '--report', report, '--progress', 'off'],
         join(dir, `usage-${i}.json`),
       ),
     ),

@@ -172,7 +172,7 @@ export class Topology {
 
 /** Runs the real CLI once on `events` (no checkpoint kept) and returns its own peak RSS. */
 async function cliPeakRss(events: string, exchange: string, count: number): Promise<{ maxRss: number; rate: number }> {
-  const args = ['seed', '--events', events, '--url', URL, '--exchange', exchange, '--no-checkpoint', '--progress', 'off'];
+  const args = ['seed', '--events', events, '--amqp-url', URL, '--exchange', exchange, '--no-checkpoint', '--progress', 'off'];
   const cli = await runCli(args, join(events, '..', `usage-${exchange}.json`));
   return { maxRss: cli.maxRss, rate: count / cli.seconds };
 }

@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { DEFAULT_SEED } from '../fixtures/presets.ts';
 import { formatMB, formatRate, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { cachedDump } from './transform.ts';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type protobuf from 'protobufjs';
 import { loadProtos, lookupType } from '../common/protos.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { VERSION } from '../common/version.ts';
 import { FIXTURE_TIMEZONE, formatDate } from '../fixtures/clock.ts';
 import type { Row } from '../fixtures/copy-text.ts';

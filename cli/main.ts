@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { commandsFor } from './commands.ts';
 
 /**
@@ -20,7 +20,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version(VERSION, '-V, --version')
     .option('-v, --verbose', 'print stack traces and driver details on errors')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nExample:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
+    .addHelpText('after', '\nExamples:\n  $ seedline demo            # fixture → extract → transform → seed, no configuration\n')
     .exitOverride();
   for (const command of await commandsFor(argv)) program.addCommand(command.exitOverride());
   return program;

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { progressOption, renamedOption } from '../cli/options.ts';
+import { progressOption, renamedOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { runDemo, DEMO_EXCHANGE, DEMO_QUEUE } from './run-demo.ts';
 import { interruptSignal } from '../common/signals.ts';
@@ -23,7 +23,7 @@ Needs no configuration: without --source it starts an embedded PostgreSQL (PGlit
 process, loads the 'small' fixture (the legacy dating site, dirty on purpose), extracts its
 nine tables, transforms them with every module into events, and seeds RabbitMQ.
 
-Example:
+Examples:
   $ seedline demo
   $ seedline demo --source postgres://postgres@127.0.0.1:5432/legacy_demo --preset tiny
   $ seedline demo --capacity      # and find the rate a stand-in backend sustains (capacity.html)`,

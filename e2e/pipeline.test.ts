@@ -79,7 +79,7 @@ describe('extract → transform → seed, through the CLI', () => {
       if (msg) received.push({ content: msg.content, properties: msg.properties, routingKey: msg.fields.routingKey });
     }, { noAck: true });
 
-    const seeded = await seedline('seed', '--events', join(dir, 'events'), '--url', AMQP_URL, '--exchange', exchange, '--run-id', 'e2e-run');
+    const seeded = await seedline('seed', '--events', join(dir, 'events'), '--amqp-url', AMQP_URL, '--exchange', exchange, '--run-id', 'e2e-run');
     expect(seeded.code, seeded.stderr).toBe(0);
     seedOutput = seeded.stdout + seeded.stderr;
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readManifest } from '../recordfile/index.ts';
 import { extractCommand } from './cli.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 let db: TempDb;
 let tmp: string;
@@ -31,7 +31,7 @@ describe('seedline extract', () => {
     let text = '';
     const cmd = extractCommand().exitOverride().configureOutput({ writeOut: (s) => (text += s) });
     expect(() => cmd.parse(['--help'], { from: 'user' })).toThrow();
-    expect(text).toMatch(/Example:\n\s+\$ seedline extract /);
+    expect(text).toMatch(/Examples:\n\s+\$ seedline extract /);
   });
 
   it('extracts the tables of a config file, flags winning, and prints where the dump went', async () => {

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { progressOption, type ProgressMode } from '../cli/options.ts';
+import { progressOption, type ProgressMode } from '../common/options.ts';
 import { formatBytes, formatCount, formatDuration } from '../common/progress.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { DEFAULT_MAX_PART_BYTES } from '../recordfile/index.ts';
 import { loadExtractConfig, type ExtractConfig } from './config.ts';
 import { DEFAULT_CHUNK } from './chunk-sizer.ts';
@@ -34,7 +34,7 @@ interface Flags {
 export function extractCommand(): Command {
   return new Command('extract')
     .description(
-      'Dump tables of the legacy database to gzipped protobuf record files (one stream per table).\n' +
+      'dump tables of the legacy database to gzipped protobuf record files (one stream per table).\n' +
         'Read-only and consistent (PostgreSQL: one snapshot for the whole run; SQL Server: one SNAPSHOT transaction\n' +
         'per key range at a time, see extractor/MSSQL.md); each table must match its reviewed schemas/legacy/<Table>.proto.',
     )
@@ -44,24 +44,24 @@ export function extractCommand(): Command {
     .option('--source-timezone <zone>', 'IANA zone the legacy server wrote local times in (required when a table has timestamp columns without zone)')
     .option('--config <file>', 'JSON config file: source, sourceTimezone, out, tables (per table "proto", "exclude", "mask")')
     .option('--schemas <dir>', 'directory of the reviewed .proto files, as `seedline schema --out` wrote them (default: the config\'s "schemasDir", else schemas/legacy)')
-    .option('--gzip-level <n>', `gzip level 0-9 (default ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
+    .option('--gzip-level <n>', `gzip level 0-9 (default: ${DEFAULT_GZIP_LEVEL})`, intArg(0, 9))
     .option('--batch-rows <n>', `rows per statement, fixed (default: adapts between ${DEFAULT_CHUNK.minRows} and ${DEFAULT_CHUNK.maxRows} so each statement takes 1-2 s)`, intArg(1))
-    .option('--concurrency <n>', `connections reading key ranges in parallel (PostgreSQL: sharing one snapshot) (default ${DEFAULT_CONCURRENCY}: gentle on production)`, intArg(1))
+    .option('--concurrency <n>', `connections reading key ranges in parallel (PostgreSQL: sharing one snapshot) (default: ${DEFAULT_CONCURRENCY}, gentle on production)`, intArg(1))
     .option('--max-rows-per-second <n>', 'read at most this many rows per second, all connections together (default: unlimited)', intArg(1))
-    .option('--statement-timeout <seconds>', `cancel a statement that runs longer (default ${DEFAULT_STATEMENT_TIMEOUT_MS / 1000})`, intArg(1))
-    .option('--lock-timeout <seconds>', `wait at most this long for each table's lock at the start (held until the end, so TRUNCATE / ALTER TABLE wait for the dump) (default ${DEFAULT_LOCK_TIMEOUT_MS / 1000})`, intArg(1))
-    .option('--max-part-mb <n>', `close a part once it holds this many MB before compression (default ${DEFAULT_MAX_PART_BYTES / 1024 / 1024}); resume redoes at most one part per worker`, intArg(1))
+    .option('--statement-timeout <seconds>', `cancel a statement that runs longer (default: ${DEFAULT_STATEMENT_TIMEOUT_MS / 1000})`, intArg(1))
+    .option('--lock-timeout <seconds>', `wait at most this long for each table's lock at the start (held until the end, so TRUNCATE / ALTER TABLE wait for the dump) (default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000})`, intArg(1))
+    .option('--max-part-mb <n>', `close a part once it holds this many MB before compression (default: ${DEFAULT_MAX_PART_BYTES / 1024 / 1024}); resume redoes at most one part per worker`, intArg(1))
     .option('--overwrite', 'replace a complete dump in --out')
     .option('--resume', 'continue an interrupted dump: keep its complete parts, read the rest (options must match the first run)')
     .option('--redo-partial', 'with --resume: read tables the interrupted run left half done again whole, so each table is one snapshot')
     .option('--allow-read-committed', 'MS SQL: read with READ COMMITTED when the database does not allow SNAPSHOT isolation (recorded in the manifest)')
-    .option('--max-value-mb <n>', 'MS SQL: refuse a single (max)/text/image/xml value larger than this, naming table, key and column (default 16)', intArg(1))
+    .option('--max-value-mb <n>', 'MS SQL: refuse a single (max)/text/image/xml value larger than this, naming table, key and column (default: 16)', intArg(1))
     .addOption(progressOption())
     .addHelpText(
       'after',
       '\nThe password can come from the environment: SEEDLINE_SOURCE, PGPASSWORD, or ${VAR} in the config file.\n' +
         'It is never printed or written to the manifest.\n' +
-        '\nExample:\n' +
+        '\nExamples:\n' +
         '  $ seedline extract dbo.Members dbo.Messages \\\n' +
         '      --source postgres://reader@legacy-db:5432/dating --source-timezone Europe/Helsinki --out dump\n' +
         '  $ seedline extract --config seedline.json --max-rows-per-second 20000   # gentle on a busy server\n' +

@@ -5,7 +5,7 @@ import { SeedlineError, isSeedlineError } from '../common/errors.ts';
 import { Progress } from '../common/progress.ts';
 import { VERSION } from '../common/version.ts';
 import { DEFAULT_MAX_PART_BYTES, DatasetWriter, lockDataset, outputError, readManifest, type Manifest, type Producer } from '../recordfile/index.ts';
-import { assertSameShape, runShape, tableShape, type TableShape } from './output-shape.ts';
+import { assertSameShape, runShape, tableShape } from './output-shape.ts';
 import { partSnapshot, snapshotSpans, type SnapshotSpan } from './snapshots.ts';
 import { LEGACY_SCHEMAS_DIR, assertNoDrift, loadLegacySchema } from './legacy-schema.ts';
 import { assertSupported } from './postgres-catalog.ts';
@@ -15,7 +15,7 @@ import { DEFAULT_CHUNK } from './chunk-sizer.ts';
 import { checkMasks } from './masking.ts';
 import { TableProgress } from './progress-view.ts';
 import { RowRateLimit } from './rate-limit.ts';
-import { extractTable, planTable, type PlannedTable } from './table-job.ts';
+import { extractTable, planTable, type PlannedTable, type PreparedTable } from './table-job.ts';
 import type { Source, TableInfo } from './source.ts';
 
 /** One table to extract: `dbo.Members`, optionally with its own .proto and columns left out. */
@@ -225,19 +225,6 @@ async function extractLocked(options: ExtractOptions, specs: TableSpec[], notes:
   } finally {
     await source.close();
   }
-}
-
-export interface PreparedTable {
-  readonly info: TableInfo;
-  /** Column → mask method. */
-  readonly mask: Readonly<Record<string, string>>;
-  /** The stream in the dump (proto-names.ts tableProtoName). */
-  readonly stream: string;
-  readonly protoPath: string;
-  readonly messageType: string;
-  readonly type: import('protobufjs').Type;
-  /** What shapes the table's records (output-shape.ts): recorded, and compared on --resume. */
-  readonly shape: TableShape;
 }
 
 /** Describes every table and checks it against its .proto before anything is written. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { SeedlineError } from '../common/errors.ts';
 import { columnFields } from './proto-names.ts';
-import type { ColumnValue, TableInfo } from './source.ts';
+import type { ColumnValue, TableInfo } from './columns.ts';
 
 /**
  * Column masking from the config (`"mask": { "Email": "sha256" }`), so personal data need

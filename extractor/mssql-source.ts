@@ -40,7 +40,7 @@ export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
 /** Five minutes: long enough that renewals cost nothing, short enough to keep tempdb's version store small. */
 export const DEFAULT_MAX_TRANSACTION_MS = 5 * 60_000;
 export const DEFAULT_PAGE_BYTES = 8 * 1024 * 1024;
-/** verify --against counts a big table in ranges of about this many rows, each one statement. */
+/** verify --source counts a big table in ranges of about this many rows, each one statement. */
 export const COUNT_ROWS_PER_STATEMENT = 5_000_000;
 /** New transactions one range may begin in a row after a deadlock or a version-store victim error. */
 const MAX_RETRIES = 3;
@@ -110,7 +110,7 @@ export class MssqlSource implements Source {
         statementTimeoutCovers: 'the whole statement (seedline cancels it; tedious alone would time only the first row)',
         serverVersion: state.version,
         edition: state.edition,
-        // What the dump is of: verify --against can refuse another database.
+        // What the dump is of: verify --source can refuse another database.
         sourceIdentity: { server: state.serverName ?? this.conn.host, database: state.name, createdAt: state.createdAt },
         rangeTransactions: this.ranges.log,
         keyIndexes: this.keyIndexes,

@@ -165,7 +165,7 @@ export function sumsKey(keyColumns: readonly MssqlColumn[]): boolean {
 }
 
 /**
- * `verify --against`: the row count of one key range (the whole table when unbounded), and for
+ * `verify --source`: the row count of one key range (the whole table when unbounded), and for
  * a single integer key the sum of its values (decimal(38,0): no overflow), in one scan.
  * COUNT_BIG: a count may pass 2^31. A big table is counted range by range: a COUNT sends
  * nothing until it is done, and each statement must end within the statement timeout.

@@ -72,7 +72,7 @@ export class PostgresSource implements Source {
     const leader = await this.open();
     try {
       // The system identifier (pg_control_system) tells clusters apart, the name databases in one:
-      // verify --against refuses another database than the dump's own.
+      // verify --source refuses another database than the dump's own.
       const { rows } = await leader.query<{ id: string; standby: string; version: string; full: string; encoding: string; system: string | null; db: string }>(
         `SELECT pg_export_snapshot() AS id, pg_is_in_recovery() AS standby, current_setting('server_version') AS version,
                 version() AS full, current_setting('server_encoding') AS encoding, current_database() AS db,

@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import type { TableRef } from './source.ts';
+import type { TableRef } from './columns.ts';
 
 /**
  * Names in a generated .proto for tables and columns whose SQL names are no protobuf

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 import { columnFields } from './proto-names.ts';
 import { valueMessageName } from './value-messages.ts';
 import { maskValue } from './masking.ts';
-import type { ColumnInfo, ColumnKind, ColumnValue, TableInfo } from './source.ts';
+import type { ColumnInfo, ColumnKind, ColumnValue, TableInfo } from './columns.ts';
 
 /**
  * How each column lands in its table's protobuf message, said without protobufjs and

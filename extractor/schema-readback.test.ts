@@ -2,7 +2,7 @@ import { readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 import { extractCommand } from './cli.ts';
 import { protocErrors, python } from './protoc.ts';
 import { schemaCommand } from './schema-cli.ts';

@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitFunction } from 'p-limit';
 import type { DatasetWriter, PartSnapshot, PartWriter } from '../recordfile/index.ts';
-import type { PreparedTable } from './extract.ts';
 import type { TableProgress } from './progress-view.ts';
 import { ChunkSizer } from './chunk-sizer.ts';
 import type { RowRateLimit } from './rate-limit.ts';
@@ -11,7 +10,8 @@ import { rowMasker } from './masking.ts';
 import { recordLayout } from './record-layout.ts';
 import { MAX_RECORD_BYTES, encodedTooLarge, recordTooLarge } from './record-limit.ts';
 import { rowEncoder } from './row-encoder.ts';
-import type { ColumnValue, EncodedBatch, KeyRange, KeyValue, Source } from './source.ts';
+import type { TableShape } from './output-shape.ts';
+import type { ColumnValue, EncodedBatch, KeyRange, KeyValue, Source, TableInfo } from './source.ts';
 
 /**
  * The extraction of one table: its key ranges and how far each one got. The range states
@@ -22,6 +22,20 @@ export interface RangeState extends KeyRange {
   /** Last key of the last committed part of this range: reading resumes after it. */
   committedUpTo?: KeyValue;
   done: boolean;
+}
+
+/** A table described and checked against its .proto by extract.ts, before any of it is read. */
+export interface PreparedTable {
+  readonly info: TableInfo;
+  /** Column → mask method. */
+  readonly mask: Readonly<Record<string, string>>;
+  /** The stream in the dump (proto-names.ts tableProtoName). */
+  readonly stream: string;
+  readonly protoPath: string;
+  readonly messageType: string;
+  readonly type: import('protobufjs').Type;
+  /** What shapes the table's records (output-shape.ts): recorded, and compared on --resume. */
+  readonly shape: TableShape;
 }
 
 export interface PlannedTable {

@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import type { ArrayElementKind, ColumnInfo } from './source.ts';
+import type { ArrayElementKind, ColumnInfo } from './columns.ts';
 
 /**
  * The small messages a column is carried in when no scalar keeps it exactly: an interval

@@ -7,7 +7,7 @@ import { extract } from './extract.ts';
 import { createTempDb, SKELETON_SCHEMA_SQL, type TempDb } from './test-db.ts';
 import { verifyCommand } from './verify-cli.ts';
 import { verifyDump, verifySummary } from './verify.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 let db: TempDb;
 let tmp: string;
@@ -100,14 +100,14 @@ describe('verifyDump', () => {
   });
 });
 
-describe('verify --against: the dump’s own database', () => {
+describe('verify --source: the dump’s own database', () => {
   it('the manifest records the source identity; another database is refused unless asked', async () => {
     const manifest = await readManifest(dump);
     expect(manifest.producer.snapshot!.sourceIdentity).toEqual({ systemIdentifier: expect.stringMatching(/^\d+$/), database: db.name });
     const other = await createTempDb();
     try {
       await other.sql(SKELETON_SCHEMA_SQL);
-      await expect(verifyDump(dump, { against: other.url, progress: 'off' })).rejects.toMatchObject({ code: 'USAGE', context: { option: 'against' } });
+      await expect(verifyDump(dump, { against: other.url, progress: 'off' })).rejects.toMatchObject({ code: 'USAGE', context: { option: '--source' } });
       const anyway = await verifyDump(dump, { against: other.url, allowOtherSource: true, progress: 'off' });
       expect(anyway.streams[0]!.sourceChanges!.join('\n')).toMatch(/holds 0 rows in the database, the dump 2000/);
     } finally {
@@ -123,7 +123,7 @@ describe('seedline verify', () => {
   };
 
   it('exits 0 on a sound dump and 1 naming the bad file', async () => {
-    const good = await run([dump, '--against', db.url, '--progress', 'off']);
+    const good = await run([dump, '--source', db.url, '--progress', 'off']);
     expect(good.code).toBe(0);
     expect(good.out).toMatch(/ok\s+Messages\s+2,000 records/);
     const dir = await copyOfDump('truncated');
@@ -136,10 +136,17 @@ describe('seedline verify', () => {
     expect(bad.out).toMatch(/→ .*write the data set again/);
   });
 
+  it('--against, the old name of --source, still compares with the database and says what to write instead', async () => {
+    const { stdout, stderr, code } = await runCommand(verifyCommand(), [dump, '--against', db.url, '--progress', 'off']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/database: 2,000 rows/);
+    expect(stderr).toContain('--against is now --source');
+  });
+
   it('--help ends with an example', () => {
     let text = '';
     const cmd = verifyCommand().exitOverride().configureOutput({ writeOut: (s) => (text += s) });
     expect(() => cmd.parse(['--help'], { from: 'user' })).toThrow();
-    expect(text).toMatch(/Example:\n\s+\$ seedline verify dump/);
+    expect(text).toMatch(/Examples:\n\s+\$ seedline verify dump/);
   });
 });

@@ -22,7 +22,7 @@ export interface VerifyOptions {
   readonly allowReadCommitted?: boolean;
 }
 
-/** How `--against` opens the source: with the isolation choice the dump was extracted with, unless told otherwise. */
+/** How `--source` opens the source: with the isolation choice the dump was extracted with, unless told otherwise. */
 export function againstSourceOptions(url: string, snapshot: Record<string, unknown> | undefined, options: Pick<VerifyOptions, 'allowReadCommitted'>): OpenSourceOptions {
   const allowReadCommitted = options.allowReadCommitted ?? snapshot?.allowReadCommitted === true;
   return { source: url, ...(allowReadCommitted ? { allowReadCommitted } : {}) };
@@ -206,9 +206,9 @@ function checkSourceIdentity(dir: string, snapshot: Record<string, unknown> | un
   const was = snapshot?.sourceIdentity;
   const now = live.sourceIdentity;
   if (was === undefined || now === undefined || allowed || JSON.stringify(was) === JSON.stringify(now)) return;
-  throw new SeedlineError('USAGE', `${dir} was extracted from ${JSON.stringify(was)}, --against is ${JSON.stringify(now)}: another database`, {
-    option: 'against',
-    hint: 'point --against at the database the dump came from, or pass --allow-other-source to compare with this one anyway (a copy, a restored backup)',
+  throw new SeedlineError('USAGE', `${dir} was extracted from ${JSON.stringify(was)}, --source is ${JSON.stringify(now)}: another database`, {
+    option: '--source',
+    hint: 'point --source at the database the dump came from, or pass --allow-other-source to compare with this one anyway (a copy, a restored backup)',
   });
 }
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { launchChromium, openLocalPage } from '../seeder/test-browser.ts';
 import { TestConsumer, deleteExchange, uniqueName } from '../seeder/test-helpers.ts';

@@ -1,6 +1,6 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { Command } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { formatLedger } from './format.ts';
 import { renderLedgerHtml } from './html.ts';
@@ -35,7 +35,7 @@ unroutable + not selected (by flag), and the run's selected = confirmed; with --
 arrived + unroutable + missing. Exit ${EXIT.OK} when every balance closes, ${EXIT.LEDGER_UNBALANCED} when something is
 unaccounted for (listed at the end). See ledger/README.md.
 
-Example:
+Examples:
   $ seedline seed --events events --exchange seedline --report run.json
   $ seedline ledger --dump dump --events events --run run.json --html ledger.html
 `,
@@ -43,7 +43,8 @@ Example:
     .action(async (flags: LedgerFlags) => {
       const result = await writeLedger({ dump: flags.dump, events: flags.events, run: flags.run, tap: flags.tap }, flags.html);
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatLedger(result));
-      if (flags.html !== undefined && !flags.json) process.stdout.write(`page: ${flags.html}\n`);
+      // With --json, stdout is the JSON alone: the page's path goes to stderr.
+      if (flags.html !== undefined) (flags.json ? process.stderr : process.stdout).write(`page: ${flags.html}\n`);
       process.exitCode = result.balanced ? EXIT.OK : EXIT.LEDGER_UNBALANCED;
     });
 }

@@ -31,7 +31,7 @@ The row is read from the dump's parts whose key range holds it; the events are f
 index of the events data set kept in <events>/.trace-index/ (built by the first trace, in one
 pass; rebuilt when the events change); the rejects from <events>/rejects/. No database needed.
 
-Example:
+Examples:
   $ seedline trace Messages 1114 --dump dump --events events
   $ seedline trace --event 2c0b1f0e-7d6a-5c1e-9d1b-6a2f3e4d5c6b --run run.json --tap tap.json
 `,

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 import { decodeStream } from '../recordfile/index.ts';
 import { decodeEnvelope, type SeedEvent } from '../seeder/envelope.ts';
 import { RUN_REPORT_FORMAT, type RunReport } from '../seeder/report.ts';

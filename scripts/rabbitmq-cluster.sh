@@ -7,7 +7,7 @@
 #   scripts/rabbitmq-cluster.sh start            boot 3 nodes, join 2 and 3 to 1, print the URLs
 #   scripts/rabbitmq-cluster.sh status           per node: name, ports, running or not; cluster status
 #   scripts/rabbitmq-cluster.sh stop             stop every node, remove the work directory
-#   scripts/rabbitmq-cluster.sh urls             the AMQP URLs, comma-separated (for seed --url)
+#   scripts/rabbitmq-cluster.sh urls             the AMQP URLs, comma-separated (for seed --amqp-url)
 #   scripts/rabbitmq-cluster.sh ctl N ARGS...    rabbitmqctl against node N (stop_app, start_app, ...)
 #   scripts/rabbitmq-cluster.sh pid N            the OS pid of node N's Erlang VM (for kill -9)
 #   scripts/rabbitmq-cluster.sh restart N        bring node N back after stop_app or a kill (it rejoins the cluster)

@@ -1,3 +1,4 @@
+import { renamedOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { formatCount } from '../common/progress.ts';
 import { interruptSignal } from '../common/signals.ts';
@@ -7,7 +8,7 @@ import { sleep } from './link.ts';
 import { parseDuration } from './pace-options.ts';
 
 interface SimFlags {
-  url: string;
+  amqpUrl: string;
   exchange: string;
   queue: SimQueueSpec[];
   queuePrefix?: string;
@@ -19,9 +20,10 @@ interface SimFlags {
 
 /** `seedline backend-sim`: consume the exchange's events per module at fixed capacities. */
 export function backendSimCommand(): Command {
-  return new Command('backend-sim')
+  return renamedOption(
+    new Command('backend-sim')
     .description('a stand-in backend: one durable queue per module, bound to its event types, consumed at a fixed capacity')
-    .addOption(new Option('--url <url>', 'RabbitMQ (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
+    .addOption(new Option('--amqp-url <url>', 'RabbitMQ (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
     .option('--exchange <name>', 'the topic exchange seed publishes to (declared if missing)', DEFAULT_EXCHANGE)
     .option('--queue <module=rate/s>', "a module's queue and its consumer's capacity, e.g. chat=300/s (repeat for each module)", (v: string, all: SimQueueSpec[] = []) => [...all, parseSimQueue(v)])
     .option('--queue-prefix <prefix>', 'queue name = prefix + module (default: "<exchange>.")')
@@ -37,7 +39,7 @@ consumed with manual acks by one worker that spends 1/capacity seconds per event
 events consumed per queue every second. Point seedline seed or seedline capacity at the same
 exchange to see which queue falls behind first.
 
-Example:
+Examples:
   $ seedline backend-sim --exchange seedline --queue chat=300/s --queue members=2000/s --jitter 0.3
 `,
     )
@@ -46,7 +48,7 @@ Example:
       const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration');
       const interrupt = interruptSignal();
       const sim = await BackendSim.start({
-        url: flags.url,
+        url: flags.amqpUrl,
         exchange: flags.exchange,
         queues: flags.queue ?? [],
         queuePrefix: flags.queuePrefix,
@@ -54,7 +56,7 @@ Example:
         jitter: Number(flags.jitter),
       });
       const out = (line: string) => process.stdout.write(`${line}\n`);
-      out(`backend-sim: consuming from ${redactUrl(flags.url)} exchange '${flags.exchange}':`);
+      out(`backend-sim: consuming from ${redactUrl(flags.amqpUrl)} exchange '${flags.exchange}':`);
       for (const q of sim.queues) out(`  ${q.name} ← ${q.bindings.join(', ')} at ${formatCount(q.capacity)}/s`);
       const started = performance.now();
       let last = sim.queues.map((q) => q.consumed);
@@ -71,5 +73,8 @@ Example:
         await sim.stop({ deleteQueues: flags.deleteQueues ?? false });
         out(`backend-sim: stopped; consumed ${sim.queues.map((q) => `${q.module} ${formatCount(q.consumed)}`).join(', ')}`);
       }
-    });
+    }),
+    '--url <url>',
+    '--amqp-url',
+  );
 }

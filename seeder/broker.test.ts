@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
 import { DEFAULT_URL, connectBroker, connectFirst, parseUrls, redactUrl } from './broker.ts';
 import { freePort } from './private-broker.ts';
-import { brokerUrlOption } from './url-option.ts';
+import { runCommand } from '../common/test-support.ts';
+import { addBrokerUrlOption, brokerUrlOption } from './url-option.ts';
 
 describe('redactUrl', () => {
   it('hides the password and keeps the rest', () => {
@@ -45,15 +46,24 @@ describe('connectBroker', () => {
 describe('a list of broker URLs', () => {
   it('parseUrls splits on commas and refuses an empty list; redactUrl hides every password', () => {
     expect(parseUrls('amqp://a:1@h1:5701, amqp://a:2@h2:5702,')).toEqual(['amqp://a:1@h1:5701', 'amqp://a:2@h2:5702']);
-    expect(() => parseUrls(' , ')).toThrow(/--url names no broker/);
+    expect(() => parseUrls(' , ')).toThrow(/--amqp-url names no broker/);
     expect(redactUrl('amqp://a:p1@h1:5701,amqp://a:p2@h2:5702')).toBe('amqp://a:***@h1:5701,amqp://a:***@h2:5702');
   });
 
-  it('--url repeated is one comma-separated list; given once it replaces the default', () => {
-    const urlOf = (args: string[]) => new Command().addOption(brokerUrlOption('x')).parse(args, { from: 'user' }).opts<{ url: string }>().url;
+  it('--amqp-url repeated is one comma-separated list; given once it replaces the default', () => {
+    const urlOf = (args: string[]) => new Command().addOption(brokerUrlOption('x')).parse(args, { from: 'user' }).opts<{ amqpUrl: string }>().amqpUrl;
     expect(urlOf([])).toBe(DEFAULT_URL);
-    expect(urlOf(['--url', 'amqp://h1'])).toBe('amqp://h1');
-    expect(urlOf(['--url', 'amqp://h1', '--url', 'amqp://h2,amqp://h3'])).toBe('amqp://h1,amqp://h2,amqp://h3');
+    expect(urlOf(['--amqp-url', 'amqp://h1'])).toBe('amqp://h1');
+    expect(urlOf(['--amqp-url', 'amqp://h1', '--amqp-url', 'amqp://h2,amqp://h3'])).toBe('amqp://h1,amqp://h2,amqp://h3');
+  });
+
+  it('the old spelling --url still works for one release, repeated too, and says what to write instead', async () => {
+    let seen = '';
+    const command = addBrokerUrlOption(new Command('seed'), 'x').action((flags: { amqpUrl: string }) => void (seen = flags.amqpUrl));
+    const out = await runCommand(command, ['--url', 'amqp://h1', '--url', 'amqp://h2']);
+    expect(seen).toBe('amqp://h1,amqp://h2');
+    expect(out.stderr).toContain('--url is now --amqp-url');
+    expect(command.helpInformation()).not.toMatch(/--url\b/);
   });
 
   it('connectFirst skips a node that refuses and connects to the next one (real RabbitMQ on 5672)', async () => {
@@ -63,6 +73,6 @@ describe('a list of broker URLs', () => {
     expect(index).toBe(1);
     const err = await connectFirst([dead, dead], 'seedline broker.test').catch((e: unknown) => e);
     expect(isSeedlineError(err, 'BROKER_CONNECT')).toBe(true);
-    expect((err as Error).message).toMatch(/any of the 2 RabbitMQ nodes in --url: .*connection refused; .*connection refused/);
+    expect((err as Error).message).toMatch(/any of the 2 RabbitMQ nodes in --amqp-url: .*connection refused; .*connection refused/);
   });
 });

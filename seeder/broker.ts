@@ -23,12 +23,12 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The broker URLs in `--url`: one, or a comma-separated list of the nodes of one cluster (a
+ * The broker URLs in `--amqp-url`: one, or a comma-separated list of the nodes of one cluster (a
  * comma inside a password must be written %2C). USAGE when there is none.
  */
 export function parseUrls(text: string): string[] {
   const urls = text.split(',').map((u) => u.trim()).filter(Boolean);
-  if (urls.length === 0) throw new SeedlineError('USAGE', `--url names no broker, got '${text}'`, { option: '--url', hint: 'amqp://user:password@host:5672/vhost, or several separated by commas' });
+  if (urls.length === 0) throw new SeedlineError('USAGE', `--amqp-url names no broker, got '${text}'`, { option: '--amqp-url', hint: 'amqp://user:password@host:5672/vhost, or several separated by commas' });
   return urls;
 }
 
@@ -47,9 +47,9 @@ export async function connectFirst(urls: readonly string[], connectionName: stri
       failures.push(err);
     }
   }
-  throw new SeedlineError('BROKER_CONNECT', `cannot connect to any of the ${urls.length} RabbitMQ nodes in --url: ${failures.map((f) => f.message.replace(/^cannot connect to RabbitMQ at /, '')).join('; ')}`, {
-    option: '--url',
-    hint: 'start at least one node of the cluster, or check the hosts and ports in --url',
+  throw new SeedlineError('BROKER_CONNECT', `cannot connect to any of the ${urls.length} RabbitMQ nodes in --amqp-url: ${failures.map((f) => f.message.replace(/^cannot connect to RabbitMQ at /, '')).join('; ')}`, {
+    option: '--amqp-url',
+    hint: 'start at least one node of the cluster, or check the hosts and ports in --amqp-url',
   });
 }
 
@@ -76,31 +76,31 @@ function connectError(err: unknown, url: string, where: string): SeedlineError {
   const errno = (err as NodeJS.ErrnoException).code;
   const text = scrub(messageOf(err), url);
   const fail = (what: string, hint: string) =>
-    new SeedlineError('BROKER_CONNECT', `cannot connect to RabbitMQ at ${where}: ${what}`, { option: '--url', hint }, { cause: err });
+    new SeedlineError('BROKER_CONNECT', `cannot connect to RabbitMQ at ${where}: ${what}`, { option: '--amqp-url', hint }, { cause: err });
   if (/Expected amqp: or amqps:/.test(text)) {
-    return new SeedlineError('USAGE', `--url ${where} is not an AMQP URL (expected amqp://user:password@host:5672/vhost)`, {
-      option: '--url',
+    return new SeedlineError('USAGE', `--amqp-url ${where} is not an AMQP URL (expected amqp://user:password@host:5672/vhost)`, {
+      option: '--amqp-url',
     });
   }
   if (errno === 'ECONNREFUSED') {
-    return fail('connection refused', 'start RabbitMQ (scripts/ensure-services.sh does it on Debian), or check the host and port in --url');
+    return fail('connection refused', 'start RabbitMQ (scripts/ensure-services.sh does it on Debian), or check the host and port in --amqp-url');
   }
   if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') {
-    return fail('unknown host', 'check the host name in --url');
+    return fail('unknown host', 'check the host name in --amqp-url');
   }
   if (errno === 'ETIMEDOUT' || errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH' || /timeout/i.test(text)) {
-    return fail(`no answer (${errno ?? 'timeout'})`, 'check the host and port in --url and that a firewall lets AMQP (5672) through');
+    return fail(`no answer (${errno ?? 'timeout'})`, 'check the host and port in --amqp-url and that a firewall lets AMQP (5672) through');
   }
   if (/403|ACCESS.REFUSED/.test(text)) {
-    return fail('the broker refused the user name or password (ACCESS_REFUSED)', 'check the user and password in --url');
+    return fail('the broker refused the user name or password (ACCESS_REFUSED)', 'check the user and password in --amqp-url');
   }
   if (/ConnectionOpenOk|530|NOT.ALLOWED/.test(text)) {
-    return fail('the broker refused to open the virtual host', 'check the virtual host in --url (the path after the port) and that the user may access it');
+    return fail('the broker refused to open the virtual host', 'check the virtual host in --amqp-url (the path after the port) and that the user may access it');
   }
   if (errno === 'ECONNRESET' || /socket closed|EPIPE/i.test(text)) {
-    return fail(`the connection was closed during the handshake (${text})`, 'check that --url points at an AMQP port, and amqps:// for TLS ports');
+    return fail(`the connection was closed during the handshake (${text})`, 'check that --amqp-url points at an AMQP port, and amqps:// for TLS ports');
   }
-  return fail(text, 'check --url and that RabbitMQ is running');
+  return fail(text, 'check --amqp-url and that RabbitMQ is running');
 }
 
 /** Declares the durable topic exchange; a conflicting existing exchange is BROKER_REFUSED. */
@@ -128,7 +128,7 @@ export function operationError(err: unknown, what: string, exchange: string): Se
       { cause: err },
     );
   }
-  if (code === 403 || /ACCESS.REFUSED/.test(text)) hint = `grant the user configure/write permission on '${exchange}', or use another --url user`;
+  if (code === 403 || /ACCESS.REFUSED/.test(text)) hint = `grant the user configure/write permission on '${exchange}', or use another --amqp-url user`;
   return new SeedlineError('BROKER_REFUSED', `RabbitMQ refused to ${what}: ${text}`, { option: '--exchange', hint }, { cause: err });
 }
 

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { renamedOption } from '../common/options.ts';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE, DEFAULT_URL } from './broker.ts';
@@ -11,7 +12,7 @@ import { parseDuration } from './pace-options.ts';
 
 interface CapacityFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   managementUrl?: string;
   watchQueues?: string;
@@ -28,12 +29,13 @@ interface CapacityFlags {
 
 /** `seedline capacity`: the highest event rate the backend behind the exchange sustains. */
 export function capacityCommand(): Command {
-  return new Command('capacity')
+  return renamedOption(
+    new Command('capacity')
     .description('replay the events at increasing rates and find the highest rate the backend keeps up with, and which queue saturates first')
     .option('--events <dir>', 'the events data set that transform wrote (replayed from its start: a contiguous, time-ordered slice)', 'events')
-    .addOption(new Option('--url <url>', 'RabbitMQ (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
+    .addOption(new Option('--amqp-url <url>', 'RabbitMQ (the password is never printed)').env('SEEDLINE_AMQP_URL').default(DEFAULT_URL))
     .option('--exchange <name>', 'the topic exchange the backend consumes from', DEFAULT_EXCHANGE)
-    .addOption(new Option('--management-url <url>', 'RabbitMQ management API (default http://<amqp host>:15672; lists the bound queues, gives consumption rates)').env('SEEDLINE_MANAGEMENT_URL'))
+    .addOption(new Option('--management-url <url>', 'RabbitMQ management API (default: http://<amqp host>:15672; lists the bound queues, gives consumption rates)').env('SEEDLINE_MANAGEMENT_URL'))
     .option('--watch-queues <globs>', 'queues to judge besides those bound to the exchange (names; globs need the management API)')
     .option('--from <events/s>', 'first rate tried', String(DEFAULT_SEARCH.from))
     .option('--to <events/s>', 'highest rate tried', String(DEFAULT_SEARCH.to))
@@ -54,7 +56,7 @@ the queues to drain. The answer: the highest sustained rate, the queue that satu
 and its consumption rate, or the publisher's limit when the rate was not reached while no
 queue grew. seeder/README.md ("Stress-testing the backend") says how to read a verdict.
 
-Example:
+Examples:
   $ seedline backend-sim --exchange seedline --queue chat=300/s --queue members=2000/s &
   $ seedline capacity --events events --exchange seedline --from 100 --to 20000 --hold 20s --report capacity.json
 `,
@@ -64,7 +66,7 @@ Example:
       try {
         const result = await findCapacity({
           events: flags.events,
-          url: flags.url,
+          url: flags.amqpUrl,
           exchange: flags.exchange,
           managementUrl: flags.managementUrl,
           watchQueues: flags.watchQueues?.split(',').map((q) => q.trim()).filter(Boolean),
@@ -86,7 +88,10 @@ Example:
       } finally {
         interrupt.dispose();
       }
-    });
+    }),
+    '--url <url>',
+    '--amqp-url',
+  );
 }
 
 function positive(option: string, text: string): number {

@@ -1,5 +1,5 @@
 import { formatCount } from '../common/progress.ts';
-import type { CapacityReport } from './capacity-report.ts';
+import type { CapacityReport } from './capacity.ts';
 import { BACKLOG_STYLE, backlogChart } from './report-backlog-html.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
 import { formatCapacity } from './capacity-summary.ts';

@@ -1,17 +1,9 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
-import type { CapacityResult } from './capacity.ts';
+import { CAPACITY_REPORT_FORMAT, type CapacityReport, type CapacityResult } from './capacity.ts';
 import { renderCapacityHtml } from './capacity-html.ts';
 import { defaultPagePath } from './report.ts';
-
-export const CAPACITY_REPORT_FORMAT = 'seedline-capacity-report/1';
-
-export interface CapacityReport extends CapacityResult {
-  readonly format: typeof CAPACITY_REPORT_FORMAT;
-  readonly tool: { readonly name: 'seedline'; readonly version: string };
-  readonly writtenAt: string;
-}
 
 /** Writes `file` (JSON) and the HTML page beside it; returns the page's path. */
 export async function writeCapacityReport(file: string, result: CapacityResult): Promise<string> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendSim } from './backend-sim.ts';
 import { DEFAULT_URL } from './broker.ts';
-import type { CapacityReport } from './capacity-report.ts';
+import type { CapacityReport } from './capacity.ts';
 import { deleteExchange, makeEvents, removeDataset, runSeedline, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 describe('seedline capacity against backend-sim', () => {

@@ -74,6 +74,15 @@ export interface CapacityResult {
   readonly backlog: BacklogReport;
 }
 
+export const CAPACITY_REPORT_FORMAT = 'seedline-capacity-report/1';
+
+/** A capacity result as `capacity --report` saves it (the JSON beside the HTML page); here so the page renderer needs only this file's types. */
+export interface CapacityReport extends CapacityResult {
+  readonly format: typeof CAPACITY_REPORT_FORMAT;
+  readonly tool: { readonly name: 'seedline'; readonly version: string };
+  readonly writtenAt: string;
+}
+
 export const DEFAULT_HOLD_MS = 30_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 120_000;
 

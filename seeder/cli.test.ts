@@ -1,8 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSeedlineError } from '../common/errors.ts';
-import { seedCommand } from './cli.ts';
+import { RESUME_NOTE, seedCommand } from './cli.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 /** Runs `seedline seed <args>` in-process and returns what it printed on stdout. */
 const run = async (args: string[]): Promise<string> => (await runCommand(seedCommand(), args)).stdout;
@@ -21,8 +24,8 @@ describe('seedline seed (CLI)', () => {
     let help = '';
     const command = seedCommand().configureOutput({ writeOut: (s) => (help += s) });
     command.outputHelp();
-    for (const flag of ['--events', '--url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
-    expect(help).toMatch(/Example:\n\s+\$ seedline seed --events events/);
+    for (const flag of ['--events', '--amqp-url', '--exchange', '--rate', '--max-in-flight']) expect(help).toContain(flag);
+    expect(help).toMatch(/Examples:\n\s+\$ seedline seed --events events/);
   });
 
   it('publishes the data set and prints the summary', async () => {
@@ -39,6 +42,41 @@ describe('seedline seed (CLI)', () => {
     } finally {
       await consumer.close();
       await deleteExchange(exchange);
+    }
+  });
+
+  it('says where --report wrote the run report, and prints the selection in words', async () => {
+    const exchange = uniqueName('seedline-t');
+    const tmp = await mkdtemp(join(tmpdir(), 'seedline-report-'));
+    const report = join(tmp, 'run.json');
+    const consumer = await TestConsumer.bind(exchange, { pattern: '#' }); // a run with nothing routed fails
+    try {
+      const { stderr } = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--types', 'chat.*', '--limit', '5', '--report', report, '--no-checkpoint', '--progress', 'off']);
+      expect(stderr).toContain(`run report written to ${report}`);
+      expect(stderr).toContain('selection: types chat.*; the first 5 selected events');
+      expect(stderr).not.toMatch(/selection: \{/);
+    } finally {
+      await consumer.close();
+      await deleteExchange(exchange);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('--resume says plainly that it takes the rate and selection given now', async () => {
+    const exchange = uniqueName('seedline-t');
+    const tmp = await mkdtemp(join(tmpdir(), 'seedline-resume-'));
+    const checkpoint = join(tmp, 'checkpoint.json');
+    const consumer = await TestConsumer.bind(exchange, { pattern: '#' }); // a run with nothing routed fails
+    try {
+      const first = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--rate', '2000', '--checkpoint', checkpoint, '--progress', 'off']);
+      expect(first.stderr).not.toContain(RESUME_NOTE);
+      const resumed = await runCommand(seedCommand(), ['--events', dir, '--exchange', exchange, '--checkpoint', checkpoint, '--resume', '--progress', 'off']);
+      expect(resumed.stderr).toContain(RESUME_NOTE);
+      expect(resumed.code).toBe(0);
+    } finally {
+      await consumer.close();
+      await deleteExchange(exchange);
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 

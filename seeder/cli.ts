@@ -1,9 +1,9 @@
-import { progressOption } from '../cli/options.ts';
+import { progressOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
-import { brokerUrlOption } from './url-option.ts';
+import { addBrokerUrlOption } from './url-option.ts';
 import { DEFAULT_RECONNECT } from './link.ts';
 import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
 import type { ContentType } from './message.ts';
@@ -15,7 +15,7 @@ import { seedWatched } from './watch-seed.ts';
 
 interface SeedFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   rate?: string;
   maxInFlight: string;
@@ -31,21 +31,30 @@ interface SeedFlags {
   progress: 'auto' | 'lines' | 'off';
 }
 
+/**
+ * The checkpoint records where the confirms got, not how the run was paced or what it selected:
+ * a resume runs with the flags given now, and says so rather than seem to carry them over.
+ */
+export const RESUME_NOTE =
+  "resuming with the rate and selection given now, not the first run's (the checkpoint records neither): repeat --rate/--speed/--stages and --from/--until/--types/--sample/--partition as before; --limit counts from the checkpoint on";
+
 /** `seedline seed`: publish an events data set to RabbitMQ. */
 export function seedCommand(): Command {
-  return addWatchOptions(addPaceOptions(new Command('seed')))
+  // The basic flags first in --help (events, amqp-url, exchange, rate), then pacing, selection and the watch.
+  const basic = new Command('seed')
     .description('replay an events data set into a RabbitMQ topic exchange, with publisher confirms, at a controlled rate')
-    .option('--events <dir>', 'the events data set that transform wrote', 'events')
-    .addOption(brokerUrlOption('RabbitMQ to publish to (the password is never printed)'))
+    .option('--events <dir>', 'the events data set that transform wrote', 'events');
+  addBrokerUrlOption(basic, 'RabbitMQ to publish to (the password is never printed)')
     .option('--exchange <name>', 'durable topic exchange to publish to (declared if missing)', DEFAULT_EXCHANGE)
-    .option('--rate <events/s>', 'publish at this many events per second (default: as fast as the broker confirms)')
+    .option('--rate <events/s>', 'publish at this many events per second (default: as fast as the broker confirms)');
+  return addWatchOptions(addPaceOptions(basic))
     .option('--max-in-flight <n>', 'most messages published but not yet confirmed at once', String(DEFAULT_MAX_IN_FLIGHT))
     .option('--run-id <id>', "written into every message's run-id header (default: time + random)")
     .addOption(new Option('--content-type <type>', 'message body: the protobuf payload as is, or its JSON mapping').choices(['protobuf', 'json']).default('protobuf'))
     .option('--fail-on-unroutable', 'exit with an error when any event had no queue bound for its type')
     .option('--checkpoint <file>', 'where to record how far the confirms got (default: <events>/.seed-checkpoint-<exchange>.json)')
     .option('--no-checkpoint', 'keep no checkpoint (then --resume is impossible)')
-    .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event')
+    .option('--resume', 'continue the run recorded in the checkpoint, from its first unconfirmed event, at the rate and selection given now')
     .addOption(
       new Option('--key-order <mode>', 'at most one unconfirmed event per key (so nacks cannot reorder a key) from the first nack on, or from the start (slower)')
         .choices(['adaptive', 'strict'])
@@ -66,8 +75,8 @@ checkpoint records how far the confirms got: after a crash, kill -9 or Ctrl-C, -
 there (at most --max-in-flight events are published twice). Ctrl-C stops publishing, waits for the
 outstanding confirms, writes the checkpoint and reports; a second Ctrl-C quits at once.
 
-Example:
-  $ seedline seed --events events --url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
+Examples:
+  $ seedline seed --events events --amqp-url amqp://guest:guest@127.0.0.1:5672 --exchange seedline --rate 500 --max-in-flight 1000
   $ seedline seed --events events --exchange seedline --resume     # after a crash or Ctrl-C
   $ seedline seed --events events --exchange seedline --rate 5000 --metrics-port 9464   # scrape :9464/metrics
 `,
@@ -79,6 +88,7 @@ Example:
       const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
       const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
       if (!session) return;
+      if (flags.resume) process.stderr.write(`seed: ${RESUME_NOTE}\n`);
       const watching = await startWatch(flags, (line) => process.stderr.write(`seed: ${line}\n`)).catch((err: unknown) => {
         session.dispose();
         throw err;
@@ -90,7 +100,7 @@ Example:
       try {
         const options = {
           events: flags.events,
-          url: flags.url,
+          url: flags.amqpUrl,
           exchange: flags.exchange,
           rate,
           maxInFlight,

@@ -126,7 +126,7 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
       const reports = [0, 1, 2].map((i) => join(work, `${exchange}-p${i}.json`));
       try {
         const runs = [0, 1, 2].map((i) =>
-          cli(['seed', '--events', dir, '--url', cluster.urls, '--exchange', exchange, '--partition', `${i}/3`, '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', reports[i]!]),
+          cli(['seed', '--events', dir, '--amqp-url', cluster.urls, '--exchange', exchange, '--partition', `${i}/3`, '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', reports[i]!]),
         );
         // Partition i starts on node i+1: the victim's seeder is partition victim-1.
         await untilPosition(defaultCheckpointPath(dir, exchange, { index: victim - 1, count: 3 }), EVENTS / 10);

@@ -167,7 +167,7 @@ export class BrokerLink {
           new SeedlineError(
             'BROKER_CONNECT',
             `lost the connection to RabbitMQ at ${this.urls.length > 1 ? redactUrl(this.url) : this.where} (${r.reason}) and could not reconnect: ${r.attempt} attempts over ${formatDuration(elapsed / 1000)}, last error: ${r.lastError}`,
-            { option: '--url', hint: 'start RabbitMQ again, then run seed --resume to continue from the checkpoint' },
+            { option: '--amqp-url', hint: 'start RabbitMQ again, then run seed --resume to continue from the checkpoint' },
           ),
         );
         return;

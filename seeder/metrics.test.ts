@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 import { isSeedlineError } from '../common/errors.ts';
 import { seedCommand } from './cli.ts';
 import { LATENCY_BUCKETS } from './metrics.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, runSeedline, uniqueName, writeEventsDataset } from './test-helpers.ts';
 
 describe('seedline seed into an exchange no queue is bound to', () => {

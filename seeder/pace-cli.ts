@@ -6,7 +6,7 @@ import { Pace } from './pace.ts';
 import { parseDuration, parseStages } from './pace-options.ts';
 import { buildRunReport, writeRunReport } from './report.ts';
 import { eventStreams, eventsByType, readManifest } from '../recordfile/index.ts';
-import { globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
+import { describeSelection, globsMatchingNothing, isEmptySelection, parseSelection, type Selection, type SelectionFlags } from './select.ts';
 import type { SeedResult } from './summary.ts';
 import { declareTopology, loadTopology } from './topology.ts';
 import type { BacklogReport } from './watch-report.ts';
@@ -14,7 +14,7 @@ import type { BacklogReport } from './watch-report.ts';
 /** The flags `addPaceOptions` adds to `seedline seed` (documented in seeder/RATES.md). */
 export interface PaceFlags extends SelectionFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   speed?: string;
   maxGap?: string;
@@ -95,10 +95,10 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
     unmatched(globsMatchingNothing(selection.types!, known), `matches no event type of ${flags.events} (it holds ${known.join(', ')})`);
   }
   if (flags.topology) {
-    const declared = await declareTopology(flags.url, flags.exchange, await loadTopology(flags.topology));
+    const declared = await declareTopology(flags.amqpUrl, flags.exchange, await loadTopology(flags.topology));
     log(`topology ${flags.topology}: ${declared.queues} queues, ${declared.bindings} bindings declared on exchange '${flags.exchange}'`);
   }
-  if (!isEmptySelection(selection)) log(`selection: ${JSON.stringify(flags, ['from', 'until', 'types', 'limit', 'sample', 'partition'])}`);
+  if (!isEmptySelection(selection)) log(`selection: ${describeSelection(selection)}`);
   const stops = [controlSignals(pace, log)];
   let finished = false;
   if (flags.control) stops.push(watchControlFile(flags.control, pace, log));
@@ -107,7 +107,10 @@ export async function preparePace(flags: PaceFlags, rate: number | undefined, si
     async finish(result, backlog) {
       if (finished) return;
       finished = true;
-      if (flags.report) await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
+      if (flags.report) {
+        await writeRunReport(flags.report, buildRunReport(pace, selection, result, backlog));
+        log(`run report written to ${flags.report} (seedline report ${flags.report} renders it as HTML)`);
+      }
       if (!typesChecked && result && !result.interrupted && result.position >= result.total) unmatched(pace.selector.globsWithoutEvents, 'selected no event in the whole data set');
     },
     dispose() {

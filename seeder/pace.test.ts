@@ -9,7 +9,7 @@ import { readRunReport } from './report.ts';
 import { seed } from './seed.ts';
 import { keySelected, parseSelection } from './select.ts';
 import { TestConsumer, deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 
 const runCli = async (args: string[]): Promise<string> => (await runCommand(seedCommand(), args)).stdout;
 

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { formatCount } from '../common/progress.ts';
-import { readRunReport, writeReportPage } from './report.ts';
+import { readRunReport } from './report.ts';
+import { writeReportPage } from './report-page.ts';
 import { combineReports, formatCombined } from './report-combine.ts';
 
 /** `seedline report <run.json>`: the run report that `seed --report` wrote, as an HTML page. */
@@ -17,7 +18,7 @@ The page charts target vs achieved rate and confirm latency (p50, p99) per secon
 shaded, and lists the counts, stalls, pauses, returned events by type and the latency
 percentiles of the whole run. It loads nothing from the network: open it in any browser.
 
-Example:
+Examples:
   $ seedline seed --events events --exchange seedline --rate 2000 --report run.json
   $ seedline report run.json            # writes run.html
 

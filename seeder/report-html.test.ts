@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../cli/test-support.ts';
+import { runCommand } from '../common/test-support.ts';
 import { isSeedlineError } from '../common/errors.ts';
 import { Histogram } from './histogram.ts';
 import type { SecondSample } from './meter.ts';
@@ -124,7 +124,7 @@ describe('seedline report (CLI)', () => {
     let help = '';
     reportCommand().configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
     expect(help).toContain('--out');
-    expect(help).toMatch(/Example:\n\s+\$ seedline seed .*--report run\.json\n\s+\$ seedline report run\.json/);
+    expect(help).toMatch(/Examples:\n\s+\$ seedline seed .*--report run\.json\n\s+\$ seedline report run\.json/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { formatCount, formatDuration } from '../common/progress.ts';
 import { formatMicros } from './histogram.ts';
+import { describeSelection } from './select.ts';
 import type { SecondSample } from './meter.ts';
 import type { RunReport } from './report.ts';
 import { esc, lineChart, type Band } from './report-svg.ts';
@@ -155,7 +156,7 @@ function summaryTable(report: RunReport): string {
   rows.push(['stalls', `${report.stalls} (${formatDuration(report.forgivenMs / 1000)} of schedule given up)`]);
   rows.push(['pauses', String((r?.pauses.length ?? 0) + report.controlPauses.length)]);
   rows.push(['confirm latency p50 / p99', `${formatMicros(report.latency.p50)} / ${formatMicros(report.latency.p99)}`]);
-  if (Object.keys(report.selection).length > 0) rows.push(['selection', JSON.stringify(report.selection)]);
+  if (Object.keys(report.selection).length > 0) rows.push(['selection', describeSelection(report.selection)]);
   return table(['', ''], rows, 'kv');
 }
 

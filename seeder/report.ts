@@ -2,7 +2,6 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { VERSION } from '../common/version.ts';
 import type { HistogramJson } from './histogram.ts';
-import { renderReportHtml } from './report-html.ts';
 import type { SecondSample } from './meter.ts';
 import type { Pace, PauseRecord } from './pace.ts';
 import type { Selection } from './select.ts';
@@ -89,19 +88,6 @@ export async function readRunReport(file: string): Promise<RunReport> {
     throw new SeedlineError('CONFIG_INVALID', `${file} is a damaged run report: '${missing ?? 'seconds'}' is missing or of the wrong kind`, { file, hint });
   }
   return data as RunReport;
-}
-
-/** `seedline report`: renders a run report as a self-contained HTML page; returns the page's path. */
-export async function writeReportPage(file: string, out = defaultPagePath(file)): Promise<{ out: string; report: RunReport }> {
-  const report = await readRunReport(file);
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, renderReportHtml(report, file));
-    await rename(tmp, out);
-  } catch (err) {
-    throw new SeedlineError('USAGE', `cannot write the report page ${out}: ${messageOf(err)}`, { file: out, option: '--out', hint: 'check that the directory exists and is writable' });
-  }
-  return { out, report };
 }
 
 /** run.json → run.html, beside it. */

@@ -1,4 +1,5 @@
 import { SeedlineError } from '../common/errors.ts';
+import { formatCount } from '../common/progress.ts';
 import type { EventEnvelope } from '../common/protos.ts';
 import { toMicros } from './schedule.ts';
 
@@ -67,6 +68,19 @@ export function parseSelection(flags: SelectionFlags): Selection {
 
 export function isEmptySelection(s: Selection): boolean {
   return Object.values(s).every((v) => v === undefined);
+}
+
+/** A selection in words, for logs and the report: `from 2024-03-01T00:00:00.000Z, types chat.*, the first 34,000 events`. */
+export function describeSelection(s: Selection): string {
+  const at = (micros: number) => new Date(micros / 1000).toISOString();
+  const parts: string[] = [];
+  if (s.fromMicros !== undefined) parts.push(`from ${at(s.fromMicros)}`);
+  if (s.untilMicros !== undefined) parts.push(`until ${at(s.untilMicros)}`);
+  if (s.types) parts.push(`types ${s.types.join(', ')}`);
+  if (s.sample !== undefined) parts.push(`${Number((s.sample * 100).toPrecision(6))}% of the keys`);
+  if (s.partition) parts.push(`partition ${s.partition.index} of ${s.partition.count} (0-based)`);
+  if (s.limit !== undefined) parts.push(`the first ${formatCount(s.limit)} selected events`);
+  return parts.length ? parts.join('; ') : 'every event';
 }
 
 /** Says per event whether it is selected; stateful only for `limit`. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { progressOption } from '../cli/options.ts';
+import { progressOption, renamedOption } from '../common/options.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { DEFAULT_EXCHANGE } from './broker.ts';
 import { parseDuration } from './pace-options.ts';
@@ -9,7 +9,7 @@ import { brokerUrlOption } from './url-option.ts';
 
 interface TapFlags extends SelectionFlags {
   events: string;
-  url: string;
+  amqpUrl: string;
   exchange: string;
   pattern: string;
   queue?: string;
@@ -21,7 +21,8 @@ interface TapFlags extends SelectionFlags {
 
 /** `seedline tap`: verify that a seed run delivered every event, once, in order per key. */
 export function tapCommand(): Command {
-  return new Command('tap')
+  return renamedOption(
+    new Command('tap')
     .description('verification consumer: checks every event of a data set arrives on the exchange, counts duplicates, checks per-key order, measures latency')
     .option('--events <dir>', 'the events data set whose events are expected', 'events')
     .addOption(brokerUrlOption('RabbitMQ to listen on (the first node that answers)'))
@@ -46,7 +47,7 @@ after it started). It stops when every expected event arrived (plus a short grac
 duplicates) or nothing arrived for --idle, prints a verdict, and exits non-zero when an event is
 missing or out of order per key. Seed with --sent-at-header for end-to-end latency.
 
-Example:
+Examples:
   $ seedline tap --events events --exchange seedline --run-id r1 &
   $ seedline seed --events events --exchange seedline --run-id r1 --sent-at-header
 `,
@@ -58,7 +59,7 @@ Example:
       try {
         const verdict = await tap({
           events: flags.events,
-          url: flags.url,
+          url: flags.amqpUrl,
           exchange: flags.exchange,
           pattern: flags.pattern,
           ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
@@ -71,11 +72,17 @@ Example:
             process.stderr.write(flags.queue !== undefined ? `tap: reading queue '${flags.queue}'\n` : `tap: listening on exchange '${flags.exchange}' (${flags.pattern}); start the seed now\n`),
         });
         process.stdout.write(`${formatVerdict(verdict)}\n`);
-        if (flags.json !== undefined) await writeVerdictJson(flags.json, verdict);
+        if (flags.json !== undefined) {
+          await writeVerdictJson(flags.json, verdict);
+          process.stderr.write(`tap: verdict written to ${flags.json}\n`);
+        }
         if (!verdict.ok) throw verdictError(verdict);
         process.exitCode = 0;
       } finally {
         interrupt.dispose();
       }
-    });
+    }),
+    '--url <url>',
+    '--amqp-url',
+  );
 }

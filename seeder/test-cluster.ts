@@ -46,7 +46,7 @@ export class TestCluster {
     return `amqp://guest:guest@127.0.0.1:${this.base + n}`;
   }
 
-  /** Every node's URL, comma-separated: what `seed --url` takes. */
+  /** Every node's URL, comma-separated: what `seed --amqp-url` takes. */
   get urls(): string {
     return CLUSTER_NODES.map((n) => this.url(n)).join(',');
   }

@@ -9,7 +9,7 @@ import { describeBreach, type BacklogReport } from './watch-report.ts';
 
 /** The flags `addWatchOptions` adds to `seedline seed`. */
 export interface WatchFlags {
-  url: string;
+  amqpUrl: string;
   exchange: string;
   watch: boolean;
   managementUrl?: string;
@@ -27,12 +27,12 @@ export const DEFAULT_DRAIN_TIMEOUT = '10m';
 export function addWatchOptions(command: Command): Command {
   return command
     .option('--no-watch', "don't sample the queues bound to the exchange while seeding")
-    .addOption(new Option('--management-url <url>', 'RabbitMQ management API for the backlog watch (default http://<amqp host>:15672, credentials of --url; never printed)').env('SEEDLINE_MANAGEMENT_URL'))
+    .addOption(new Option('--management-url <url>', 'RabbitMQ management API for the backlog watch (default: http://<amqp host>:15672, credentials of --amqp-url; never printed)').env('SEEDLINE_MANAGEMENT_URL'))
     .option('--watch-queues <globs>', 'watch these queues too, comma-separated names or globs (globs need the management API)')
     .option('--watch-window <duration>', 'backlog growth is measured over this last stretch', `${DEFAULT_WATCH_WINDOW_S}s`)
     .option('--max-backlog <n>', `stop the run (exit 4) when any watched queue holds more than n messages ready`)
     .option('--max-backlog-growth <r/s>', 'stop the run (exit 4) when any watched queue grows faster than r messages/s over the window')
-    .option('--drain [timeout]', `at the end, wait until the watched queues are empty (at most timeout, default ${DEFAULT_DRAIN_TIMEOUT}) and report the catch-up time`)
+    .option('--drain [timeout]', `at the end, wait until the watched queues are empty (at most timeout; default: ${DEFAULT_DRAIN_TIMEOUT}) and report the catch-up time`)
     .addHelpText(
       'after',
       `
@@ -52,7 +52,7 @@ export async function startWatch(flags: WatchFlags, log: (line: string) => void)
     return null;
   }
   const watch = await QueueWatch.start({
-    url: flags.url,
+    url: flags.amqpUrl,
     exchange: flags.exchange,
     managementUrl: flags.managementUrl,
     queues: [...(flags.watchQueues?.split(',').map((q) => q.trim()).filter(Boolean) ?? []), ...(flags.topology ? (await loadTopology(flags.topology)).queues.map((q) => q.name) : [])],

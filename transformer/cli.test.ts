@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { parseSize, transformCommand } from './cli.ts';
 import { memberRow, messageRow, tempDir, writeDump } from './test-support.ts';
 

@@ -1,8 +1,8 @@
-import { progressOption } from '../cli/options.ts';
+import { progressOption } from '../common/options.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isSeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { MODULES } from './modules/index.ts';
 import { previewEvents } from './preview.ts';
 import { formatSummary } from './summary.ts';
@@ -13,7 +13,7 @@ import { MIN_MEMORY_BYTES } from './pipeline.ts';
 export function transformCommand(): Command {
   const moduleList = MODULES.map((m) => `  ${m.name.padEnd(10)} ${m.reads.join(', ')} → ${Object.keys(m.emits).join(', ')}`).join('\n');
   return new Command('transform')
-    .description('Turn a dump into events ordered by occurred_at (an events data set: one sorted stream per module)')
+    .description('turn a dump into events ordered by occurred_at (an events data set: one sorted stream per module)')
     .option('--dump <dir>', 'dump data set written by seedline extract', 'dump')
     .option('--out <dir>', 'events data set to write', 'events')
     .option('-m, --module <name>', 'run only this module (repeat or comma-separate; default: all); on a complete events data set of the same dump, rewrites only its stream', collectNames)
@@ -25,7 +25,7 @@ export function transformCommand(): Command {
     )
     .addOption(new Option('--format <format>', 'dataset: write --out; json: print events as JSON lines to stdout').choices(['dataset', 'json']).default('dataset'))
     .option('--max-rejects <n>', 'stop with an error (exit code 1) when more than n rows are rejected', parseCount)
-    .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default ${DEFAULT_EVENTS_GZIP_LEVEL}: fast; 6 is ~10% smaller)`, parseGzipLevel)
+    .option('--gzip-level <n>', `gzip level 0-9 of the events parts (default: ${DEFAULT_EVENTS_GZIP_LEVEL}, fast; 6 is ~10% smaller)`, parseGzipLevel)
     .option('--workers <n>', 'worker threads running the modules (0: none; default: one per core for 200,000 rows or more)', parseCount)
     .option('--overwrite', 'replace a complete data set in --out that this dump did not produce (its own is rebuilt without it)')
     .addOption(progressOption())

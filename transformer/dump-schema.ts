@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { SeedlineError, messageOf } from '../common/errors.ts';
-import { loadProtos, lookupType } from '../common/protos.ts';
+import { SCHEMAS_DIR, loadProtos, lookupType } from '../common/protos.ts';
 import { streamOf, type Manifest } from '../recordfile/index.ts';
-import { legacySchema } from './legacy-rows.ts';
 
 /**
  * A dump is decoded with its own schemas: the .proto copy each stream names in the manifest
@@ -21,6 +20,11 @@ export interface DumpTable {
   readonly messageType: string;
   /** Columns the dump's manifest says were masked (hashed): never written to rejects. */
   readonly masked: readonly string[];
+}
+
+/** Where the row message of a legacy table is defined, by convention. */
+export function legacySchema(table: string): { file: string; messageType: string } {
+  return { file: `${SCHEMAS_DIR}legacy/${table}.proto`, messageType: `seedline.legacy.${table}` };
 }
 
 export function dumpTable(dump: string, manifest: Manifest, table: string): DumpTable {

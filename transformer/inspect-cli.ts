@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { interruptSignal } from '../common/signals.ts';
 import { inspect } from './inspect.ts';
 
 /** `seedline inspect <file|dir>`: records as JSON lines on stdout. */
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('Print the records of a data set or part file as JSON lines (like protoc --decode)')
+    .description('print the records of a data set or part file as JSON lines (like protoc --decode)')
     .argument('<path>', 'a data set directory (dump or events) or one part-NNNNN.pb.gz in it')
     .option('--stream <name>', 'only this stream of a data set (e.g. Messages)')
     .option('--head <n>', 'print only the first n matching records', parseCount)

@@ -1,5 +1,4 @@
 import type protobuf from 'protobufjs';
-import { SCHEMAS_DIR } from '../common/protos.ts';
 import { dumpType, type DumpTable } from './dump-schema.ts';
 import { compileRowDecoder } from './legacy-row-decoder.ts';
 
@@ -120,10 +119,8 @@ export interface LoginHistoryRow {
 
 export type LegacyRow = Readonly<Record<string, unknown>>;
 
-/** Where the row message of a legacy table is defined, by convention. */
-export function legacySchema(table: string): { file: string; messageType: string } {
-  return { file: `${SCHEMAS_DIR}legacy/${table}.proto`, messageType: `seedline.legacy.${table}` };
-}
+// legacySchema lives in dump-schema.ts, which compares a dump's schemas with it; kept importable from here.
+export { legacySchema } from './dump-schema.ts';
 
 export interface RowDecoder {
   readonly type: protobuf.Type;

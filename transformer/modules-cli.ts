@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { describeModules, formatModules, moduleGraph } from './module-graph.ts';
 
 /** `seedline modules`: the event generators, the tables they read and the events they emit. */
 export function modulesCommand(): Command {
   return new Command('modules')
-    .description('List the transform modules: tables read, lookups, events emitted')
+    .description('list the transform modules: tables read, lookups, events emitted')
     .option('--graph', 'print Graphviz dot of table → module → event type instead')
     .option('--json', 'print the list as JSON')
     .addHelpText(

@@ -1,9 +1,9 @@
-import type { LookupDefinition } from './lookup.ts';
+import type { Lookup, LookupDefinition, LookupName } from './lookup.ts';
 import { MemberDirectory, membersLookup, type SharedMembers } from './members.ts';
 import { PhotoDirectory, photosLookup, type SharedPhotos } from './photos.ts';
 
-/** Every lookup a module may declare, by name. */
-export interface Lookups {
+/** Every lookup a module may declare, by name (one for each LookupName: extending the Record checks that). */
+export interface Lookups extends Record<LookupName, Lookup> {
   readonly members: MemberDirectory;
   readonly photos: PhotoDirectory;
 }

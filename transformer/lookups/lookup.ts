@@ -1,5 +1,4 @@
 import type { LegacyRow } from '../legacy-rows.ts';
-import type { Lookups } from './index.ts';
 
 /**
  * A lookup: a compact index over one legacy table (typed arrays keyed by id, see id-column.ts)
@@ -7,12 +6,14 @@ import type { Lookups } from './index.ts';
  * deleted?). Lookups are built in a first pass over their table, before any module runs, and
  * their bytes are taken from the transform's memory budget.
  */
-export type LookupName = keyof Lookups;
-
 export interface Lookup {
   /** Bytes held, for the memory budget. */
   readonly bytes: number;
 }
+
+/** Every lookup's name: here, not as `keyof Lookups` (index.ts), so that this contract does not import the lookups it describes. */
+export const LOOKUP_NAMES = ['members', 'photos'] as const;
+export type LookupName = (typeof LOOKUP_NAMES)[number];
 
 export interface LookupBuilder<L extends Lookup> {
   add(row: LegacyRow): void;
@@ -28,7 +29,8 @@ export interface LookupDefinition<L extends Lookup> {
   readonly columns: readonly string[];
   /** Lookups this one is built with (built first). */
   readonly needs: readonly LookupName[];
-  create(needs: Partial<Lookups>): LookupBuilder<L>;
+  /** `needs`: the lookups named in `needs`, built (index.ts's Lookups gives each one's type). */
+  create(needs: Partial<Record<LookupName, Lookup>>): LookupBuilder<L>;
 }
 
 export function defineLookup<L extends Lookup>(definition: LookupDefinition<L>): LookupDefinition<L> {

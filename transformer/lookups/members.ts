@@ -1,5 +1,5 @@
 import type { MembersRow } from '../legacy-rows.ts';
-import { memberDeletedAt, registrationProblem } from '../modules/members.ts';
+import { memberDeletedAt, registrationProblem } from '../modules/member-rules.ts';
 import { IdColumn, type SharedIdColumn } from './id-column.ts';
 import { defineLookup, type Lookup } from './lookup.ts';
 

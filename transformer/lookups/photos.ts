@@ -1,5 +1,5 @@
 import type { PhotosRow } from '../legacy-rows.ts';
-import { photoPublished } from '../modules/photos.ts';
+import { photoPublished } from '../modules/photo-rules.ts';
 import { IdColumn, type SharedIdColumn } from './id-column.ts';
 import { defineLookup, type Lookup } from './lookup.ts';
 import type { MemberDirectory } from './members.ts';

@@ -1,6 +1,7 @@
 import type { MembersRow } from '../legacy-rows.ts';
-import { isoMicros, timeProblem } from '../legacy-time.ts';
+import { isoMicros } from '../legacy-time.ts';
 import { defineModule, type EventDraft } from '../module.ts';
+import { deletionProblem, registrationProblem } from './member-rules.ts';
 
 /**
  * Members → `members.member-registered` at RegisteredAt, and `members.member-deleted` at
@@ -19,31 +20,6 @@ import { defineModule, type EventDraft } from '../module.ts';
 const SENTINEL_DATE = '1900-01-01';
 /** The columns every deletion problem is about (a reject record shows them). */
 const DELETION_COLUMNS = ['IsDeleted', 'DeletedAt', 'RegisteredAt'];
-
-/** Why the member cannot be registered (no event for them at all), or null. */
-export function registrationProblem(row: MembersRow): string | null {
-  return timeProblem(row.RegisteredAt);
-}
-
-/** Why a DeletedAt cannot become members.member-deleted, or null when it can (or is NULL). */
-function deletionProblem(row: MembersRow): { reason: string; detail: string } | null {
-  if (row.DeletedAt === null) return row.IsDeleted ? { reason: 'deleted-without-date', detail: 'IsDeleted is set but DeletedAt is NULL' } : null;
-  const problem = timeProblem(row.DeletedAt);
-  if (problem) return { reason: problem, detail: `DeletedAt is ${isoMicros(row.DeletedAt)}` };
-  if (row.DeletedAt < row.RegisteredAt) {
-    return {
-      reason: 'deleted-before-registered',
-      detail: `DeletedAt ${isoMicros(row.DeletedAt)} is before RegisteredAt ${isoMicros(row.RegisteredAt)}`,
-    };
-  }
-  return null;
-}
-
-/** When members.member-deleted is emitted for the member, or null when it is not. */
-export function memberDeletedAt(row: MembersRow): bigint | null {
-  if (row.DeletedAt === null || registrationProblem(row) || deletionProblem(row)) return null;
-  return row.DeletedAt;
-}
 
 export const members = defineModule({
   name: 'members',

@@ -1,6 +1,4 @@
 import type { PhotosRow } from '../legacy-rows.ts';
-import { timeProblem } from '../legacy-time.ts';
-import type { MemberDirectory } from '../lookups/members.ts';
 import { defineModule } from '../module.ts';
 import { checkMember, checkTime } from '../references.ts';
 
@@ -49,8 +47,3 @@ export const photos = defineModule({
     ];
   },
 });
-
-/** Whether the photos module emits photos.photo-uploaded for the row (the same checks, silently). */
-export function photoPublished(row: PhotosRow, members: MemberDirectory): boolean {
-  return timeProblem(row.UploadedAt) === null && members.problemAt(row.MemberId, row.UploadedAt) === null;
-}
