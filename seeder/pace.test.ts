@@ -89,6 +89,7 @@ describe('seed with pacing, selection and measurement (real RabbitMQ)', () => {
 
     const exchange = uniqueName('seedline-t');
     const report = join(tmp, 'run.json');
+    const consumer = await TestConsumer.bind(exchange); // a run with nothing routed fails
     try {
       await runCli(['--events', dir, '--exchange', exchange, '--rate', '400', '--limit', '300', '--report', report, '--no-checkpoint', '--progress', 'off']);
       const r = await readRunReport(report);
@@ -101,6 +102,7 @@ describe('seed with pacing, selection and measurement (real RabbitMQ)', () => {
       expect(r.seconds[0]!.target).toBe(400);
       expect(JSON.parse(await readFile(report, 'utf8')).format).toBe('seedline-run-report/1');
     } finally {
+      await consumer.close();
       await deleteExchange(exchange);
     }
   });

@@ -58,6 +58,7 @@ describe('seed --types: a glob that matches no type is not silent', () => {
 
   it('a data set without a type list: warned after the run from what was selected; the flag makes it an error', async () => {
     const exchange = uniqueName('seedline-t');
+    const consumer = await TestConsumer.bind(exchange); // a run with nothing routed fails
     try {
       const base = ['--events', plain, '--exchange', exchange, '--types', 'members.*,chat.mesage-*', '--no-checkpoint', '--progress', 'off'];
       const warned = await seedCli(base);
@@ -68,6 +69,7 @@ describe('seed --types: a glob that matches no type is not silent', () => {
       const refused = await seedCli([...base, '--fail-on-unmatched-types']);
       expect('error' in refused && isSeedlineError(refused.error, 'USAGE')).toBe(true);
     } finally {
+      await consumer.close();
       await deleteExchange(exchange);
     }
   });

@@ -7,7 +7,7 @@ import { extract, type TableSpec } from '../extractor/extract.ts';
 import { createTempDb, type TempDb } from '../extractor/test-db.ts';
 import { FIXTURE_TIMEZONE } from '../fixtures/clock.ts';
 import { createFixture } from '../fixtures/create-fixture.ts';
-import { readManifest } from '../recordfile/index.ts';
+import { eventStreams, readManifest } from '../recordfile/index.ts';
 import { transform } from './transform.ts';
 
 /**
@@ -53,7 +53,9 @@ describe("transform decodes a dump with the dump's own schemas", () => {
   }
 
   async function eventParts(out: string): Promise<string[]> {
-    return (await readManifest(out)).streams['events']!.parts.map((p) => p.sha256);
+    // Every module's stream, in module order: the whole events data set.
+    const manifest = await readManifest(out);
+    return eventStreams(manifest, out).flatMap((s) => s.entry.parts.map((p) => p.sha256));
   }
 
   it('a Messages .proto with other field numbers gives the same events as the normal dump', async () => {

@@ -1,5 +1,5 @@
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
-import { decodeStream } from '../recordfile/index.ts';
+import { decodeEvents } from '../recordfile/index.ts';
 import { EventEncoder } from './event-encoder.ts';
 import { MODULES } from './modules/index.ts';
 
@@ -38,7 +38,7 @@ export async function referenceOrderProblems(eventsDir: string): Promise<Referen
   const deleted = new Set<number>();
   const pending: ReferenceProblem[] = [];
   const problems: ReferenceProblem[] = [];
-  for await (const batch of decodeStream(eventsDir, 'events', (b) => envelope.decode(b) as unknown as EventEnvelope)) {
+  for await (const batch of decodeEvents(eventsDir, (b) => envelope.decode(b) as unknown as EventEnvelope)) {
     for (const e of batch) {
       const payloadType = encoder.payloadType(e.type)!;
       const payload = payloadType.decode(e.payload) as unknown as Record<string, unknown>;
