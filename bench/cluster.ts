@@ -14,10 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { readRunReport } from '../seeder/report.ts';
+import { readRunReport } from '../seeder/report/report.ts';
 import { PrivateBroker } from '../seeder/private-broker.ts';
 import { TestCluster } from '../seeder/test-cluster.ts';
-import { declareTopology } from '../seeder/topology.ts';
+import { declareTopology } from '../seeder/broker/topology.ts';
 import { formatRate, medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { inChild } from './seed.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Seed rate: issue #7's rate-control claim measured against the real local RabbitMQ — "a
  * schedule-based pacer … achieved rate within ±1% of --rate over 60 s when the broker keeps
- * up, and no overshoot after a stall" (seeder/pacer.test.ts checks it only on a fake clock).
+ * up, and no overshoot after a stall" (seeder/pacing/pacer.test.ts checks it only on a fake clock).
  *
  * 1. Steady: `seed()` at 2,000 events/s for 60 s (120,000 events; --quick: 10 s) into a private
  *    durable topic exchange with one durable classic queue bound to `#`. The figure is the
@@ -29,8 +29,8 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pace } from '../seeder/pace.ts';
-import { buildRunReport } from '../seeder/report.ts';
+import { Pace } from '../seeder/pacing/pace.ts';
+import { buildRunReport } from '../seeder/report/report.ts';
 import { seed } from '../seeder/seed.ts';
 import type { SeedResult } from '../seeder/summary.ts';
 import type { BenchContext, BenchResult, Benchmark } from './measure.ts';

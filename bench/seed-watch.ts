@@ -9,8 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seed } from '../seeder/seed.ts';
-import { QueueWatch } from '../seeder/watch.ts';
-import { seedWatched } from '../seeder/watch-seed.ts';
+import { QueueWatch } from '../seeder/backlog/watch.ts';
+import { seedWatched } from '../seeder/backlog/watch-seed.ts';
 import { formatRate, medianOf, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { Topology, URL, inChild, rounds } from './seed.ts';
 

@@ -26,7 +26,7 @@ import type { Options } from 'amqplib';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE, SCHEMAS_DIR, envelopeType, loadProtos } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
 import { DatasetWriter } from '../recordfile/index.ts';
-import { DEFAULT_URL } from '../seeder/broker.ts';
+import { DEFAULT_URL } from '../seeder/broker/broker.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from '../seeder/seed.ts';
 import { chatMessages, type ChatMessageRow } from './chat-messages.ts';
 import { RssSampler, formatMB, formatRate, medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';

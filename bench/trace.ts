@@ -16,7 +16,7 @@ import { DEFAULT_SEED } from '../fixtures/presets.ts';
 import { TRACE_INDEX_DIR } from '../ledger/trace-index.ts';
 import { traceRow } from '../ledger/trace.ts';
 import { decodeStream, readManifest } from '../recordfile/index.ts';
-import { decodeEnvelope } from '../seeder/envelope.ts';
+import { decodeEnvelope } from '../seeder/broker/envelope.ts';
 import { transform } from '../transformer/transform.ts';
 import { medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { cachedDump } from './transform.ts';

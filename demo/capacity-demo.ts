@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { formatCount } from '../common/progress.ts';
 import { MODULES } from '../transformer/modules/index.ts';
-import { BackendSim } from '../seeder/backend-sim.ts';
-import { findCapacity, type CapacityResult } from '../seeder/capacity.ts';
-import { writeCapacityReport } from '../seeder/capacity-report.ts';
-import { formatCapacity } from '../seeder/capacity-summary.ts';
+import { BackendSim } from '../seeder/backlog/backend-sim.ts';
+import { findCapacity, type CapacityResult } from '../seeder/backlog/capacity.ts';
+import { writeCapacityReport } from '../seeder/backlog/capacity-report.ts';
+import { formatCapacity } from '../seeder/backlog/capacity-summary.ts';
 
 /** The stand-in backend of `seedline demo --capacity`: chat is the slow module. */
 export const DEMO_SIM_CAPACITY: Readonly<Record<string, number>> = { chat: 200 };

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { messageOf } from '../common/errors.ts';
 import { decodePart, type StreamEntry } from '../recordfile/index.ts';
-import { decodeEnvelope } from '../seeder/envelope.ts';
-import { Selector, keySelected, type Selection } from '../seeder/select.ts';
-import { toMicros } from '../seeder/schedule.ts';
+import { decodeEnvelope } from '../seeder/broker/envelope.ts';
+import { Selector, keySelected, type Selection } from '../seeder/pacing/select.ts';
+import { toMicros } from '../seeder/pacing/schedule.ts';
 import { unaccounted, type Term } from './balance.ts';
 
 /** Why the seed left an event out: the flag that did it (checked in the seed's own order). */
@@ -65,7 +65,7 @@ export async function scanEvents(
   return { byType, unreadable };
 }
 
-/** The seed's selection (seeder/select.ts), saying which flag left an event out. */
+/** The seed's selection (seeder/pacing/select.ts), saying which flag left an event out. */
 function classifier(selection: Selection): (e: { type: string; key: string; occurred_at: number }) => NotSelectedReason | null {
   const all = new Selector(selection);
   const types = selection.types ? new Selector({ types: selection.types }) : null;

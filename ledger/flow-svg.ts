@@ -1,5 +1,5 @@
 import { formatCount } from '../common/progress.ts';
-import { esc } from '../seeder/report-svg.ts';
+import { esc } from '../seeder/report/report-svg.ts';
 import { FLOW_COLUMNS, type Flow, type FlowLink, type FlowNode } from './flow.ts';
 
 /**

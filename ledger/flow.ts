@@ -1,4 +1,4 @@
-import type { TapVerdict } from '../seeder/tap.ts';
+import type { TapVerdict } from '../seeder/tap/tap.ts';
 import { MODULES } from '../transformer/modules/index.ts';
 import type { EventScan } from './event-scan.ts';
 import type { TransformInfo } from './transform-balances.ts';

@@ -1,5 +1,5 @@
 import { formatCount } from '../common/progress.ts';
-import { esc } from '../seeder/report-svg.ts';
+import { esc } from '../seeder/report/report-svg.ts';
 import { STAGES, isClosed } from './balance.ts';
 import { flowSvg } from './flow-svg.ts';
 import { verdictLine } from './format.ts';

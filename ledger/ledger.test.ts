@@ -7,7 +7,7 @@ import { runCommand } from '../common/test-support.ts';
 import { readManifest } from '../recordfile/index.ts';
 import { transform } from '../transformer/transform.ts';
 import { seedCommand } from '../seeder/cli.ts';
-import { tapCommand } from '../seeder/tap-cli.ts';
+import { tapCommand } from '../seeder/tap/tap-cli.ts';
 import { deleteExchange, uniqueName } from '../seeder/test-helpers.ts';
 import type { Balance } from './balance.ts';
 import { runLedger, type LedgerResult } from './ledger.ts';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readManifest, streamOf } from '../recordfile/index.ts';
-import { readRunReport, type RunReport } from '../seeder/report.ts';
+import { readRunReport, type RunReport } from '../seeder/report/report.ts';
 import { balance, isClosed, ok, openItems, type Balance, type Stage } from './balance.ts';
 import { scanEvents, type EventScan } from './event-scan.ts';
 import { buildFlow, type Flow } from './flow.ts';

@@ -1,5 +1,5 @@
 import { formatCount } from '../common/progress.ts';
-import type { RunReport } from '../seeder/report.ts';
+import type { RunReport } from '../seeder/report/report.ts';
 import { balance, loss, ok, unaccounted, type Balance, type Term } from './balance.ts';
 import type { EventScan, NotSelectedReason } from './event-scan.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { formatCount } from '../common/progress.ts';
-import { TAP_VERDICT_FORMAT, type TapVerdict } from '../seeder/tap.ts';
+import { TAP_VERDICT_FORMAT, type TapVerdict } from '../seeder/tap/tap.ts';
 import { balance, loss, ok, type Balance, type Term } from './balance.ts';
 
 /**

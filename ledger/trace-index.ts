@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'n
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
 import { decodePart, type StreamEntry } from '../recordfile/index.ts';
-import { decodeEnvelope } from '../seeder/envelope.ts';
+import { decodeEnvelope } from '../seeder/broker/envelope.ts';
 
 /**
  * Where the events of one source row, or the event of one id, are in an events stream,

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
 import { readManifest, readPartBatches, streamOf, type StreamEntry } from '../recordfile/index.ts';
-import { decodeEnvelope } from '../seeder/envelope.ts';
-import { readRunReport, type RunReport } from '../seeder/report.ts';
-import { Selector, type Selection } from '../seeder/select.ts';
-import type { TapVerdict } from '../seeder/tap.ts';
+import { decodeEnvelope } from '../seeder/broker/envelope.ts';
+import { readRunReport, type RunReport } from '../seeder/report/report.ts';
+import { Selector, type Selection } from '../seeder/pacing/select.ts';
+import type { TapVerdict } from '../seeder/tap/tap.ts';
 import { primaryKeyJson } from '../transformer/event-id.ts';
 import { MODULES } from '../transformer/modules/index.ts';
 import { findDumpRow, type DumpRow } from './dump-row.ts';

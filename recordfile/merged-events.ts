@@ -23,7 +23,7 @@ export interface EventBatch<E> {
   readonly events: E[];
 }
 
-/** A part about to be read: `bytes` when the caller has already read and checked them (seeder/part-check.ts). */
+/** A part about to be read: `bytes` when the caller has already read and checked them (seeder/input/part-check.ts). */
 export interface OpenedPart {
   readonly file: string;
   readonly entry: PartEntry;

@@ -16,7 +16,7 @@ export interface ReadOptions {
   readonly expect?: Pick<PartEntry, 'sha256' | 'records'> & Partial<Pick<PartEntry, 'uncompressedBytes' | 'compressedBytes'>>;
   /**
    * The part's compressed bytes, already read and checked against the manifest's size and
-   * sha256 by the caller (seeder/part-check.ts): read from these instead of the file, and do
+   * sha256 by the caller (seeder/input/part-check.ts): read from these instead of the file, and do
    * not hash them again. `expect.records` is still checked.
    */
   readonly checkedBytes?: Buffer;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointWriter, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
-import type { ConfirmPublisher } from './publisher.ts';
+import type { ConfirmPublisher } from './broker/publisher.ts';
 
 /** The part of ConfirmPublisher a CheckpointWriter uses: the confirmed mark, moved by hand. */
 class FakePublisher {

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import type { StreamEntry } from '../recordfile/index.ts';
-import type { ConfirmPublisher } from './publisher.ts';
+import type { ConfirmPublisher } from './broker/publisher.ts';
 
 export const CHECKPOINT_FORMAT = 'seedline-seed-checkpoint';
 

@@ -2,16 +2,16 @@ import { progressOption } from '../common/options.ts';
 import { Command, Option } from 'commander';
 import { SeedlineError } from '../common/errors.ts';
 import { interruptSignal } from '../common/signals.ts';
-import { DEFAULT_EXCHANGE } from './broker.ts';
-import { addBrokerUrlOption } from './url-option.ts';
-import { DEFAULT_RECONNECT } from './link.ts';
-import { DEFAULT_METRICS_HOST } from './metrics-server.ts';
-import type { ContentType } from './message.ts';
+import { DEFAULT_EXCHANGE } from './broker/broker.ts';
+import { addBrokerUrlOption } from './broker/url-option.ts';
+import { DEFAULT_RECONNECT } from './broker/link.ts';
+import { DEFAULT_METRICS_HOST } from './report/metrics-server.ts';
+import type { ContentType } from './broker/message.ts';
 import { DEFAULT_MAX_IN_FLIGHT, seed } from './seed.ts';
-import { addPaceOptions, preparePace, type PaceFlags } from './pace-cli.ts';
+import { addPaceOptions, preparePace, type PaceFlags } from './pacing/pace-cli.ts';
 import { SeedFailure, formatSummary, type SeedResult } from './summary.ts';
-import { addWatchOptions, formatBacklog, startWatch, type WatchFlags } from './watch-cli.ts';
-import { seedWatched } from './watch-seed.ts';
+import { addWatchOptions, formatBacklog, startWatch, type WatchFlags } from './backlog/watch-cli.ts';
+import { seedWatched } from './backlog/watch-seed.ts';
 
 interface SeedFlags {
   events: string;
@@ -86,7 +86,7 @@ Examples:
       const maxInFlight = parseNumber('--max-in-flight', flags.maxInFlight);
       const reconnectWithin = parseNumber('--reconnect-within', flags.reconnectWithin);
       const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
-      const session = await preparePace(flags, rate); // null after --dry-run (seeder/pace-cli.ts)
+      const session = await preparePace(flags, rate); // null after --dry-run (seeder/pacing/pace-cli.ts)
       if (!session) return;
       if (flags.resume) process.stderr.write(`seed: ${RESUME_NOTE}\n`);
       const watching = await startWatch(flags, (line) => process.stderr.write(`seed: ${line}\n`)).catch((err: unknown) => {

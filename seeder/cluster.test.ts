@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, defaultCheckpointPath } from './checkpoint.ts';
-import { readRunReport } from './report.ts';
+import { readRunReport } from './report/report.ts';
 import { TestCluster, type ClusterNode } from './test-cluster.ts';
-import { declareTopology } from './topology.ts';
+import { declareTopology } from './broker/topology.ts';
 import { makeEvents, removeDataset, uniqueName, writeEventsDataset, type TestEvent } from './test-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -4,7 +4,7 @@ import { envelopeType, type EventEnvelope } from '../common/protos.ts';
 import { combinedEntry, decodeEvents, eventStreams, readManifest } from '../recordfile/index.ts';
 import { memberRow, messageRow, tempDir, writeDump } from '../transformer/test-support.ts';
 import { transform } from '../transformer/transform.ts';
-import { DEFAULT_URL, redactUrl } from './broker.ts';
+import { DEFAULT_URL, redactUrl } from './broker/broker.ts';
 import { CHECKPOINT_FORMAT, checkpointKey, writeCheckpoint } from './checkpoint.ts';
 import { seed } from './seed.ts';
 import { TestConsumer, deleteExchange, uniqueName } from './test-helpers.ts';

@@ -1,6 +1,6 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_URL } from './broker.ts';
+import { DEFAULT_URL } from './broker/broker.ts';
 import { seed, type SeedOptions } from './seed.ts';
 import type { SeedResult } from './summary.ts';
 import { deleteExchange, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';

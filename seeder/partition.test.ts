@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultCheckpointPath, readCheckpoint } from './checkpoint.ts';
-import { Pace } from './pace.ts';
+import { Pace } from './pacing/pace.ts';
 import { seed } from './seed.ts';
 import { TestConsumer, deleteExchange, duplicatesOf, makeEvents, removeDataset, uniqueName, writeEventsDataset } from './test-helpers.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { OutgoingMessage } from './message.ts';
-import { Pace } from './pace.ts';
-import { ConfirmPublisher } from './publisher.ts';
+import type { OutgoingMessage } from './broker/message.ts';
+import { Pace } from './pacing/pace.ts';
+import { ConfirmPublisher } from './broker/publisher.ts';
 import { RunState } from './run-state.ts';
-import { parseSelection, type SelectionFlags } from './select.ts';
+import { parseSelection, type SelectionFlags } from './pacing/select.ts';
 
 /** A run 10 s in, `moved` events into a 100,000-event stream, `confirmed` of them published and confirmed. */
 function progressAfter(flags: SelectionFlags, moved: number, confirmed: number): string {

@@ -1,8 +1,8 @@
 import { formatCount, formatDuration } from '../common/progress.ts';
-import type { BrokerLink, LinkListener, PauseKind } from './link.ts';
-import type { Pacer } from './pacer.ts';
-import type { ConfirmPublisher } from './publisher.ts';
-import type { Selector } from './select.ts';
+import type { BrokerLink, LinkListener, PauseKind } from './broker/link.ts';
+import type { Pacer } from './pacing/pacer.ts';
+import type { ConfirmPublisher } from './broker/publisher.ts';
+import type { Selector } from './pacing/select.ts';
 import type { Pause, SeedResult } from './summary.ts';
 
 /** Recorded pauses kept per run (a flapping connection must not grow memory without end). */

@@ -2,20 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { SeedlineError, messageOf } from '../common/errors.ts';
 import { Progress, formatCount } from '../common/progress.ts';
 import { acquireLock, checkEventsComplete, combinedEntry, eventStreams, readManifest, type EventStream, type StreamEntry } from '../recordfile/index.ts';
-import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker.ts';
+import { DEFAULT_EXCHANGE, DEFAULT_URL, redactUrl } from './broker/broker.ts';
 import { CheckpointWriter, checkResumable, checkpointKey, defaultCheckpointPath, readCheckpoint, type CheckpointKey } from './checkpoint.ts';
-import { decodeEnvelope } from './envelope.ts';
-import { readEventsFrom } from './event-reader.ts';
-import { BrokerLink, DEFAULT_RECONNECT, sleep, type ReconnectPolicy } from './link.ts';
-import { renderMetrics } from './metrics.ts';
-import { DEFAULT_METRICS_HOST, serveMetrics, type MetricsEndpoint } from './metrics-server.ts';
-import { ReusableMessage, jsonBody, protobufBody, type ContentType } from './message.ts';
-import { Pace } from './pace.ts';
-import type { Pacer } from './pacer.ts';
-import { ConfirmPublisher, DEFAULT_NACK_RETRY, type RetryPolicy } from './publisher.ts';
+import { decodeEnvelope } from './broker/envelope.ts';
+import { readEventsFrom } from './input/event-reader.ts';
+import { BrokerLink, DEFAULT_RECONNECT, sleep, type ReconnectPolicy } from './broker/link.ts';
+import { renderMetrics } from './report/metrics.ts';
+import { DEFAULT_METRICS_HOST, serveMetrics, type MetricsEndpoint } from './report/metrics-server.ts';
+import { ReusableMessage, jsonBody, protobufBody, type ContentType } from './broker/message.ts';
+import { Pace } from './pacing/pace.ts';
+import type { Pacer } from './pacing/pacer.ts';
+import { ConfirmPublisher, DEFAULT_NACK_RETRY, type RetryPolicy } from './broker/publisher.ts';
 import { RunState } from './run-state.ts';
 import { SeedFailure, type SeedResult } from './summary.ts';
-import type { QueueWatch } from './watch.ts';
+import type { QueueWatch } from './backlog/watch.ts';
 
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 
@@ -45,11 +45,11 @@ export interface SeedOptions {
   readonly reconnect?: ReconnectPolicy;
   readonly progress?: 'auto' | 'lines' | 'off';
   readonly signal?: AbortSignal;
-  /** Pacing (--speed, --stages, live control), selection and measurement (seeder/pace.ts); default: `rate` only. */
+  /** Pacing (--speed, --stages, live control), selection and measurement (seeder/pacing/pace.ts); default: `rate` only. */
   readonly pace?: Pace;
   /** Serve Prometheus metrics at http://host:port/metrics while the run lasts (port 0: any free one). */
   readonly metrics?: { readonly port: number; readonly host?: string; readonly onListening?: (url: string) => void };
-  /** The backlog watch (seeder/watch.ts): its worst queue joins the progress line, its gauges the metrics. */
+  /** The backlog watch (seeder/backlog/watch.ts): its worst queue joins the progress line, its gauges the metrics. */
   readonly watch?: QueueWatch;
 }
 

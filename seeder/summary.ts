@@ -1,6 +1,6 @@
 import { SeedlineError, type ErrorCode, type ErrorContext } from '../common/errors.ts';
 import { formatCount, formatDuration } from '../common/progress.ts';
-import type { ContentType } from './message.ts';
+import type { ContentType } from './broker/message.ts';
 
 /** What a seed run did; returned on success and attached to a `SeedFailure`. */
 export interface SeedResult {

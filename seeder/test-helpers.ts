@@ -12,7 +12,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { ENVELOPE_PROTO, ENVELOPE_TYPE, envelopeType } from '../common/protos.ts';
 import { VERSION } from '../common/version.ts';
 import { DatasetWriter } from '../recordfile/index.ts';
-import { DEFAULT_URL } from './broker.ts';
+import { DEFAULT_URL } from './broker/broker.ts';
 
 export interface TestEvent {
   id: string;
