@@ -1,7 +1,7 @@
 /**
  * Trace: `seedline trace Messages <id>` on the finland dump's events, through the real CLI in a
  * child process (start-up included, what a user waits for), against the same run's baseline:
- * one full scan of the events stream for that row's events (what a trace without an index
+ * one full scan of the events (every module's stream, merged) for that row's events (what a trace without an index
  * would do). Also the one cold trace that builds the index (<events>/.trace-index/).
  *
  * Dump: the transform bench's cached dump (Members, Messages); its events are transformed once
@@ -15,7 +15,7 @@ import { VERSION } from '../common/version.ts';
 import { DEFAULT_SEED } from '../fixtures/presets.ts';
 import { TRACE_INDEX_DIR } from '../ledger/trace-index.ts';
 import { traceRow } from '../ledger/trace.ts';
-import { decodeStream, readManifest } from '../recordfile/index.ts';
+import { combinedEntry, decodeEvents, eventStreams, readManifest } from '../recordfile/index.ts';
 import { decodeEnvelope } from '../seeder/broker/envelope.ts';
 import { transform } from '../transformer/transform.ts';
 import { medianOf, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
@@ -30,7 +30,7 @@ export const traceBench: Benchmark = {
     const preset = process.env['SEEDLINE_BENCH_PRESET'] ?? (ctx.quick ? 'small' : 'finland');
     const dump = await cachedDump(preset, DEFAULT_SEED, ctx.log);
     const events = await cachedEvents(dump, preset, ctx.log);
-    const stream = (await readManifest(events)).streams['events']!;
+    const stream = combinedEntry(eventStreams(await readManifest(events), events));
     const messages = (await readManifest(dump)).streams['Messages']!.records;
     const key = String(Math.floor(messages / 2));
     const usage = join(tmpdir(), `seedline-bench-trace-usage-${process.pid}.json`);
@@ -61,7 +61,7 @@ export const traceBench: Benchmark = {
       if (t.events.length !== expected) throw new Error(`trace found ${t.events.length} events, then ${expected}`);
       started = performance.now();
       let found = 0;
-      for await (const batch of decodeStream(events, 'events', (b) => decodeEnvelope(b as Buffer))) {
+      for await (const batch of decodeEvents(events, decodeEnvelope)) {
         for (const e of batch) if (e.sourceTable === 'Messages' && e.sourcePrimaryKey === key) found++;
       }
       scan.push((performance.now() - started) / 1000);

@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { messageOf } from '../common/errors.ts';
-import { decodePart, type StreamEntry } from '../recordfile/index.ts';
+import { readMergedEvents, type EventStream, type PartOpener } from '../recordfile/index.ts';
 import { decodeEnvelope } from '../seeder/broker/envelope.ts';
+import { checkPart } from '../seeder/input/part-check.ts';
 import { Selector, keySelected, type Selection } from '../seeder/pacing/select.ts';
 import { toMicros } from '../seeder/pacing/schedule.ts';
 import { unaccounted, type Term } from './balance.ts';
@@ -23,43 +23,46 @@ export interface EventScan {
 }
 
 /**
- * One pass over the events stream: events per type, and — given a seed's selection and the
- * position it started at — which of them the seed selected and why the others were not.
- * Parts in `skip` (missing or of the wrong size) are not read.
+ * One pass over the events in the data set's one order (the per-module streams merged, as
+ * seed reads them): events per type, and — given a seed's selection and the position it
+ * started at — which of them the seed selected and why the others were not. Parts in `skip`
+ * (missing or of the wrong size) are not read; a part whose sha256 differs is not read either
+ * (every event of it is in doubt). Then the positions after a left-out part are off by its
+ * events, as they would be for the seed, which refuses such a data set.
  */
 export async function scanEvents(
   dir: string,
-  stream: StreamEntry,
+  streams: readonly EventStream[],
   skip: ReadonlySet<string>,
   seed?: { readonly selection: Selection; readonly startPosition: number },
 ): Promise<EventScan> {
   const byType = new Map<string, TypeScan>();
   const unreadable: Term[] = [];
   const why = seed ? classifier(seed.selection) : null;
-  let position = 0;
-  for (const part of stream.parts) {
-    const first = position;
-    position += part.records;
-    if (skip.has(part.file)) continue;
-    let index = first;
-    try {
-      for await (const batch of decodePart(join(dir, part.file), (b) => decodeEnvelope(b as Buffer), { expect: part })) {
-        for (const e of batch) {
-          let t = byType.get(e.type);
-          if (!t) byType.set(e.type, (t = { read: 0, selected: 0, notSelected: {} }));
-          t.read++;
-          if (why) {
-            const reason = index < seed!.startPosition ? 'resumed' : why(e);
-            if (reason === null) t.selected++;
-            else t.notSelected[reason] = (t.notSelected[reason] ?? 0) + 1;
-          }
-          index++;
-        }
+  // Each part is checked whole before any of it is counted, so a damaged one drops out alone.
+  const openParts: PartOpener = async function* (from, parts) {
+    for (const entry of parts) {
+      if (skip.has(entry.file)) continue;
+      try {
+        const checked = await checkPart(from, entry);
+        yield { file: checked.file, entry, bytes: checked.bytes };
+      } catch (err) {
+        unreadable.push(unaccounted(`${entry.file} is damaged (${messageOf(err)})`, entry.records));
       }
-    } catch (err) {
-      // Read to the end but the sha256 or count differs: every event of the part is in doubt.
-      const left = first + part.records - index;
-      unreadable.push(unaccounted(`${part.file} is damaged (${messageOf(err)})`, left > 0 ? left : part.records));
+    }
+  };
+  for await (const batch of readMergedEvents(dir, streams, { decode: decodeEnvelope, openParts })) {
+    let index = batch.first;
+    for (const e of batch.events) {
+      let t = byType.get(e.type);
+      if (!t) byType.set(e.type, (t = { read: 0, selected: 0, notSelected: {} }));
+      t.read++;
+      if (why) {
+        const reason = index < seed!.startPosition ? 'resumed' : why(e);
+        if (reason === null) t.selected++;
+        else t.notSelected[reason] = (t.notSelected[reason] ?? 0) + 1;
+      }
+      index++;
     }
   }
   return { byType, unreadable };

@@ -1,10 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../common/exit-codes.ts';
 import { runCommand } from '../common/test-support.ts';
-import { readManifest } from '../recordfile/index.ts';
+import { decodeEvents, eventStreams, readManifest } from '../recordfile/index.ts';
+import { decodeEnvelope, type SeedEvent } from '../seeder/broker/envelope.ts';
 import { transform } from '../transformer/transform.ts';
 import { seedCommand } from '../seeder/cli.ts';
 import { tapCommand } from '../seeder/tap/tap-cli.ts';
@@ -12,6 +13,7 @@ import { deleteExchange, uniqueName } from '../seeder/test-helpers.ts';
 import type { Balance } from './balance.ts';
 import { runLedger, type LedgerResult } from './ledger.ts';
 import { ledgerCommand } from './ledger-cli.ts';
+import { traceRow } from './trace.ts';
 import { fixturePipeline, type FixturePipeline } from './test-support.ts';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -59,7 +61,7 @@ describe('seedline ledger on the tiny fixture', () => {
   it('the transform records the same row outcomes on worker threads as on the main thread', async () => {
     const out = join(p.dir, 'events-workers');
     await transform({ dump: p.dump, out, progress: 'off', workers: 2 });
-    const info = (m: Awaited<ReturnType<typeof readManifest>>) => m.streams['events']!.info!['rowsByModule'];
+    const info = (m: Awaited<ReturnType<typeof readManifest>>) => eventStreams(m, out).map((s) => s.entry.info!['rowsByModule']);
     expect(info(await readManifest(out))).toEqual(info(await readManifest(p.events)));
     expect((await runLedger({ dump: p.dump, events: out })).balanced).toBe(true);
   }, 60_000);
@@ -70,21 +72,63 @@ describe('seedline ledger on the tiny fixture', () => {
     const messagesPart = dump.streams['Messages']!.parts[0]!;
     await rm(join(copy.dump, messagesPart.file));
     const events = await readManifest(copy.events);
-    const eventsPart = events.streams['events']!.parts[1]!;
+    // A part of one module's stream (the one with most parts: the fixture's small parts give it several).
+    const stream = eventStreams(events, copy.events).reduce((a, b) => (b.entry.parts.length > a.entry.parts.length ? b : a));
+    expect(stream.entry.parts.length).toBeGreaterThan(1);
+    const eventsPart = stream.entry.parts[1]!;
     await rm(join(copy.events, eventsPart.file));
 
     const r = await runLedger({ dump: copy.dump, events: copy.events });
     expect(r.balanced).toBe(false);
     expect(r.unaccounted).toContainEqual({ stage: 'extract', subject: 'Messages', label: `${messagesPart.file} is missing`, count: messagesPart.records });
-    expect(r.unaccounted).toContainEqual({ stage: 'events', subject: 'events stream', label: `${eventsPart.file} is missing`, count: eventsPart.records });
+    expect(r.unaccounted).toContainEqual({ stage: 'events', subject: `${stream.name} stream`, label: `${eventsPart.file} is missing`, count: eventsPart.records });
     // Per type, the events of the missing part are the ones not read back.
-    const perType = r.unaccounted.filter((u) => u.stage === 'events' && u.subject !== 'events stream');
+    const perType = r.unaccounted.filter((u) => u.stage === 'events' && !u.subject.endsWith(' stream'));
     expect(perType.reduce((n, u) => n + u.count, 0)).toBe(eventsPart.records);
 
     const cli = await runCommand(ledgerCommand(), ['--dump', copy.dump, '--events', copy.events]);
     expect(cli.code).toBe(EXIT.LEDGER_UNBALANCED);
     expect(cli.stdout).toContain(`extract Messages: ${messagesPart.records} ${messagesPart.file} is missing`);
     expect(cli.stdout).toContain('ledger: NOT balanced');
+  });
+
+  it('flags a part of one module\'s stream whose bytes changed (same size) as damaged, with its events, and reads the other streams', async () => {
+    const copy = await p.copy();
+    const streams = eventStreams(await readManifest(copy.events), copy.events);
+    const stream = streams.find((s) => s.module === 'members')!;
+    const part = stream.entry.parts[0]!;
+    const bytes = await readFile(join(copy.events, part.file));
+    bytes[bytes.length - 20]! ^= 0xff;
+    await writeFile(join(copy.events, part.file), bytes);
+
+    const r = await runLedger({ dump: copy.dump, events: copy.events });
+    expect(r.unaccounted).toContainEqual({ stage: 'events', subject: 'damaged parts', label: expect.stringContaining(`${part.file} is damaged`), count: part.records });
+    const perType = r.unaccounted.filter((u) => u.stage === 'events' && u.subject !== 'damaged parts');
+    expect(perType.reduce((n, u) => n + u.count, 0)).toBe(part.records);
+    expect(perType.every((u) => u.subject.startsWith('members.'))).toBe(true);
+  });
+
+  it('reads a data set of the older single-stream layout (one `events` stream with every module\'s figures); trace finds its events', async () => {
+    const copy = await p.copy();
+    const manifest = await readManifest(copy.events);
+    const chat = manifest.streams['events.chat']!;
+    const info = chat.info!;
+    // The older layout: one stream `events`, rejects keyed by module, the modules in producer.source.
+    const older = { ...chat, info: { ...info, rejects: { chat: info['rejects'] } } };
+    const producer = { ...manifest.producer, source: { ...manifest.producer.source, modules: ['chat'] } };
+    await writeFile(join(copy.events, 'manifest.json'), JSON.stringify({ ...manifest, producer, streams: { events: older } }));
+
+    const r = await runLedger({ dump: copy.dump, events: copy.events });
+    expect(r.unaccounted).toEqual([]);
+    expect(r.totals.events).toBe(chat.records);
+    expect(term(find(r, 'transform', 'chat ← Messages'), 'became events')).toBe(p.transform.eventsByType['chat.message-sent']);
+    expect(find(r, 'events', 'events stream').terms[0]!.count).toBe(chat.records);
+    expect(find(r, 'transform', 'Members').terms).toEqual([{ label: expect.stringContaining('read by no module the transform ran (chat)'), count: p.summary.tables['Members'], kind: 'loss' }]);
+
+    const sent = await firstEvent(copy.events, 'chat.message-sent');
+    const t = await traceRow({ dump: copy.dump, events: copy.events }, 'Messages', sent.sourcePrimaryKey);
+    expect(t.events.map((e) => e.id)).toContain(sent.id);
+    expect(t.events.every((e) => e.stream === 'events')).toBe(true);
   });
 
   describe('with a seed run report and a tap verdict (real RabbitMQ)', () => {
@@ -174,3 +218,11 @@ describe('seedline ledger on the tiny fixture', () => {
     });
   });
 });
+
+async function firstEvent(events: string, type: string): Promise<SeedEvent> {
+  for await (const batch of decodeEvents(events, decodeEnvelope)) {
+    const e = batch.find((x) => x.type === type);
+    if (e) return e;
+  }
+  throw new Error(`no ${type} event in ${events}`);
+}

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
-import { readManifest, streamOf } from '../recordfile/index.ts';
+import { eventCount, eventStreams, eventsByType, readManifest, type EventStream } from '../recordfile/index.ts';
 import { readRunReport, type RunReport } from '../seeder/report/report.ts';
 import { balance, isClosed, ok, openItems, type Balance, type Stage } from './balance.ts';
 import { scanEvents, type EventScan } from './event-scan.ts';
 import { buildFlow, type Flow } from './flow.ts';
 import { extractBalances } from './extract-balances.ts';
-import { checkPartFiles } from './part-files.ts';
+import { transformInfoOf } from './events-info.ts';
+import { checkPartFiles, type PartFiles } from './part-files.ts';
 import { seedBalances } from './seed-balances.ts';
 import { readTapVerdict, tapBalances } from './tap-balances.ts';
 import { transformBalances, type TransformInfo } from './transform-balances.ts';
@@ -48,8 +49,6 @@ export interface LedgerTotals {
   readonly unaccountedItems: number;
 }
 
-export const EVENTS_STREAM = 'events';
-
 /**
  * `seedline ledger`: ties the counts every stage recorded into balances, one per stage
  * boundary, and lists whatever does not add up. Reads the manifests, the reject files, stats
@@ -59,29 +58,24 @@ export const EVENTS_STREAM = 'events';
 export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
   const dumpManifest = await readManifest(options.dump);
   const eventsManifest = await readManifest(options.events);
-  const stream = streamOf(eventsManifest, EVENTS_STREAM, options.events);
-  const info = (stream.info ?? {}) as TransformInfo;
+  const streams = eventStreams(eventsManifest, options.events);
+  const info = transformInfoOf(eventsManifest, streams);
   const report = typeof options.run === 'string' ? await readRunReport(options.run) : options.run;
   const verdict = options.tap ? await readTapVerdict(options.tap) : undefined;
 
   const balances: Balance[] = [...(await extractBalances(options.dump, dumpManifest)), ...(await transformBalances(dumpManifest, info, options.events))];
 
   const produced = Object.values(info.eventsByType ?? {}).reduce((n, c) => n + c, 0);
-  const parts = await checkPartFiles(options.events, stream);
-  const scan = await scanEvents(
-    options.events,
-    stream,
-    parts.bad,
-    report ? { selection: report.selection, startPosition: report.result?.startPosition ?? 0 } : undefined,
-  );
-  balances.push(
-    balance('events', 'events stream', { label: 'events the transform wrote', count: produced }, [ok(`in ${parts.present} part${parts.present === 1 ? '' : 's'} on disk`, parts.records), ...parts.problems], {
-      extraLabel: 'more events in the parts than the transform counted',
-      notes: fromOtherDump(eventsManifest.producer.source, options.dump),
-    }),
-  );
+  const bad = new Set<string>();
+  const otherDump = fromOtherDump(eventsManifest.producer.source, options.dump);
+  for (const [i, stream] of streams.entries()) {
+    const parts = await checkPartFiles(options.events, stream.entry);
+    for (const file of parts.bad) bad.add(file);
+    balances.push(streamBalance(stream, parts, i === 0 ? otherDump : []));
+  }
+  const scan = await scanEvents(options.events, streams, bad, report ? { selection: report.selection, startPosition: report.result?.startPosition ?? 0 } : undefined);
   balances.push(...eventTypeBalances(info, scan));
-  if (report) balances.push(...seedBalances(report, scan, stream.records));
+  if (report) balances.push(...seedBalances(report, scan, eventCount(streams)));
   if (verdict) balances.push(...tapBalances(verdict, report?.result?.returned));
 
   const stages: Stage[] = ['extract', 'transform', 'events', ...(report ? (['seed'] as const) : []), ...(verdict ? (['tap'] as const) : [])];
@@ -107,6 +101,16 @@ export async function runLedger(options: LedgerOptions): Promise<LedgerResult> {
 function fromOtherDump(source: Record<string, unknown> | undefined, dump: string): string[] {
   const from = source?.['dump'];
   return typeof from === 'string' && from !== resolve(dump) ? [`transformed from ${from}, not from ${resolve(dump)}`] : [];
+}
+
+/** Per events stream (one per module): events the transform wrote = records in the parts on disk. */
+function streamBalance(stream: EventStream, parts: PartFiles, notes: string[]): Balance {
+  const wrote = Object.values(eventsByType([stream])).reduce((n, c) => n + c, 0);
+  const subject = `${stream.name} stream`;
+  return balance('events', subject, { label: 'events the transform wrote', count: wrote }, [ok(`in ${parts.present} part${parts.present === 1 ? '' : 's'} on disk`, parts.records), ...parts.problems], {
+    extraLabel: 'more events in the parts than the transform counted',
+    notes,
+  });
 }
 
 /** Per event type: events the transform counted = events read back from the parts. */

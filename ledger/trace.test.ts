@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../common/test-support.ts';
-import { decodeStream } from '../recordfile/index.ts';
+import { decodeEvents } from '../recordfile/index.ts';
 import { decodeEnvelope, type SeedEvent } from '../seeder/broker/envelope.ts';
 import { RUN_REPORT_FORMAT, type RunReport } from '../seeder/report/report.ts';
 import { fixturePipeline, type FixturePipeline } from './test-support.ts';
@@ -16,7 +16,7 @@ describe('seedline trace on the tiny fixture', () => {
   beforeAll(async () => {
     p = await fixturePipeline();
     all = [];
-    for await (const batch of decodeStream(p.events, 'events', (b) => decodeEnvelope(b as Buffer))) all.push(...batch);
+    for await (const batch of decodeEvents(p.events, decodeEnvelope)) all.push(...batch);
   }, 120_000);
   afterAll(async () => {
     await p?.dispose();

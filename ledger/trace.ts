@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SeedlineError } from '../common/errors.ts';
-import { readManifest, readPartBatches, streamOf, type StreamEntry } from '../recordfile/index.ts';
+import { checkEventsComplete, combinedEntry, eventStreams, readManifest, readPartBatches, type EventStream } from '../recordfile/index.ts';
 import { decodeEnvelope } from '../seeder/broker/envelope.ts';
 import { readRunReport, type RunReport } from '../seeder/report/report.ts';
 import { Selector, type Selection } from '../seeder/pacing/select.ts';
@@ -27,8 +27,9 @@ export interface TracedEvent {
   /** ISO time, microseconds. */
   readonly occurredAt: string;
   readonly key: string;
-  /** Position in the events stream, and the part holding it. */
+  /** Position in the data set's one (merged) order, as seed counts it; the stream and the part holding it. */
   readonly position: number;
+  readonly stream: string;
   readonly file: string;
   /** With a run report: what the seed did with it. */
   readonly seed?: 'confirmed' | 'confirmed by an earlier run' | 'not selected' | 'not published by this run' | 'unroutable' | 'confirmed, maybe returned unroutable';
@@ -67,7 +68,7 @@ export async function traceRow(options: TraceOptions, table: string, key: string
 export async function traceEvent(options: TraceOptions, id: string): Promise<Trace> {
   const ctx = await open(options);
   try {
-    const found = (await readEvents(options.events, ctx.stream, await ctx.index.byId(id))).find((e) => e.id === id);
+    const found = (await readEvents(options.events, ctx, await ctx.index.byId(id))).find((e) => e.id === id);
     if (!found) {
       throw new SeedlineError('USAGE', `no event with id ${id} in ${options.events}`, { option: '--event', hint: 'copy the id from seedline inspect, a message_id on the broker, or tap\'s missing ids' });
     }
@@ -79,18 +80,19 @@ export async function traceEvent(options: TraceOptions, id: string): Promise<Tra
 }
 
 interface Context {
-  readonly stream: StreamEntry;
+  readonly streams: readonly EventStream[];
   readonly index: TraceIndex;
   readonly report?: RunReport;
   readonly verdict?: TapVerdict;
 }
 
 async function open(options: TraceOptions): Promise<Context> {
-  const stream = streamOf(await readManifest(options.events), 'events', options.events);
+  const streams = eventStreams(await readManifest(options.events), options.events);
+  checkEventsComplete(streams, options.events);
   const report = options.run ? await readRunReport(options.run) : undefined;
   const verdict = options.tap ? await readTapVerdict(options.tap) : undefined;
-  const index = await openTraceIndex(options.events, stream, options.onIndexBuild);
-  return { stream, index, ...(report ? { report } : {}), ...(verdict ? { verdict } : {}) };
+  const index = await openTraceIndex(options.events, streams, options.onIndexBuild);
+  return { streams, index, ...(report ? { report } : {}), ...(verdict ? { verdict } : {}) };
 }
 
 async function traceOf(ctx: Context, options: TraceOptions, table: string, key: readonly string[]): Promise<Trace> {
@@ -98,7 +100,7 @@ async function traceOf(ctx: Context, options: TraceOptions, table: string, key: 
   const modules = MODULES.filter((m) => m.reads.includes(table)).map((m) => m.name);
   const [row, found, rejects] = await Promise.all([
     findDumpRow(options.dump, await readManifest(options.dump), table, key, pkJson),
-    ctx.index.bySource(table, pkJson).then((positions) => readEvents(options.events, ctx.stream, positions)),
+    ctx.index.bySource(table, pkJson).then((locations) => readEvents(options.events, ctx, locations)),
     findRejects(options.events, modules, table, pkJson),
   ]);
   const events = found
@@ -109,6 +111,7 @@ async function traceOf(ctx: Context, options: TraceOptions, table: string, key: 
       occurredAt: isoMicros(e.occurred_at),
       key: e.key,
       position: e.position,
+      stream: e.stream,
       file: e.file,
       ...(ctx.report ? { seed: seedFate(ctx.report, e) } : {}),
       ...(ctx.verdict ? { tap: tapFate(ctx.verdict, e) } : {}),
@@ -124,15 +127,20 @@ interface FoundEvent {
   readonly sourceTable: string;
   readonly sourcePrimaryKey: string;
   readonly position: number;
+  readonly stream: string;
   readonly file: string;
 }
 
-/** The events at these stream positions: each part holding one is read up to the last of them, and only they are decoded. */
-async function readEvents(events: string, stream: StreamEntry, positions: readonly number[]): Promise<FoundEvent[]> {
+/**
+ * The events at these locations (trace-index.ts: the streams laid end to end): each part
+ * holding one is read up to the last of them, and only they are decoded.
+ */
+async function readEvents(events: string, ctx: Context, locations: readonly number[]): Promise<FoundEvent[]> {
   const out: FoundEvent[] = [];
+  const streamOfPart = new Map(ctx.streams.flatMap((s) => s.entry.parts.map((p) => [p, s.name] as const)));
   let first = 0;
-  for (const part of stream.parts) {
-    const wanted = new Set(positions.filter((p) => p >= first && p < first + part.records).map((p) => p - first));
+  for (const part of combinedEntry(ctx.streams).parts) {
+    const wanted = new Set(locations.filter((p) => p >= first && p < first + part.records).map((p) => p - first));
     if (wanted.size > 0) {
       const last = Math.max(...wanted);
       let index = 0;
@@ -140,7 +148,8 @@ async function readEvents(events: string, stream: StreamEntry, positions: readon
         for (const bytes of batch) {
           if (wanted.has(index)) {
             const e = decodeEnvelope(bytes);
-            out.push({ id: e.id, type: e.type, occurred_at: e.occurred_at, key: e.key, sourceTable: e.sourceTable, sourcePrimaryKey: e.sourcePrimaryKey, position: first + index, file: part.file });
+            const position = await ctx.index.positionOf(first + index);
+            out.push({ id: e.id, type: e.type, occurred_at: e.occurred_at, key: e.key, sourceTable: e.sourceTable, sourcePrimaryKey: e.sourcePrimaryKey, position, stream: streamOfPart.get(part)!, file: part.file });
           }
           if (++index > last) break reading;
         }

@@ -5,7 +5,7 @@ import type { Manifest } from '../recordfile/index.ts';
 import type { RowOutcomes } from '../transformer/generate.ts';
 import { balance, loss, ok, unaccounted, type Balance, type Term } from './balance.ts';
 
-/** What the transform recorded in the events manifest (`streams.events.info`). */
+/** What the transform recorded in the events manifest, combined over its streams (events-info.ts). */
 export interface TransformInfo {
   readonly modules?: readonly string[];
   readonly eventsByType?: Readonly<Record<string, number>>;
