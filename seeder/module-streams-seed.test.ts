@@ -22,11 +22,12 @@ describe('seed: an events data set of one stream per module', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
     const T0 = 1_262_304_000_000_000n;
-    // Members and messages interleaved in time, with ties across the two modules.
+    // Members and messages with ties across the two modules (at 19 s), every member registered
+    // by the time a message names them (the transform rejects a message from a member registered later).
     await writeDump(join(dir, 'dump'), {
       Members: Array.from({ length: 60 }, (_, i) => memberRow({ MemberId: i + 1, RegisteredAt: T0 + BigInt(i % 20) * 1_000_000n })),
       Messages: Array.from({ length: 400 }, (_, i) =>
-        messageRow({ MessageId: BigInt(i + 1), SenderId: (i % 60) + 1, RecipientId: ((i + 7) % 60) + 1, SentAt: T0 + BigInt(i % 25) * 1_000_000n, ReadAt: null }),
+        messageRow({ MessageId: BigInt(i + 1), SenderId: (i % 60) + 1, RecipientId: ((i + 7) % 60) + 1, SentAt: T0 + BigInt(19 + (i % 25)) * 1_000_000n, ReadAt: null }),
       ),
     }, { maxPartBytes: 4_000 });
     events = join(dir, 'events');
