@@ -11,7 +11,13 @@ export interface RetryPolicy {
   readonly maxMs: number;
 }
 
-export const DEFAULT_NACK_RETRY: RetryPolicy = { attempts: 5, baseMs: 100, maxMs: 2_000 };
+/**
+ * ~26 s of retries (0.1, 0.2, 0.4 … 5 s): a quorum queue whose leader was on a lost node nacks
+ * publishes until a new leader is elected, several seconds under load (seeder/cluster.test.ts
+ * lost a seeder to PUBLISH_FAILED with the earlier 5 attempts, ~3 s); a queue that keeps
+ * rejecting (x-overflow reject-publish) still fails the run within half a minute.
+ */
+export const DEFAULT_NACK_RETRY: RetryPolicy = { attempts: 10, baseMs: 100, maxMs: 5_000 };
 
 /** The delay before retry number `attempt` (1-based): exponential, capped. */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
