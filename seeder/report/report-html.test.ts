@@ -50,6 +50,15 @@ describe('the report page', () => {
     expect(points[0]!.achieved).toBeCloseTo(10);
   });
 
+  it('says in its header when no event reached a queue (all unroutable), or when some did not', () => {
+    const result = { events: 'events', exchange: 'x', url: 'amqp://h', runId: 'r', contentType: 'protobuf', total: 300, startPosition: 0, position: 300, checkpoint: null, published: 300, confirmed: 300, nacked: 0, retried: 0, overtaken: 0, unconfirmed: 0, reconnects: 0, republished: 0, interrupted: false, elapsedMs: 1000, returned: {}, returnedTotal: 300, pauses: [] } as unknown as NonNullable<RunReport['result']>;
+    const none = renderReportHtml({ ...reportWith([second(1, 300)]), result }, 'run.json');
+    expect(none).toContain('nothing routed: all 300 events came back unroutable');
+    expect(none).not.toMatch(/·\s*complete/);
+    const some = renderReportHtml({ ...reportWith([second(1, 300)]), result: { ...result, returnedTotal: 40 } }, 'run.json');
+    expect(some).toContain('complete, but 40 events came back unroutable');
+  });
+
   it('escapes what came from the run (an exchange name with markup stays text)', () => {
     const html = renderReportHtml({ ...reportWith([second(1, 100)]), schedule: '<script>alert(1)</script>' }, 'run.json');
     expect(html).not.toContain('<script>');

@@ -133,7 +133,9 @@ function headline(report: RunReport): string {
 function status(report: RunReport): string {
   const r = report.result!;
   if (r.interrupted) return `interrupted (confirmed through event ${formatCount(r.position)} of ${formatCount(r.total)})`;
-  if (r.position >= r.total && r.unconfirmed === 0) return 'complete';
+  // Confirmed is not delivered: a run whose every event came back unroutable reached no queue.
+  if (r.published > 0 && r.returnedTotal >= r.published) return `nothing routed: all ${formatCount(r.returnedTotal)} events came back unroutable (no queue bound)`;
+  if (r.position >= r.total && r.unconfirmed === 0) return r.returnedTotal > 0 ? `complete, but ${formatCount(r.returnedTotal)} events came back unroutable` : 'complete';
   return `stopped at event ${formatCount(r.position)} of ${formatCount(r.total)}`;
 }
 
