@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../common/exit-codes.ts';
 import { DEFAULT_SEED } from '../fixtures/presets.ts';
+import { eventCount, eventStreams, type Manifest } from '../recordfile/index.ts';
 import { formatMB, formatRate, runCli, type BenchContext, type BenchResult, type Benchmark } from './measure.ts';
 import { cachedDump } from './transform.ts';
 
@@ -29,8 +30,7 @@ export const transformMemoryBench: Benchmark = {
         const out = join(work, `events-${mb}`);
         ctx.log(`--memory ${mb}MB ...`);
         const cli = await runCli(['transform', '--dump', dump, '--out', out, '--memory', `${mb}MB`, '--progress', 'off'], join(work, 'usage.json'), [0, EXIT.DONE_WITH_REJECTS]);
-        const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { streams: { events: { records: number } } };
-        const events = manifest.streams.events.records;
+        const events = eventCount(eventStreams(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest, out));
         const limit = mb * MB + SLACK;
         lines.push(`  --memory ${String(mb).padStart(3)}MB  peak RSS ${formatMB(cli.maxRss)} (promise ${formatMB(limit)})  ${cli.seconds.toFixed(1)} s  ${formatRate(events / cli.seconds)} events/s  CPU ${cli.cpuSeconds.toFixed(1)} s`);
         if (cli.maxRss > limit) problems.push(`--memory ${mb}MB: peak RSS ${formatMB(cli.maxRss)} is over --memory + 150 MB (${formatMB(limit)})`);
