@@ -19,8 +19,9 @@ import { traceBench } from './trace.ts';
 import { transformBench } from './transform.ts';
 import { transformMemoryBench } from './transform-memory.ts';
 import { transformModuleBench } from './transform-module.ts';
+import { transformScaleBench } from './transform-scale.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformModuleBench, transformMemoryBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformModuleBench, transformMemoryBench, transformScaleBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})
