@@ -16,7 +16,7 @@
  * the parts-per-stream proportions of a data set ~8x larger.
  */
 import { fork } from 'node:child_process';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,58 +54,66 @@ export const seedResumeBench: Benchmark = {
     const events = ctx.quick ? QUICK : FULL;
     const dir = await cachedEvents(events, ctx.log);
     const noSkip = `${dir}-no-key-ranges`;
-    await cp(dir, noSkip, { recursive: true, force: true });
-    const manifest = await readManifest(dir);
-    const stripped: Manifest = { ...manifest, streams: Object.fromEntries(Object.entries(manifest.streams).map(([n, s]) => [n, { ...s, parts: s.parts.map(({ keyRange: _, ...p }) => p) }])) };
-    await writeFile(join(noSkip, 'manifest.json'), JSON.stringify(stripped, null, 2));
-
-    const streams = eventStreams(manifest, dir);
-    const total = eventCount(streams);
-    const start = Math.floor(total * AT);
-    const parts = streams.reduce((n, s) => n + s.entry.parts.length, 0);
-    const skipped = skipPlan(streams, start).skip.reduce((a, b) => a + b, 0);
-
-    const runs: Record<'skip' | 'no skip', { first: number[]; all: number[]; cpu: number[] }> = {
-      skip: { first: [], all: [], cpu: [] },
-      'no skip': { first: [], all: [], cpu: [] },
-    };
-    for (let round = 0; round < ctx.rounds; round++) {
-      // Alternating which goes first: neither always pays the warm-up or finds the page cache cold.
-      const order = [['skip', dir], ['no skip', noSkip]] as const;
-      for (const [name, path] of round % 2 === 0 ? order : [...order].reverse()) {
-        ctx.log(`  round ${round + 1}/${ctx.rounds}: ${name} ...`);
-        const s = eventStreams(await readManifest(path), path);
-        const cpu0 = process.cpuUsage();
-        const t0 = performance.now();
-        let first = -1;
-        let n = 0;
-        let expected = start;
-        for await (const batch of readEventsFrom(path, s, start, decodeEnvelope)) {
-          if (first < 0) first = performance.now() - t0;
-          if (batch.first !== expected) throw new Error(`${name}: batch at ${batch.first}, expected ${expected}`);
-          expected += batch.events.length;
-          n += batch.events.length;
-        }
-        const cpu = process.cpuUsage(cpu0);
-        if (n !== total - start) throw new Error(`${name}: ${n} events from ${start}, expected ${total - start}`);
-        runs[name].first.push(first / 1000);
-        runs[name].all.push((performance.now() - t0) / 1000);
-        runs[name].cpu.push((cpu.user + cpu.system) / 1e6);
-      }
+    try {
+      await cp(dir, noSkip, { recursive: true, force: true });
+      const manifest = await readManifest(dir);
+      const stripped: Manifest = { ...manifest, streams: Object.fromEntries(Object.entries(manifest.streams).map(([n, s]) => [n, { ...s, parts: s.parts.map(({ keyRange: _, ...p }) => p) }])) };
+      await writeFile(join(noSkip, 'manifest.json'), JSON.stringify(stripped, null, 2));
+      return await measure(ctx, dir, noSkip);
+    } finally {
+      await rm(noSkip, { recursive: true, force: true });
     }
-    const line = (name: 'skip' | 'no skip') =>
-      `  ${name.padEnd(8)} first event after median ${medianOf(runs[name].first).toFixed(2)} s, tail read in ${medianOf(runs[name].all).toFixed(2)} s, ${medianOf(runs[name].cpu).toFixed(2)} CPU-s`;
-    return {
-      lines: [
-        `  events   ${total.toLocaleString('en-US')} in ${streams.length} streams, ${parts} parts of ≤ ${PART_BYTES >> 20} MB (cache ${dir}); resume at ${start.toLocaleString('en-US')}: ${skipped} parts skipped`,
-        line('skip'),
-        line('no skip'),
-        `  ratio    tail read: skip ÷ no skip ${(medianOf(runs.skip.all) / medianOf(runs['no skip'].all)).toFixed(3)} wall, ${(medianOf(runs.skip.cpu) / medianOf(runs['no skip'].cpu)).toFixed(3)} CPU`,
-      ],
-      problems: [],
-    };
   },
 };
+
+async function measure(ctx: BenchContext, dir: string, noSkip: string): Promise<BenchResult> {
+  const manifest = await readManifest(dir);
+  const streams = eventStreams(manifest, dir);
+  const total = eventCount(streams);
+  const start = Math.floor(total * AT);
+  const parts = streams.reduce((n, s) => n + s.entry.parts.length, 0);
+  const skipped = skipPlan(streams, start).skip.reduce((a, b) => a + b, 0);
+
+  const runs: Record<'skip' | 'no skip', { first: number[]; all: number[]; cpu: number[] }> = {
+    skip: { first: [], all: [], cpu: [] },
+    'no skip': { first: [], all: [], cpu: [] },
+  };
+  for (let round = 0; round < ctx.rounds; round++) {
+    // Alternating which goes first: neither always pays the warm-up or finds the page cache cold.
+    const order = [['skip', dir], ['no skip', noSkip]] as const;
+    for (const [name, path] of round % 2 === 0 ? order : [...order].reverse()) {
+      ctx.log(`  round ${round + 1}/${ctx.rounds}: ${name} ...`);
+      const s = eventStreams(await readManifest(path), path);
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let first = -1;
+      let n = 0;
+      let expected = start;
+      for await (const batch of readEventsFrom(path, s, start, decodeEnvelope)) {
+        if (first < 0) first = performance.now() - t0;
+        if (batch.first !== expected) throw new Error(`${name}: batch at ${batch.first}, expected ${expected}`);
+        expected += batch.events.length;
+        n += batch.events.length;
+      }
+      const cpu = process.cpuUsage(cpu0);
+      if (n !== total - start) throw new Error(`${name}: ${n} events from ${start}, expected ${total - start}`);
+      runs[name].first.push(first / 1000);
+      runs[name].all.push((performance.now() - t0) / 1000);
+      runs[name].cpu.push((cpu.user + cpu.system) / 1e6);
+    }
+  }
+  const line = (name: 'skip' | 'no skip') =>
+    `  ${name.padEnd(8)} first event after median ${medianOf(runs[name].first).toFixed(2)} s, tail read in ${medianOf(runs[name].all).toFixed(2)} s, ${medianOf(runs[name].cpu).toFixed(2)} CPU-s`;
+  return {
+    lines: [
+      `  events   ${total.toLocaleString('en-US')} in ${streams.length} streams, ${parts} parts of ≤ ${PART_BYTES >> 20} MB (cache ${dir}); resume at ${start.toLocaleString('en-US')}: ${skipped} parts skipped`,
+      line('skip'),
+      line('no skip'),
+      `  ratio    tail read: skip ÷ no skip ${(medianOf(runs.skip.all) / medianOf(runs['no skip'].all)).toFixed(3)} wall, ${(medianOf(runs.skip.cpu) / medianOf(runs['no skip'].cpu)).toFixed(3)} CPU`,
+    ],
+    problems: [],
+  };
+}
 
 async function cachedEvents(events: number, log: (line: string) => void): Promise<string> {
   const dir = join(tmpdir(), `seedline-bench-resume-events-${events}-${PART_BYTES >> 20}MB-${VERSION}`);
