@@ -12,6 +12,7 @@ import { extractLargeValuesBench } from './extract-large-values.ts';
 import { fixtureLoad } from './fixture-load.ts';
 import { recordReader } from './record-reader.ts';
 import { seedBench } from './seed.ts';
+import { seedResumeBench } from './seed-resume.ts';
 import { seedRateBench } from './seed-rate.ts';
 import { seedWatchBench } from './seed-watch.ts';
 import { startupBench } from './startup.ts';
@@ -21,7 +22,7 @@ import { transformMemoryBench } from './transform-memory.ts';
 import { transformModuleBench } from './transform-module.ts';
 import { transformScaleBench } from './transform-scale.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformModuleBench, transformMemoryBench, transformScaleBench, seedBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
+const BENCHMARKS: readonly Benchmark[] = [startupBench, recordReader, extractBench, extractLargeValuesBench, transformBench, transformModuleBench, transformMemoryBench, transformScaleBench, seedBench, seedResumeBench, seedRateBench, seedWatchBench, clusterBench, fixtureLoad, traceBench];
 
 const usage = `usage: npm run bench -- [--only <name>] [--rounds N] [--quick]
   --only <name>  run one benchmark (${BENCHMARKS.map((b) => b.name).join(', ')})

@@ -15,7 +15,8 @@ import { readPartBatches } from './reader.ts';
  * here (seed, dry run, tap, inspect), so they all see the same order and the same indexes.
  *
  * Only occurred_at (envelope field 3) is read from a record to merge it; a record is decoded
- * only when it is handed out, so skipping to `start` costs a gunzip and a varint per record.
+ * only when it is handed out, so merging past records before `start` costs a gunzip and a
+ * varint per record. Parts that lie wholly before `start` are not read at all (skipPlan).
  */
 export interface EventBatch<E> {
   /** Index of `events[0]` in the merged order; the others follow without gaps. */
@@ -38,7 +39,7 @@ export interface OpenedPart {
 export type PartOpener = (dir: string, parts: readonly PartEntry[]) => AsyncIterable<OpenedPart>;
 
 export interface MergeOptions<E> {
-  /** First index to hand out (earlier events are merged past, not decoded). */
+  /** First index to hand out (earlier events are merged past, not decoded; parts wholly before it are not read: skipPlan). */
   readonly start?: number;
   readonly decode: (bytes: Buffer) => E;
   readonly openParts?: PartOpener;
@@ -50,17 +51,11 @@ export async function* readMergedEvents<E>(dir: string, streams: readonly EventS
   const start = options.start ?? 0;
   const batchSize = options.batchSize ?? 256;
   const openParts = options.openParts ?? filesInOrder;
-  let index = 0;
+  const plan = skipPlan(streams, start);
+  let index = plan.index;
   const cursors: Cursor[] = [];
-  for (const stream of streams) {
-    let parts = stream.entry.parts;
-    if (streams.length === 1) {
-      // One stream: its parts wholly before `start` are not read at all.
-      let skip = 0;
-      while (skip < parts.length && index + parts[skip]!.records <= start) index += parts[skip++]!.records;
-      parts = parts.slice(skip);
-    }
-    cursors.push(new Cursor(stream.moduleIndex, recordBatches(dir, parts, openParts)));
+  for (const [i, stream] of streams.entries()) {
+    cursors.push(new Cursor(stream.moduleIndex, recordBatches(dir, stream.entry.parts.slice(plan.skip[i]), openParts)));
   }
   try {
     const active: Cursor[] = [];
@@ -103,6 +98,113 @@ export async function* readMergedEvents<E>(dir: string, streams: readonly EventS
   } finally {
     await Promise.all(cursors.map((c) => c.close()));
   }
+}
+
+/** Where a merge from `start` begins without reading: leading parts to skip per stream, and the merged index of the first record after them. */
+export interface SkipPlan {
+  /** Per stream (in the order given), how many of its first parts are not read. */
+  readonly skip: readonly number[];
+  /** Merged index the merge counts from: the records of the skipped parts. */
+  readonly index: number;
+}
+
+/**
+ * Which parts a merge from index `start` need not read (skipped parts are not opened, not
+ * checked, not gunzipped).
+ *
+ * One stream: its parts are the merged order, so the parts wholly before `start` by record
+ * count.
+ *
+ * Several streams: by the parts' `keyRange` (transform records each events part's first and
+ * last occurred_at). Records are compared by (occurred_at, module index) — the merged order
+ * refines it. For a key K, let U(K) be the records of the parts whose first key is < K: at least
+ * every record < K, so when U(K) <= start no record < K is handed out. Take the largest such K
+ * (the first key of the part, in first-key order, that would carry U past `start`; past every
+ * part when none does) and skip, per stream, the leading parts whose last key is < K. Every
+ * skipped record is < K and precedes every record >= K; the records < K that are left (in parts
+ * straddling K) are merged past as before. So counting from the skipped records, the count is
+ * exact again at the first record >= K, and before it stays below U(K) <= start: nothing
+ * early is handed out, and every index from `start` on is the one a full read gives.
+ *
+ * A data set whose non-empty parts do not all have a key range of occurred_at (written before
+ * it was recorded, or by another writer) is read from its first parts, as before.
+ */
+export function skipPlan(streams: readonly EventStream[], start: number): SkipPlan {
+  const none: SkipPlan = { skip: streams.map(() => 0), index: 0 };
+  if (start <= 0) return none;
+  if (streams.length === 1) {
+    const parts = streams[0]!.entry.parts;
+    let index = 0;
+    let skip = 0;
+    while (skip < parts.length && index + parts[skip]!.records <= start) index += parts[skip++]!.records;
+    return { skip: [skip], index };
+  }
+  const bounds: (PartBounds | null)[][] = [];
+  const byFirst: { first: Key; records: number }[] = [];
+  for (const stream of streams) {
+    const ofStream: (PartBounds | null)[] = [];
+    for (const part of stream.entry.parts) {
+      if (part.records === 0) {
+        ofStream.push(null);
+        continue;
+      }
+      const first = occurredAtOf(part.keyRange?.first);
+      const last = occurredAtOf(part.keyRange?.last);
+      if (first === null || last === null) return none;
+      const b = { first: { at: first, module: stream.moduleIndex }, last: { at: last, module: stream.moduleIndex } };
+      ofStream.push(b);
+      byFirst.push({ first: b.first, records: part.records });
+    }
+    bounds.push(ofStream);
+  }
+  byFirst.sort((a, b) => compareKeys(a.first, b.first));
+  // The cut K: null stands for past every record.
+  let cut: Key | null = null;
+  let upTo = 0;
+  for (const p of byFirst) {
+    if (upTo + p.records > start) {
+      cut = p.first;
+      break;
+    }
+    upTo += p.records;
+  }
+  const skip: number[] = [];
+  let index = 0;
+  for (const [s, stream] of streams.entries()) {
+    const parts = stream.entry.parts;
+    let n = 0;
+    while (n < parts.length) {
+      const b = bounds[s]![n];
+      if (b && cut && compareKeys(b.last, cut) >= 0) break;
+      index += parts[n]!.records;
+      n++;
+    }
+    skip.push(n);
+  }
+  return { skip, index };
+}
+
+/** (occurred_at, module index): the merged order, coarsened to what a part's key range tells. */
+interface Key {
+  readonly at: bigint;
+  readonly module: number;
+}
+
+interface PartBounds {
+  readonly first: Key;
+  readonly last: Key;
+}
+
+function compareKeys(a: Key, b: Key): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.module - b.module;
+}
+
+/** An occurred_at as a key range holds it (a number when exact, else decimal text); null for anything else. */
+function occurredAtOf(value: unknown): bigint | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : null;
+  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) return BigInt(value);
+  return null;
 }
 
 /** Every event of the data set in `dir`, decoded, in merged order (batches). Refuses an incomplete data set. */

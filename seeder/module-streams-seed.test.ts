@@ -1,3 +1,4 @@
+import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeType, type EventEnvelope } from '../common/protos.ts';
@@ -68,6 +69,29 @@ describe('seed: an events data set of one stream per module', () => {
       expect(result.startPosition).toBe(173);
       const got = await consumer.waitFor(ids.length - 173);
       expect(got.map((m) => m.properties.messageId)).toEqual(ids.slice(173));
+    } finally {
+      await consumer.close();
+      await deleteExchange(exchange);
+    }
+  });
+
+  it('resumes near the end without reading the parts wholly before the checkpoint (their files may be gone)', async () => {
+    const exchange = uniqueName('seedline-t');
+    const consumer = await TestConsumer.bind(exchange);
+    const copy = join(dir, `${exchange}-events`);
+    const file = join(dir, `${exchange}.checkpoint.json`);
+    try {
+      await cp(events, copy, { recursive: true });
+      const streams = eventStreams(await readManifest(copy), copy);
+      // Every member registered (0-19 s) before the last chat messages (up to 43 s): 420 is well past members and chat's first part.
+      const gone = [...streams[0]!.entry.parts, streams[1]!.entry.parts[0]!];
+      for (const part of gone) await rm(join(copy, part.file));
+      const key = checkpointKey(copy, combinedEntry(streams), exchange, redactUrl(DEFAULT_URL), 'run-1');
+      await writeCheckpoint(file, { format: CHECKPOINT_FORMAT, version: 1, ...key, position: 420, complete: false, updatedAt: '' });
+      const result = await seed({ events: copy, exchange, checkpoint: file, resume: true, maxInFlight: 8, progress: 'off' });
+      expect(result.startPosition).toBe(420);
+      const got = await consumer.waitFor(ids.length - 420);
+      expect(got.map((m) => m.properties.messageId)).toEqual(ids.slice(420));
     } finally {
       await consumer.close();
       await deleteExchange(exchange);

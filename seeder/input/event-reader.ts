@@ -5,8 +5,9 @@ export type { EventBatch };
 
 /**
  * The events of a data set from index `start` (in its merged order: recordfile/merged-events.ts)
- * on. Earlier events are merged past but not decoded; with one stream, whole parts before
- * `start` are not read at all. Every part that is read is checked against the manifest's size
+ * on. Earlier events are merged past but not decoded; parts wholly before `start` are not
+ * read (nor checked) at all: with several streams by their key ranges (recordfile/merged-events.ts
+ * `skipPlan`). Every part that is read is checked against the manifest's size
  * and sha256 before any of its events is handed out (the next part of each stream is checked
  * while this one is published: seeder/input/part-check.ts), and its record count at its end.
  */
