@@ -1,5 +1,4 @@
 import pg from 'pg';
-import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, BINARY_ARRAY_ELEMENTS, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { BINARY_TYPES, epochMicros, quoteLiteral } from './pg-binary-fields.ts';
@@ -57,6 +56,8 @@ export class PostgresSource implements Source {
    * UTF-8 (the row path decodes it with replacement characters; bytes copied would differ).
    */
   private binaryCopy = false;
+  /** Names the SQL cursors of heap reads apart (one per read, never reused). */
+  private heapCursors = 0;
   private readonly tables = new Map<string, PgTableInfo>();
   /** The source zone is no time-zone abbreviation (checkTimezone): see copyPlan. */
   private zoneIsName = false;
@@ -285,23 +286,38 @@ export class PostgresSource implements Source {
     return { rows: Number(row.rows), ...(row.keysum !== undefined ? { keySum: row.keysum } : {}) };
   }
 
-  /** A table without a primary key: one pass with a server-side cursor, not resumable mid-table. */
+  /**
+   * A table without a primary key: one pass with a cursor, not resumable mid-table. An SQL cursor
+   * (DECLARE … FETCH, as pg_dump reads with --inserts): every FETCH is a statement of its own, so
+   * the statement timeout bounds one fetch, and the fetch size adapts like a keyset page. A
+   * protocol-level portal (pg-cursor) keeps one statement running for the whole pass: a heap
+   * that takes longer to read than the timeout (finland-x10's LoginHistory, 6 M rows) failed.
+   */
   private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, params: unknown[], options: ReadOptions): AsyncGenerator<RowBatch> {
-    const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
+    const cursor = `seedline_heap_${++this.heapCursors}`;
+    try {
+      await client.query({ text: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, values: params });
+    } catch (err) {
+      throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
+    }
     try {
       for (;;) {
         options.signal?.throwIfAborted();
+        const limit = options.chunkSize?.rows ?? options.batchRows;
+        const started = performance.now();
         let raw: string[][];
         try {
-          raw = (await cursor.read(options.chunkSize?.rows ?? options.batchRows)) as string[][];
+          raw = (await client.query({ text: `FETCH FORWARD ${limit} FROM ${cursor}`, rowMode: 'array' })).rows as string[][];
         } catch (err) {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }
+        options.chunkSize?.observe(limit, raw.length, performance.now() - started);
         if (raw.length === 0) return;
         yield { rows: raw.map((r) => convertRow(info, r, [])), keys: raw.map(() => []) };
+        if (raw.length < limit) return;
       }
     } finally {
-      await cursor.close().catch(() => {});
+      await client.query(`CLOSE ${cursor}`).catch(() => {});
     }
   }
 
