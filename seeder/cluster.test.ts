@@ -99,7 +99,8 @@ function keysOutOfOrder(ids: readonly string[]): string[] {
 async function untilPosition(file: string, position: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (((await readCheckpoint(file).catch(() => null))?.position ?? 0) >= position) return;
+    const checkpoint = await readCheckpoint(file).catch(() => null);
+    if (checkpoint && checkpoint.position >= position) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${file} did not reach position ${position}`);
@@ -139,8 +140,8 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
     // that node for its version, gets nodedown and is nacked, for as long as the channel lives
     // (seen in CI runs of the kill -9 case below under load, one run in five of
     // scripts/cluster-nack-probe.mjs on this machine). Here the survivors' members of the queue
-    // are held (sys:suspend) until the seeder has been nacked on its new channel, so the record
-    // names the dead node for certain; then the election goes ahead.
+    // are held (sys:suspend) from before the seeder starts until it has been nacked on its new
+    // channel, so the record names the dead node for certain; then the election goes ahead.
     await cluster.awaitWritable('seedline-t-probe');
     const exchange = uniqueName('seedline-t');
     const queue = uniqueName('seedline-t-q');
@@ -149,10 +150,12 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
     const report = join(work, `${exchange}-p2.json`);
     let held = false;
     try {
-      const run = cliRunning(['seed', '--events', dir, '--amqp-url', cluster.urls, '--exchange', exchange, '--partition', '2/3', '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', report]);
-      await untilPosition(defaultCheckpointPath(dir, exchange, { index: 2, count: 3 }), EVENTS / 10);
       await Promise.all([cluster.ctl(1, 'eval', `sys:suspend(${member}).`), cluster.ctl(2, 'eval', `sys:suspend(${member}).`)]);
       held = true;
+      const run = cliRunning(['seed', '--events', dir, '--amqp-url', cluster.urls, '--exchange', exchange, '--partition', '2/3', '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', report]);
+      // Its first checkpoint is written once it is connected (partition 2 starts on node 3);
+      // nothing is confirmed while the queue cannot commit.
+      await untilPosition(defaultCheckpointPath(dir, exchange, { index: 2, count: 3 }), 0);
       await cluster.kill(3);
       await run.until(/reconnected to RabbitMQ at [^\n]*[\s\S]*the broker nacked an event/);
       await Promise.all([cluster.ctl(1, 'eval', `sys:resume(${member}).`), cluster.ctl(2, 'eval', `sys:resume(${member}).`)]);
