@@ -13,9 +13,10 @@ export interface RetryPolicy {
 
 /**
  * ~26 s of retries (0.1, 0.2, 0.4 … 5 s): a quorum queue whose leader was on a lost node nacks
- * publishes until a new leader is elected, several seconds under load (seeder/cluster.test.ts
- * lost a seeder to PUBLISH_FAILED with the earlier 5 attempts, ~3 s); a queue that keeps
- * rejecting (x-overflow reject-publish) still fails the run within half a minute.
+ * publishes until a new leader is elected, several seconds under load; a queue that keeps
+ * rejecting (x-overflow reject-publish) still fails the run within half a minute. (The earlier 5
+ * attempts, ~3 s, lost seeders in seeder/cluster.test.ts; at least some of those were the stale
+ * channel of RENEW_AFTER_NACKS, which no number of retries on one channel cures.)
  */
 export const DEFAULT_NACK_RETRY: RetryPolicy = { attempts: 10, baseMs: 100, maxMs: 5_000 };
 
@@ -83,7 +84,8 @@ interface Slot<M> {
  *   (`onRenew`): publishing pauses until every publish on the old channel has its ack or nack, so
  *   what is unconfirmed then was nacked, and sending it again on the new channel duplicates nothing.
  * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
- *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
+ *   from the lowest unconfirmed one on that the broker has not acked is published again, in
+ *   order — the only duplicates.
  * - With a checkpoint (`durableGate`), the window also counts events confirmed but not yet
  *   written to the checkpoint, so a crash republishes at most `maxInFlight` events.
  */
