@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The 3-node RabbitMQ cluster test kills a node and waits for quorum queues to elect a new
- * leader; with the rest of the suite on the same two cores, the Erlang VMs were starved and the
- * election ran past the seeders' patience (seen in full runs only, never alone). It runs as its
- * own group, after everything else, with the machine to itself.
+ * leader; with the rest of the suite on the same two cores, the Erlang VMs were starved and
+ * seeders failed (seen in full runs only, never alone: a slow election left a failed-over
+ * seeder's new channel with a quorum queue client naming the dead leader — seeder/README.md,
+ * "A node lost mid-run"). It runs as its own group, after everything else, with the machine to itself.
  */
 const CLUSTER_TESTS = ['seeder/cluster.test.ts'];
 

@@ -15,6 +15,8 @@
 # Ports (defaults; SEEDLINE_CLUSTER_PORT sets the base B):
 #   node N (1..3): AMQP 127.0.0.1:B+N  (5701, 5702, 5703)
 #                  Erlang distribution 127.0.0.1:B+N+20000 (25701, 25702, 25703)
+#                  with SEEDLINE_CLUSTER_MANAGEMENT=1: the management API on 127.0.0.1:B+N+10000
+#                  (15701, 15702, 15703; guest/guest), e.g. to watch a quorum queue's leader
 #   epmd 127.0.0.1:4369 is shared with any other Erlang node on the machine.
 # Node names: ${SEEDLINE_CLUSTER_NAME:-seedline-c}N@localhost. Work directory:
 # ${SEEDLINE_CLUSTER_DIR:-${TMPDIR:-/tmp}/seedline-cluster-<name>}. Tests set all three to run
@@ -35,6 +37,8 @@ die() { log "$*"; exit 1; }
 node_name() { echo "$NAME$1@localhost"; }
 amqp_port() { echo $((BASE + $1)); }
 dist_port() { echo $((BASE + $1 + 20000)); }
+http_port() { echo $((BASE + $1 + 10000)); }
+MANAGEMENT=${SEEDLINE_CLUSTER_MANAGEMENT:-0}
 node_dir() { echo "$DIR/node$1"; }
 
 # The environment every node and every rabbitmqctl call shares: HOME holds the one Erlang
@@ -75,6 +79,7 @@ boot_node() {
   local n=$1 d; d=$(node_dir "$n")
   mkdir -p "$d/mnesia" "$d/log"
   printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$(amqp_port "$n")" >"$d/rabbitmq.conf"
+  if [ "$MANAGEMENT" = 1 ]; then printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$(http_port "$n")" >>"$d/rabbitmq.conf"; fi
   # setsid: the node's processes (start script, beam, port helpers) get a group of their own,
   # so stop can end all of them and nothing else.
   (node_env "$n"; exec setsid "$BIN/rabbitmq-server" >"$d/log/console.log" 2>&1 </dev/null) &
@@ -106,7 +111,7 @@ start() {
   rm -rf "$DIR"
   mkdir -p "$DIR/home"
   : >"$DIR/rabbitmq-env.conf"
-  echo '[].' >"$DIR/enabled_plugins"
+  if [ "$MANAGEMENT" = 1 ]; then echo '[rabbitmq_management].' >"$DIR/enabled_plugins"; else echo '[].' >"$DIR/enabled_plugins"; fi
   # One cookie for all three nodes and the CLI, unrelated to the system broker's.
   od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/home/.erlang.cookie"
   chmod 400 "$DIR/home/.erlang.cookie"
@@ -190,5 +195,5 @@ case "${1:-}" in
   ctl) shift; n=${1:?node number 1..3}; shift; ctl "$n" "$@" ;;
   pid) beam_pid "${2:?node number 1..3}" ;;
   restart) restart_node "${2:?node number 1..3}" ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, defaultCheckpointPath } from './checkpoint.ts';
+import { keySelected } from './pacing/select.ts';
 import { readRunReport } from './report/report.ts';
 import { TestCluster, type ClusterNode } from './test-cluster.ts';
 import { declareTopology } from './broker/topology.ts';
@@ -31,6 +32,25 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // 'close', not 'exit': the output may still be in the pipes when the process has exited.
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A CLI run whose stderr can be waited on while it runs. */
+function cliRunning(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; until(pattern: RegExp): Promise<void> } {
+  const child = spawn(process.execPath, ['bin/seedline.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  let ended = false;
+  void done.then(() => (ended = true));
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(stderr)) {
+      if (ended) throw new Error(`the run ended before its output matched ${pattern}:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { done, until };
 }
 
 /** The sequence number an event id of makeEvents() carries. */
@@ -79,7 +99,8 @@ function keysOutOfOrder(ids: readonly string[]): string[] {
 async function untilPosition(file: string, position: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (((await readCheckpoint(file).catch(() => null))?.position ?? 0) >= position) return;
+    const checkpoint = await readCheckpoint(file).catch(() => null);
+    if (checkpoint && checkpoint.position >= position) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${file} did not reach position ${position}`);
@@ -112,6 +133,50 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
     await cluster.ctl(1, '-q', 'delete_queue', stream);
   }, 60_000);
 
+  it('a seeder that fails over before the quorum queue has elected a new leader publishes on once it has one (kill -9)', async () => {
+    // RabbitMQ 3.10 sets a channel's quorum queue client up at the channel's first publish to the
+    // queue, from the queue record's leader at that moment. A seeder that fails over faster than
+    // the survivors elect a new leader gets a client that names the dead node: each publish asks
+    // that node for its version, gets nodedown and is nacked, for as long as the channel lives
+    // (seen in CI runs of the kill -9 case below under load, one run in five of
+    // scripts/cluster-nack-probe.mjs on this machine). Here the survivors' members of the queue
+    // are held (sys:suspend) from before the seeder starts until it has been nacked on its new
+    // channel, so the record names the dead node for certain; then the election goes ahead.
+    await cluster.awaitWritable('seedline-t-probe');
+    const exchange = uniqueName('seedline-t');
+    const queue = uniqueName('seedline-t-q');
+    await declareTopology(cluster.url(3), exchange, { queues: [{ name: queue, type: 'quorum', bindings: ['#'] }] });
+    const member = `'%2F_${queue}'`; // the queue's Ra server on each node
+    const report = join(work, `${exchange}-p2.json`);
+    let held = false;
+    try {
+      await Promise.all([cluster.ctl(1, 'eval', `sys:suspend(${member}).`), cluster.ctl(2, 'eval', `sys:suspend(${member}).`)]);
+      held = true;
+      const run = cliRunning(['seed', '--events', dir, '--amqp-url', cluster.urls, '--exchange', exchange, '--partition', '2/3', '--rate', String(RATE), '--max-in-flight', String(WINDOW), '--reconnect-within', '60', '--report', report]);
+      // Its first checkpoint is written once it is connected (partition 2 starts on node 3);
+      // nothing is confirmed while the queue cannot commit.
+      await untilPosition(defaultCheckpointPath(dir, exchange, { index: 2, count: 3 }), 0);
+      await cluster.kill(3);
+      await run.until(/reconnected to RabbitMQ at [^\n]*[\s\S]*the broker nacked an event/);
+      await Promise.all([cluster.ctl(1, 'eval', `sys:resume(${member}).`), cluster.ctl(2, 'eval', `sys:resume(${member}).`)]);
+      held = false;
+      const ended = await run.done;
+      expect(ended.code, `${ended.stdout}\n${ended.stderr}`).toBe(0);
+      const result = (await readRunReport(report)).result!;
+      expect(result.reconnects).toBe(1);
+      const expected = events.filter((e) => keySelected(e.key, { partition: { index: 2, count: 3 } })).map((e) => e.id);
+      const ids = await drain(cluster.url(1), queue, expected.length);
+      expect(new Set(ids)).toEqual(new Set(expected));
+      expect(ids.length - expected.length).toBeLessThanOrEqual(result.republished);
+      expect(keysOutOfOrder(ids)).toEqual([]);
+    } finally {
+      if (held) await Promise.all([1, 2].map((n) => cluster.ctl(n as ClusterNode, 'eval', `sys:resume(${member}).`).catch(() => undefined)));
+      await cluster.restart(3);
+      await cluster.ctl(1, '-q', 'delete_queue', queue).catch(() => undefined);
+      await cluster.ctl(1, '-q', 'eval', `rabbit_exchange:delete(rabbit_misc:r(<<"/">>, exchange, <<"${exchange}">>), false, <<"test">>).`).catch(() => undefined);
+    }
+  }, 240_000);
+
   for (const [how, victim] of [
     ['stop_app', 2],
     ['kill -9', 3],
@@ -133,20 +198,9 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
         if (how === 'stop_app') await cluster.ctl(victim, '-q', 'stop_app');
         else await cluster.kill(victim);
         const ended = await Promise.all(runs);
-
-        // A seeder that failed over can land on a node whose quorum queue client still nacks (the
-        // leader was on the lost node) for longer than its ~26 s of nack retries: it then stops with
-        // PUBLISH_FAILED and `seed --resume` continues it (seeder/README.md). Seen in fresh-clone CI
-        // runs after a kill -9, never when this file ran alone; the rest of the checks still hold.
-        const resumeReports: string[] = [];
-        for (const [i, run] of ended.entries()) {
-          if (run.code === 0) continue;
-          expect(run.stderr, `${run.stdout}\n${run.stderr}`).toMatch(/RabbitMQ rejected event .* times \(nack\)/);
-          const resumeReport = `${reports[i]!}.resume.json`; // after the first report in file-name order
-          const again = await cli([...seedArgs(i, resumeReport), '--resume']);
-          expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-          resumeReports.push(resumeReport);
-        }
+        // Every seeder finishes: one that failed over before the new leader was recorded gets a
+        // new channel once its old one nacked an event twice (the test above).
+        for (const run of ended) expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
         const onVictim = ended[victim - 1]!.stderr;
         expect(onVictim).toContain(`lost the connection to RabbitMQ at amqp://guest:***@127.0.0.1:${cluster.base + victim}`);
         expect(onVictim).toMatch(new RegExp(`reconnected to RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:(?!${cluster.base + victim})\\d+`));
@@ -156,7 +210,7 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
         expect(republished).toBeLessThanOrEqual(WINDOW * results.reduce((s, r) => s + r.reconnects, 0));
 
         // The combined view of the three run reports says the whole data set arrived.
-        const combined = await cli(['report', ...reports, ...resumeReports]);
+        const combined = await cli(['report', ...reports]);
         expect(combined.code, combined.stderr).toBe(0);
         expect(combined.stdout).toContain(`the whole data set arrived: ${EVENTS.toLocaleString('en-US')} events in 3 partitions`);
 
@@ -164,7 +218,7 @@ describe.skipIf(!TestCluster.available())('partitioned seeders on a 3-node Rabbi
         const ids = await drain(cluster.url(1), queue, EVENTS);
         expect(new Set(ids).size).toBe(EVENTS);
         expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
-        expect(ids.length - EVENTS).toBeLessThanOrEqual(republished + WINDOW * resumeReports.length);
+        expect(ids.length - EVENTS).toBeLessThanOrEqual(republished);
         expect(keysOutOfOrder(ids)).toEqual([]);
       } finally {
         await cluster.restart(victim);

@@ -37,10 +37,14 @@ interface Reconnecting {
  * lowest unconfirmed event. `url` may list several nodes of one cluster (comma-separated):
  * it connects to `firstNode` (or the next that answers) and, when that connection is lost,
  * tries the other nodes first, each round of attempts going once round the list. A broker *refusal* on the channel (exchange deleted, access
- * refused) is not retried: it fails the run.
+ * refused) is not retried: it fails the run. When the publisher asks for it (`onRenew`: an event
+ * nacked again and again on one channel) it opens a new channel on the same connection.
  */
 export class BrokerLink {
   reconnects = 0;
+  /** New channels opened on the same connection because the old one kept nacking. */
+  renewals = 0;
+  private lastRenewalLog = -Infinity;
   private connection: ChannelModel | null = null;
   private channel: ConfirmChannel | null = null;
   private closing = false;
@@ -62,6 +66,7 @@ export class BrokerLink {
   ) {
     this.urls = parseUrls(url);
     this.current = firstNode % this.urls.length;
+    publisher.onRenew = () => void this.renew();
   }
 
   /** The node connected to (or tried next), password removed. */
@@ -109,16 +114,6 @@ export class BrokerLink {
 
   private wire(connection: ChannelModel, channel: ConfirmChannel): void {
     this.connection = connection;
-    this.channel = channel;
-    let refused = false;
-    // A broker refusal closes the channel with an error first (exchange deleted, access refused).
-    channel.on('error', (err: Error) => {
-      refused = true;
-      this.publisher.fail(new SeedlineError('BROKER_REFUSED', `RabbitMQ closed the publishing channel: ${messageOf(err)}`, { option: '--exchange' }));
-    });
-    channel.on('close', () => {
-      if (!refused && connection === this.connection) this.lost('the publishing channel was closed');
-    });
     connection.on('close', (err?: Error) => {
       if (connection === this.connection) this.lost(err ? messageOf(err) : 'the connection was closed');
     });
@@ -129,7 +124,54 @@ export class BrokerLink {
       this.listener.paused('blocked', reason);
     });
     connection.on('unblocked', () => this.unblock());
-    this.publisher.attach(channel);
+    this.wireChannel(channel, false);
+  }
+
+  private wireChannel(channel: ConfirmChannel, renewed: boolean): void {
+    this.channel = channel;
+    let refused = false;
+    // A broker refusal closes the channel with an error first (exchange deleted, access refused).
+    channel.on('error', (err: Error) => {
+      if (channel !== this.channel) return;
+      refused = true;
+      this.publisher.fail(new SeedlineError('BROKER_REFUSED', `RabbitMQ closed the publishing channel: ${messageOf(err)}`, { option: '--exchange' }));
+    });
+    // Only the channel in use: one replaced by renew() is closed on purpose.
+    channel.on('close', () => {
+      if (!refused && channel === this.channel) this.lost('the publishing channel was closed');
+    });
+    this.publisher.attach(channel, renewed);
+  }
+
+  /**
+   * A new channel on the same connection, for the publisher, whose events the old one kept
+   * nacking: RabbitMQ 3.10 sets a channel's quorum queue client up once, from the leader the
+   * queue record named at the channel's first publish to it; after a kill -9 of that leader, a
+   * channel opened before the new leader was recorded keeps asking the dead node, and every
+   * publish to the queue is nacked for as long as the channel lives (seeder/README.md).
+   */
+  private async renew(): Promise<void> {
+    const { connection, channel: old } = this;
+    if (!connection || !old || this.closing || this.reconnecting) return;
+    let channel: ConfirmChannel;
+    try {
+      channel = await connection.createConfirmChannel();
+    } catch (err) {
+      if (connection === this.connection) this.lost(`could not open a new channel: ${messageOf(err)}`);
+      return;
+    }
+    if (connection !== this.connection || old !== this.channel || this.closing) {
+      void channel.close().catch(() => undefined);
+      return;
+    }
+    this.renewals++;
+    const now = performance.now();
+    if (now - this.lastRenewalLog >= 10_000) {
+      this.lastRenewalLog = now;
+      this.listener.log(`seed: RabbitMQ nacked an event twice on the same channel; sending on a new channel at ${this.where} (${this.renewals} so far)`);
+    }
+    this.wireChannel(channel, true);
+    void old.close().catch(() => undefined);
   }
 
   private unblock(): void {

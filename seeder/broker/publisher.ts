@@ -13,11 +13,21 @@ export interface RetryPolicy {
 
 /**
  * ~26 s of retries (0.1, 0.2, 0.4 … 5 s): a quorum queue whose leader was on a lost node nacks
- * publishes until a new leader is elected, several seconds under load (seeder/cluster.test.ts
- * lost a seeder to PUBLISH_FAILED with the earlier 5 attempts, ~3 s); a queue that keeps
- * rejecting (x-overflow reject-publish) still fails the run within half a minute.
+ * publishes until a new leader is elected, several seconds under load; a queue that keeps
+ * rejecting (x-overflow reject-publish) still fails the run within half a minute. (The earlier 5
+ * attempts, ~3 s, lost seeders in seeder/cluster.test.ts; at least some of those were the stale
+ * channel of RENEW_AFTER_NACKS, which no number of retries on one channel cures.)
  */
 export const DEFAULT_NACK_RETRY: RetryPolicy = { attempts: 10, baseMs: 100, maxMs: 5_000 };
+
+/**
+ * Nacks of one event on one channel after which its next retry goes out on a new channel
+ * (`onRenew`). RabbitMQ 3.10 sets a channel's quorum queue client up at its first publish to the
+ * queue, from the leader the queue record names then; a channel opened after a kill -9 of that
+ * leader, before the survivors elected a new one, nacks every publish to the queue for as long as
+ * it lives (its client keeps asking the dead node). A new channel reads the record again.
+ */
+export const RENEW_AFTER_NACKS = 2;
 
 /** The delay before retry number `attempt` (1-based): exponential, capped. */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
@@ -44,6 +54,8 @@ interface Slot<M> {
   intendedAt: number;
   acked: boolean;
   nacks: number;
+  /** Nacks of this event on the current channel. */
+  nacksHere: number;
   /** The event's key ('' = none): in key order mode no later event of the key is sent while it is unconfirmed. */
   key: string;
 }
@@ -68,8 +80,12 @@ interface Slot<M> {
  *   nack (seeder/README.md). Later events of a key that the broker accepted while an earlier
  *   one was nacked (sent before the first nack) are counted in `overtaken`.
  * - A nack is retried with exponential backoff, `RetryPolicy.attempts` times; then the run fails.
+ *   An event nacked `RENEW_AFTER_NACKS` times on one channel is retried on a new one
+ *   (`onRenew`): publishing pauses until every publish on the old channel has its ack or nack, so
+ *   what is unconfirmed then was nacked, and sending it again on the new channel duplicates nothing.
  * - `detach()` (connection lost) / `attach(channel)` (reconnected): on attach, every event
- *   from the lowest unconfirmed one on is published again, in order — the only duplicates.
+ *   from the lowest unconfirmed one on that the broker has not acked is published again, in
+ *   order — the only duplicates.
  * - With a checkpoint (`durableGate`), the window also counts events confirmed but not yet
  *   written to the checkpoint, so a crash republishes at most `maxInFlight` events.
  */
@@ -94,11 +110,20 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   onKeyOrder: (() => void) | null = null;
   /** Told of each event's first ack and of every nack (the meter). */
   observer: ConfirmObserver | null = null;
+  /**
+   * Opens a new channel on the same connection and hands it to `attach(channel, true)` (the
+   * link); without it, a nacked event is retried on the same channel however often it was nacked.
+   */
+  onRenew: (() => void) | null = null;
 
   private channel: ConfirmChannel | null = null;
   /** Bumped on every attach/detach: confirms from an older channel are ignored. */
   private generation = 0;
   private writable = true;
+  /** Publishes on the current channel still waiting for their ack or nack. */
+  private outstanding = 0;
+  /** A new channel was asked for: nothing more is sent on this one. */
+  private renewing = false;
   /** Sequence number of the lowest unconfirmed event; everything before it is confirmed. */
   private head = 0;
   /** Sequence number the next new event gets. */
@@ -133,15 +158,22 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     keyOrder: 'adaptive' | 'strict' = 'adaptive',
   ) {
     this.keyOrder = keyOrder === 'strict';
-    this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0, key: '' }));
+    this.slots = Array.from({ length: maxInFlight }, () => ({ message: newMessage(), seq: -1, position: 0, intendedAt: 0, acked: false, nacks: 0, nacksHere: 0, key: '' }));
     this.nextPosition = startPosition;
   }
 
-  /** Publishes on `channel` from now on; republishes what the previous channel left unconfirmed. */
-  attach(channel: ConfirmChannel): void {
+  /**
+   * Publishes on `channel` from now on and sends again what the previous channel left unacked:
+   * after a lost connection, events the broker may have taken (`republished`, possible
+   * duplicates); after `onRenew` (`renewed`), nacked events only (`retried`).
+   */
+  attach(channel: ConfirmChannel, renewed = false): void {
     this.channel = channel;
     const generation = ++this.generation;
     this.writable = true;
+    this.outstanding = 0;
+    this.renewing = false;
+    for (const slot of this.slots) slot.nacksHere = 0;
     // One callback per slot and channel: a confirm names its slot, and one of an older channel
     // (its generation) is ignored. A slot has at most one publish awaiting a confirm per channel.
     this.callbacks = this.slots.map((_, index) => (err: unknown) => this.onConfirm(index, generation, err));
@@ -154,7 +186,10 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       this.notify();
     });
     for (let seq = this.head; seq < this.tail && !this.failure; seq++) {
-      this.republished++;
+      // An acked event is the broker's: sending it again could only duplicate it.
+      if (this.slots[seq % this.maxInFlight]!.acked) continue;
+      if (renewed) this.retried++;
+      else this.republished++;
       this.publish(seq);
     }
     this.notify();
@@ -164,6 +199,8 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
   detach(): void {
     this.channel = null;
     this.generation++;
+    this.outstanding = 0;
+    this.renewing = false;
     this.notify();
   }
 
@@ -247,6 +284,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     slot.intendedAt = intendedAt;
     slot.acked = false;
     slot.nacks = 0;
+    slot.nacksHere = 0;
     slot.key = key;
     if (key !== '') this.unconfirmedKeys.set(key, (this.unconfirmedKeys.get(key) ?? 0) + 1);
     this.published++;
@@ -273,7 +311,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
 
   private canPublish(key: string): boolean {
     const base = this.durable ?? this.head;
-    return this.channel !== null && this.writable && this.failure === null && this.tail - base < this.maxInFlight && !(this.keyOrder && key !== '' && this.unconfirmedKeys.has(key));
+    return this.channel !== null && this.writable && !this.renewing && this.failure === null && this.tail - base < this.maxInFlight && !(this.keyOrder && key !== '' && this.unconfirmedKeys.has(key));
   }
 
   private async waitForRoom(key: string): Promise<boolean> {
@@ -307,6 +345,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
       this.fail(new SeedlineError('PUBLISH_FAILED', `publishing to exchange '${this.exchange}' failed: ${messageOf(err)}`, {}, { cause: err }));
       return;
     }
+    this.outstanding++;
     if (!ok) this.writable = false;
   }
 
@@ -314,6 +353,12 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     // A closing channel calls back every unconfirmed message with an error: not a verdict of
     // the broker. Those events are republished on the next channel.
     if (generation !== this.generation) return;
+    this.outstanding--;
+    this.verdict(index, err);
+    if (this.renewing && this.outstanding === 0) this.renew();
+  }
+
+  private verdict(index: number, err: unknown): void {
     const slot = this.slots[index]!;
     const seq = slot.seq;
     if (seq < this.head) return;
@@ -364,6 +409,7 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
 
   private retryLater(seq: number, slot: Slot<M>): void {
     slot.nacks++;
+    slot.nacksHere++;
     if (slot.nacks > this.nackRetry.attempts) {
       const id = slot.message.options.messageId ?? '?';
       this.fail(
@@ -377,11 +423,22 @@ export class ConfirmPublisher<M extends OutgoingMessage = OutgoingMessage> {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       // After a reconnect the whole window was republished already.
-      if (generation !== this.generation || this.failure || seq < this.head) return;
+      // A renewal under way sends it on the new channel.
+      if (generation !== this.generation || this.failure || seq < this.head || this.renewing) return;
+      if (slot.nacksHere >= RENEW_AFTER_NACKS && this.onRenew) {
+        this.renewing = true;
+        if (this.outstanding === 0) this.renew();
+        return;
+      }
       this.retried++;
       this.publish(seq);
     }, backoffMs(this.nackRetry, slot.nacks));
     this.timers.add(timer);
+  }
+
+  /** Every publish on the old channel has its verdict: the link opens the new one. */
+  private renew(): void {
+    this.onRenew?.();
   }
 
   private nextChange(): Promise<void> {
