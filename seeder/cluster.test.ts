@@ -22,7 +22,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVENTS = 12_000;
 const KEYS = 300;
 const WINDOW = 50;
-const RATE = 250; // per seeder: 3 × 250 events/s, 16 s per run: time for a slow rabbitmqctl to stop a node mid-run on a busy machine
+// Per seeder: 3 × 150 events/s, ~27 s per run, the node lost at 10 %: a rabbitmqctl stop_app took
+// over 14 s to take effect beside a 20-minute benchmark (load ~12) and came after a 16 s run had ended.
+const RATE = 150;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['bin/seedline.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
