@@ -142,7 +142,8 @@ export async function drainQueue(url: string, queue: string, expected: number, t
     await channel.consume(queue, (msg) => msg && ids.push(msg.properties.messageId as string), { noAck: true });
     const deadline = Date.now() + timeoutMs;
     let seen = -1;
-    while (Date.now() < deadline && (ids.length < expected || ids.length !== seen)) {
+    // Distinct ids: with duplicates, the raw count reaches `expected` before the last events do.
+    while (Date.now() < deadline && (new Set(ids).size < expected || ids.length !== seen)) {
       seen = ids.length;
       await new Promise((r) => setTimeout(r, 300));
     }
