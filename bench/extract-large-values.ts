@@ -60,7 +60,8 @@ export const extractLargeValuesBench: Benchmark = {
         await db.query('CREATE SCHEMA dbo');
         for (const t of [BASELINE, ...TABLES]) {
           if (!t.key && database === databases.rows) continue;
-          await db.query(`CREATE TABLE dbo."${t.name}" ("Id" integer${t.key ? ' PRIMARY KEY' : ''}, "Value" ${t.sqlType})`);
+          // NOT NULL without a key: the .proto below has a plain (not optional) Id for every table.
+          await db.query(`CREATE TABLE dbo."${t.name}" ("Id" integer ${t.key ? 'PRIMARY KEY' : 'NOT NULL'}, "Value" ${t.sqlType})`);
           // One row per statement: each builds its value in the server's memory.
           for (let g = 1; g <= rows; g++) await db.query(`INSERT INTO dbo."${t.name}" SELECT g, ${t.fill(valueBytes)} FROM (SELECT ${g} AS g) s`);
         }

@@ -84,6 +84,27 @@ describe('a table without a primary key (one cursor pass)', () => {
     expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
   }, 60_000);
 
+  // Before: the cursor was a protocol-level portal read without a Sync, and the statement
+  // timeout ran from its first fetch to its last, the time spent writing between them included:
+  // a table that took longer than --statement-timeout to write out could not be extracted.
+  it('the statement timeout bounds each fetch, not the whole pass', async () => {
+    const slow = new PostgresSource({ url: db.url, statementTimeoutMs: 1500 });
+    await slow.connect();
+    try {
+      const t = await slow.describeTable('public.HeapBlobs');
+      const started = performance.now();
+      let rows = 0;
+      for await (const page of slow.readRange(t, {}, { batchRows: 1000 })) {
+        rows += page.rows.length;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(rows).toBe(ROWS);
+      expect(performance.now() - started).toBeGreaterThan(1500);
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+
   it('heapFetchRows: the sizer alone without unbounded columns; one row first with them, then 8 MB / the largest row', () => {
     expect(heapFetchRows(1000, false, undefined)).toBe(1000);
     expect(heapFetchRows(1000, false, 50 * 1024 * 1024)).toBe(1000);

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import Cursor from 'pg-cursor';
 import { SeedlineError } from '../common/errors.ts';
 import { assertSupported, BINARY_ARRAY_ELEMENTS, describePgTable, listPgTables, quoteIdent, type PgTableInfo } from './postgres-catalog.ts';
 import { BINARY_TYPES, epochMicros, quoteLiteral } from './pg-binary-fields.ts';
@@ -32,6 +31,9 @@ export interface PostgresSourceOptions {
  * so ordinary pages are never cut by it.
  */
 export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Names the SQL cursors of readHeap (one per pass; closed when it ends). */
+let heapCursors = 0;
 
 /** Every value arrives as PostgreSQL's own text: the driver parses nothing in JS. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -149,9 +151,11 @@ export class PostgresSource implements Source {
     const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
     const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
     if (info.primaryKey.length === 0) {
+      // DECLARE takes no bind parameters: the zone as a literal.
+      const heapSelect = info.columns.map((c) => selectExpression(c, hasNaive ? quoteLiteral(this.options.sourceTimezone!) : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
       const client = await this.acquire();
       try {
-        yield* this.readHeap(client, info, `SELECT ${select} FROM ${this.from(info)}`, params, options);
+        yield* this.readHeap(client, info, `SELECT ${heapSelect} FROM ${this.from(info)}`, options);
       } finally {
         this.release(client);
       }
@@ -287,20 +291,31 @@ export class PostgresSource implements Source {
 
   /**
    * A table without a primary key: one pass with a server-side cursor, not resumable mid-table.
-   * A cursor's fetch cannot be cut by bytes on the server as a keyset page is, so with columns
-   * of unbounded size each fetch asks for as many rows as fit PAGE_MAX_BYTES at the largest row
-   * of the fetch before (heapFetchRows; the first asks for one).
+   * An SQL cursor (DECLARE, then FETCH n): each FETCH is a statement of its own, so the
+   * statement timeout bounds each fetch, not the whole pass with the time spent writing between
+   * fetches (a protocol-level portal, read without a Sync, kept one timer running for the pass).
+   * A fetch cannot be cut by bytes on the server as a keyset page is, so with columns of
+   * unbounded size each fetch asks for as many rows as fit PAGE_MAX_BYTES at the largest row of
+   * the fetch before (heapFetchRows; the first asks for one).
    */
-  private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, params: unknown[], options: ReadOptions): AsyncGenerator<RowBatch> {
-    const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
+  private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, options: ReadOptions): AsyncGenerator<RowBatch> {
+    const cursor = `seedline_heap_${++heapCursors}`;
     const wide = wideColumnsBytes(info) !== null;
     let largestRow: number | undefined;
+    let declared = false;
     try {
+      try {
+        await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`);
+        declared = true;
+      } catch (err) {
+        throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
+      }
       for (;;) {
         options.signal?.throwIfAborted();
         let raw: (string | null)[][];
         try {
-          raw = (await cursor.read(heapFetchRows(options.chunkSize?.rows ?? options.batchRows, wide, largestRow))) as (string | null)[][];
+          const rows = heapFetchRows(options.chunkSize?.rows ?? options.batchRows, wide, largestRow);
+          raw = (await client.query({ text: `FETCH FORWARD ${rows} FROM ${cursor}`, rowMode: 'array' })).rows as (string | null)[][];
         } catch (err) {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }
@@ -309,7 +324,8 @@ export class PostgresSource implements Source {
         yield { rows: convertPage(info, raw, null), keys: raw.map(() => []) };
       }
     } finally {
-      await cursor.close().catch(() => {});
+      // Fails only in a transaction already aborted (which ends the run anyway).
+      if (declared) await client.query(`CLOSE ${cursor}`).catch(() => {});
     }
   }
 
