@@ -32,6 +32,9 @@ export interface PostgresSourceOptions {
  */
 export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
+/** Names the SQL cursors of readHeap (one per pass; closed when it ends). */
+let heapCursors = 0;
+
 /** Every value arrives as PostgreSQL's own text: the driver parses nothing in JS. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
@@ -56,8 +59,6 @@ export class PostgresSource implements Source {
    * UTF-8 (the row path decodes it with replacement characters; bytes copied would differ).
    */
   private binaryCopy = false;
-  /** Names the SQL cursors of heap reads apart (one per read, never reused). */
-  private heapCursors = 0;
   private readonly tables = new Map<string, PgTableInfo>();
   /** The source zone is no time-zone abbreviation (checkTimezone): see copyPlan. */
   private zoneIsName = false;
@@ -150,9 +151,11 @@ export class PostgresSource implements Source {
     const select = info.columns.map((c) => selectExpression(c, hasNaive ? '$1' : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
     const params: unknown[] = hasNaive ? [this.options.sourceTimezone] : [];
     if (info.primaryKey.length === 0) {
+      // DECLARE takes no bind parameters: the zone as a literal.
+      const heapSelect = info.columns.map((c) => selectExpression(c, hasNaive ? quoteLiteral(this.options.sourceTimezone!) : '', info.baseTypes[c.name]!, info.castTypes[c.name]!)).join(', ');
       const client = await this.acquire();
       try {
-        yield* this.readHeap(client, info, `SELECT ${select} FROM ${this.from(info)}`, params, options);
+        yield* this.readHeap(client, info, `SELECT ${heapSelect} FROM ${this.from(info)}`, options);
       } finally {
         this.release(client);
       }
@@ -162,12 +165,12 @@ export class PostgresSource implements Source {
     const fetch = async (client: pg.Client, page: KeysetPage) => {
       const values = [...params];
       const sql = keysetSelect(info, select, page, bindParameters(values));
-      const raw = (await client.query({ text: sql, values, rowMode: 'array' })).rows as string[][];
-      return { raw, keys: raw.map((r) => r.slice(width)) };
+      const raw = (await client.query({ text: sql, values, rowMode: 'array' })).rows as (string | null)[][];
+      return { raw, keys: raw.map((r) => r.slice(width) as string[]) };
     };
     // Converted after the next page was asked for: the server works while this runs.
-    const size = (page: { raw: string[][] }) => page.raw.reduce((n, r) => r.reduce((m, v) => m + (v?.length ?? 0), n), 0);
-    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: raw.map((r, i) => convertRow(info, r, keys[i]!)), keys };
+    const size = (page: { raw: (string | null)[][] }) => page.raw.reduce((n, r) => n + rowLength(r), 0);
+    for await (const { raw, keys } of this.keysetPages(info, range, options, fetch, size)) yield { rows: convertPage(info, raw, keys), keys };
   }
 
   /**
@@ -287,37 +290,45 @@ export class PostgresSource implements Source {
   }
 
   /**
-   * A table without a primary key: one pass with a cursor, not resumable mid-table. An SQL cursor
-   * (DECLARE … FETCH, as pg_dump reads with --inserts): every FETCH is a statement of its own, so
-   * the statement timeout bounds one fetch, and the fetch size adapts like a keyset page. A
-   * protocol-level portal (pg-cursor) keeps one statement running for the whole pass: a heap
-   * that takes longer to read than the timeout (finland-x10's LoginHistory, 6 M rows) failed.
+   * A table without a primary key: one pass with a server-side cursor, not resumable mid-table.
+   * An SQL cursor (DECLARE, then FETCH n): each FETCH is a statement of its own, so the
+   * statement timeout bounds each fetch, not the whole pass with the time spent writing between
+   * fetches (a protocol-level portal, read without a Sync, kept one timer running for the pass).
+   * A fetch cannot be cut by bytes on the server as a keyset page is, so with columns of
+   * unbounded size each fetch asks for as many rows as fit PAGE_MAX_BYTES at the largest row of
+   * the fetch before (heapFetchRows; the first asks for one).
    */
-  private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, params: unknown[], options: ReadOptions): AsyncGenerator<RowBatch> {
-    const cursor = `seedline_heap_${++this.heapCursors}`;
+  private async *readHeap(client: pg.Client, info: PgTableInfo, sql: string, options: ReadOptions): AsyncGenerator<RowBatch> {
+    const cursor = `seedline_heap_${++heapCursors}`;
+    const wide = wideColumnsBytes(info) !== null;
+    let largestRow: number | undefined;
+    let declared = false;
     try {
-      await client.query({ text: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, values: params });
-    } catch (err) {
-      throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
-    }
-    try {
+      try {
+        await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`);
+        declared = true;
+      } catch (err) {
+        throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
+      }
       for (;;) {
         options.signal?.throwIfAborted();
-        const limit = options.chunkSize?.rows ?? options.batchRows;
+        let raw: (string | null)[][];
+        const rows = heapFetchRows(options.chunkSize?.rows ?? options.batchRows, wide, largestRow);
         const started = performance.now();
-        let raw: string[][];
         try {
-          raw = (await client.query({ text: `FETCH FORWARD ${limit} FROM ${cursor}`, rowMode: 'array' })).rows as string[][];
+          raw = (await client.query({ text: `FETCH FORWARD ${rows} FROM ${cursor}`, rowMode: 'array' })).rows as (string | null)[][];
         } catch (err) {
           throw this.fail(err, `reading ${info.qualifiedName}`, info.qualifiedName);
         }
-        options.chunkSize?.observe(limit, raw.length, performance.now() - started);
+        // The fetch size adapts as a keyset page's does (1-2 s per statement).
+        options.chunkSize?.observe(rows, raw.length, performance.now() - started);
         if (raw.length === 0) return;
-        yield { rows: raw.map((r) => convertRow(info, r, [])), keys: raw.map(() => []) };
-        if (raw.length < limit) return;
+        if (wide) largestRow = raw.reduce((n, r) => Math.max(n, rowLength(r)), 0);
+        yield { rows: convertPage(info, raw, null), keys: raw.map(() => []) };
       }
     } finally {
-      await client.query(`CLOSE ${cursor}`).catch(() => {});
+      // Fails only in a transaction already aborted (which ends the run anyway).
+      if (declared) await client.query(`CLOSE ${cursor}`).catch(() => {});
     }
   }
 
@@ -436,6 +447,11 @@ async function refuseAbbreviationWithRules(client: pg.Client, zone: string): Pro
 /** IANA tzdata 2024b links these names to these zones. */
 const ZONE_FOR_ABBREVIATION: Readonly<Record<string, string>> = { CET: 'Europe/Brussels', MET: 'Europe/Brussels', EET: 'Europe/Athens', WET: 'Europe/Lisbon' };
 
+/** SQL for a bytea value as base64 text without encode's line breaks (decoded by Buffer.from(…, 'base64')). */
+function base64(bytea: string): string {
+  return `translate(encode(${bytea}, 'base64'), chr(10), '')`;
+}
+
 /** The select-list expression that gives a column's exact text in the shape of its kind. */
 function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType: string): string {
   const q = quoteIdent(c.name);
@@ -452,13 +468,54 @@ function selectExpression(c: ColumnInfo, tzParam: string, base: string, castType
     case 'interval':
       return `interval_send(${q})`;
     case 'array':
-      return `array_send(${q}::${BINARY_ARRAY_ELEMENTS[base] ? castType : 'text[]'})`;
+      // In base64 as bytea is (below): an array of large values is as large as they are.
+      return base64(`array_send(${q}::${BINARY_ARRAY_ELEMENTS[base] ? castType : 'text[]'})`);
     case 'string':
       // As the COPY path reads it: the cast to text (inet's keeps the /32 its output leaves out).
       return (BINARY_TYPES as readonly string[]).includes(base) ? q : `${q}::text`;
+    case 'bytes':
+      // Base64, not bytea_output's hex: 4/3 of the value on the wire and as a JS string, not
+      // twice, and Node decodes it without the UTF-16 copy of the string it makes for hex (a
+      // 50 MB value took 100 MB of string plus 200 MB while decoded). Without encode's line
+      // breaks, which would send Node's decoder down a path that copies the string again.
+      return base64(q);
     default:
       return q;
   }
+}
+
+/**
+ * Rows a cursor fetch of a table without a primary key asks for. Without columns of unbounded
+ * size: what the sizer says. With them: one row first (nothing is known of their size), then
+ * as many as fit PAGE_MAX_BYTES at the largest row of the fetch before (its text: base64 for
+ * bytea, 4/3 of the bytes), at least one: 20 values of 50 MB come one fetch each, not 1 GB at
+ * once. A fetch of small rows followed by large ones is not bounded by this (the sizes come
+ * after the rows); the next fetch after it is.
+ */
+export function heapFetchRows(sizerRows: number, wide: boolean, largestRowBefore: number | undefined): number {
+  if (!wide) return sizerRows;
+  if (largestRowBefore === undefined) return 1;
+  return Math.max(1, Math.min(sizerRows, Math.floor(PAGE_MAX_BYTES / Math.max(1, largestRowBefore))));
+}
+
+/** Characters of a raw row's texts: its size as received. */
+function rowLength(row: readonly (string | null)[]): number {
+  let n = 0;
+  for (const v of row) n += v?.length ?? 0;
+  return n;
+}
+
+/**
+ * A page's rows converted, each raw row let go as soon as it is: a page of large values holds
+ * one row both as text and as values, not all of them (the page array is the driver's result).
+ */
+function convertPage(info: PgTableInfo, raw: (string | null)[][], keys: readonly KeyValue[] | null): ColumnValue[][] {
+  const rows: ColumnValue[][] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    rows[i] = convertRow(info, raw[i]!, keys ? keys[i]! : []);
+    (raw as unknown[])[i] = null;
+  }
+  return rows;
 }
 
 /** Server text → the JS value of the type mapping (NULL stays null, '' stays ''). */
@@ -482,7 +539,7 @@ function convert(c: ColumnInfo, v: string, info: PgTableInfo, key: KeyValue): Co
     case 'bool':
       return v === 't';
     case 'bytes':
-      return Buffer.from(v.slice(2), 'hex'); // bytea_output = hex: '\x0a0b...'
+      return Buffer.from(v, 'base64'); // selectExpression: base64 without line breaks
     case 'uuid':
       return v.toLowerCase();
     case 'date':
@@ -493,7 +550,7 @@ function convert(c: ColumnInfo, v: string, info: PgTableInfo, key: KeyValue): Co
     case 'interval':
       return decodeInterval(Buffer.from(v.slice(2), 'hex'), 0);
     case 'array': {
-      const bytes = Buffer.from(v.slice(2), 'hex');
+      const bytes = Buffer.from(v, 'base64');
       return decodeArray(bytes, 0, bytes.length, c.arrayOf!, () => `${info.qualifiedName}.${c.name}`);
     }
     default:

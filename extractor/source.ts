@@ -35,7 +35,10 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One page of rows: values in `TableInfo.columns` order, and each row's key. */
+/**
+ * One page of rows: values in `TableInfo.columns` order, and each row's key. The consumer owns
+ * the arrays: it may change a row (masks) and let go of it (its slot set to null) once encoded.
+ */
 export interface RowBatch {
   readonly rows: readonly (readonly ColumnValue[])[];
   readonly keys: readonly KeyValue[];

@@ -185,6 +185,21 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     await options.rateLimit?.take(rows, options.signal);
   };
 
+  /**
+   * Row i of a page as its record; the row is let go (the page's slot and this function's locals)
+   * before the record is copied into the part: a page of large values does not hold each value
+   * and its record and the part's copy at once.
+   */
+  const encodeRow = (rows: (ColumnValue[] | null)[], i: number, key: KeyValue | undefined): Uint8Array => {
+    const row = rows[i]!;
+    repair(row, repaired);
+    if (mask) mask(row);
+    const message = encode(row);
+    if (message.length > MAX_RECORD_BYTES) throw recordTooLarge(info, key, message.length, row);
+    rows[i] = null;
+    return message;
+  };
+
   const after = state.committedUpTo ?? state.after;
   const range: KeyRange = { ...(after ? { after } : {}), ...(state.upTo ? { upTo: state.upTo } : {}) };
   const readOptions = { batchRows: options.batchRows, signal: options.signal, ...(sizer ? { chunkSize: sizer } : {}) };
@@ -215,17 +230,14 @@ async function extractRange(source: Source, dataset: DatasetWriter, planned: Pla
     } else {
       for await (const batch of source.readRange(info, range, readOptions)) {
         let bytes = 0;
-        for (let i = 0; i < batch.rows.length; i++) {
-          const row = batch.rows[i]! as ColumnValue[];
-          repair(row, repaired);
-          if (mask) mask(row);
-          const message = encode(row);
-          if (message.length > MAX_RECORD_BYTES) throw recordTooLarge(info, batch.keys[i], message.length, row);
+        const rows = batch.rows as (ColumnValue[] | null)[];
+        for (let i = 0; i < rows.length; i++) {
+          const message = encodeRow(rows, i, batch.keys[i]);
           bytes += message.length;
           const wait = put(message, batch.keys[i]);
           if (wait) await wait;
         }
-        await pageDone(batch.rows.length, bytes);
+        await pageDone(rows.length, bytes);
       }
     }
     await commit();
