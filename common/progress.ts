@@ -1,10 +1,10 @@
+/** stderr, or any writable (tests collect the lines); `isTTY` picks the redrawn line. */
+export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean };
+
 /**
  * Progress for long work: on a terminal, one line redrawn in place; otherwise (CI, a log
  * file) a plain line every `logEveryMs`. Always on stderr, so stdout stays for data.
  */
-/** stderr, or any writable (tests collect the lines); `isTTY` picks the redrawn line. */
-export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean };
-
 export interface ProgressOptions {
   readonly label: string;
   readonly stream?: ProgressStream;
