@@ -1,18 +1,22 @@
+/** stderr, or any writable (tests collect the lines); `isTTY` picks the redrawn line. */
+export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean };
+
 /**
  * Progress for long work: on a terminal, one line redrawn in place; otherwise (CI, a log
  * file) a plain line every `logEveryMs`. Always on stderr, so stdout stays for data.
  */
 export interface ProgressOptions {
   readonly label: string;
-  readonly stream?: NodeJS.WriteStream;
+  readonly stream?: ProgressStream;
   /** Force plain log lines (tests, --quiet) or silence (`false`). */
   readonly mode?: 'auto' | 'lines' | 'off';
   readonly redrawMs?: number;
+  /** Between plain lines; default 10 s. Checked every second, or as often when shorter. */
   readonly logEveryMs?: number;
 }
 
 export class Progress {
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: ProgressStream;
   private readonly label: string;
   private readonly tty: boolean;
   private readonly off: boolean;
@@ -29,7 +33,7 @@ export class Progress {
     this.off = mode === 'off';
     this.tty = mode === 'auto' && Boolean(this.stream.isTTY);
     this.logEveryMs = options.logEveryMs ?? 10_000;
-    this.timer = this.off ? null : setInterval(() => this.tick(), this.tty ? (options.redrawMs ?? 250) : 1000);
+    this.timer = this.off ? null : setInterval(() => this.tick(), this.tty ? (options.redrawMs ?? 250) : Math.min(1000, this.logEveryMs));
     this.timer?.unref();
   }
 
