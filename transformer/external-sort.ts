@@ -54,9 +54,6 @@ const VIEW_BYTES = 400;
 
 export class ExternalSorter {
   private readonly options: ExternalSortOptions;
-  private fanIn: number;
-  /** Bytes per read block of the merge. */
-  private readBlock: number;
   private readonly mergeBytes: number;
   /** Record bytes and records spilled so far: their average sizes the merge's read blocks. */
   private spilledBytes = 0;
@@ -84,7 +81,6 @@ export class ExternalSorter {
   constructor(options: ExternalSortOptions) {
     this.options = options;
     this.mergeBytes = options.mergeBytes ?? options.runBytes;
-    ({ fanIn: this.fanIn, readBlock: this.readBlock } = mergeShape(this.mergeBytes, options.fanIn));
     this.chunkBytes = Math.min(CHUNK_BYTES, Math.max(64 * 1024, Math.floor(options.runBytes / 16)));
   }
 
@@ -117,10 +113,10 @@ export class ExternalSorter {
     const inMemory = this.count > 0 ? 1 : 0;
     // The blocks' share of the merge's bytes, the rest for the views of the records in them.
     const average = this.spilledBytes / Math.max(1, this.spilledRecords);
-    ({ fanIn: this.fanIn, readBlock: this.readBlock } = mergeShape(Math.floor((this.mergeBytes * average) / (average + VIEW_BYTES)), this.options.fanIn));
-    while (this.runs.length + inMemory > this.fanIn) {
-      const group = this.runs.splice(0, this.fanIn);
-      const merged = await this.writeRun(mergeRuns(this.sources(group), this.readBlock, this.options.checkpoint));
+    const { fanIn, readBlock } = mergeShape(Math.floor((this.mergeBytes * average) / (average + VIEW_BYTES)), this.options.fanIn);
+    while (this.runs.length + inMemory > fanIn) {
+      const group = this.runs.splice(0, fanIn);
+      const merged = await this.writeRun(mergeRuns(this.sources(group), readBlock, this.options.checkpoint));
       for (const file of group) {
         await rm(file, { force: true });
         this.runRecords.delete(file);
@@ -130,7 +126,7 @@ export class ExternalSorter {
     const sources = this.sources(this.runs);
     if (inMemory) sources.push(() => toAsync(this.sortedInMemory(true)));
     else this.release();
-    yield* mergeRuns(sources, this.readBlock, this.options.checkpoint);
+    yield* mergeRuns(sources, readBlock, this.options.checkpoint);
   }
 
   /** The batches of each run file, read with `blocks`, checked against the records written. */
