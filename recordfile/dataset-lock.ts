@@ -66,7 +66,9 @@ export async function acquireLock(file: string, purpose: string, what: string): 
         throw err;
       }
       const moved = await readHolder(aside);
-      if (holder && moved && moved.token !== holder.token) {
+      // Not the lock judged stale (also when that read found nothing: the file was between two
+      // takers) and alive: another run took it over first.
+      if (moved && moved.token !== holder?.token && !isStale(moved)) {
         await link(aside, file).catch(() => {});
         await unlink(aside).catch(() => {});
         throw busy(what, file, moved);
